@@ -1,0 +1,419 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Address is a display name and an email address.
+type Address struct {
+	Name  string `json:"n,omitempty"`
+	Email string `json:"e"`
+}
+
+// String returns "Name <email>", or the bare address without a name.
+func (a Address) String() string {
+	if a.Name == "" {
+		return a.Email
+	}
+	return a.Name + " <" + a.Email + ">"
+}
+
+// Display returns the name, or the address when there is no name.
+func (a Address) Display() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.Email
+}
+
+// Standard IMAP system flags.
+const (
+	FlagSeen     = `\Seen`
+	FlagFlagged  = `\Flagged`
+	FlagAnswered = `\Answered`
+	FlagDraft    = `\Draft`
+	FlagDeleted  = `\Deleted`
+)
+
+// Message is a snapshot of one message's headers and state. It is keyed on
+// the server by (Account, MailboxID, UIDValidity, UID) and locally by ID.
+type Message struct {
+	ID             int64
+	Account        string
+	MailboxID      int64
+	UIDValidity    uint32
+	UID            uint32
+	ModSeq         uint64
+	Flags          []string
+	InternalDate   time.Time
+	Size           int64
+	Date           time.Time
+	Subject        string
+	From           []Address
+	To             []Address
+	Cc             []Address
+	ReplyTo        []Address
+	MessageID      string
+	InReplyTo      string
+	References     []string
+	HasAttachments bool
+	Preview        string
+	HasBody        bool
+}
+
+// HasFlag reports whether the message carries flag (case-insensitive).
+func (m Message) HasFlag(flag string) bool { return hasFlag(m.Flags, flag) }
+
+// Seen reports whether the message has been read.
+func (m Message) Seen() bool { return m.HasFlag(FlagSeen) }
+
+// Flagged reports whether the message is starred.
+func (m Message) Flagged() bool { return m.HasFlag(FlagFlagged) }
+
+func hasFlag(flags []string, flag string) bool {
+	for _, f := range flags {
+		if strings.EqualFold(f, flag) {
+			return true
+		}
+	}
+	return false
+}
+
+func encodeAddrs(a []Address) string {
+	if len(a) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(a)
+	return string(b)
+}
+
+func decodeAddrs(s string) []Address {
+	var a []Address
+	_ = json.Unmarshal([]byte(s), &a)
+	return a
+}
+
+func addrText(lists ...[]Address) string {
+	var sb strings.Builder
+	for _, l := range lists {
+		for _, a := range l {
+			sb.WriteString(a.Name)
+			sb.WriteByte(' ')
+			sb.WriteString(a.Email)
+			sb.WriteByte(' ')
+		}
+	}
+	return sb.String()
+}
+
+// PutMessages inserts or updates the headers and flags of msgs, all in
+// mailbox mailboxID, in one transaction. Bodies and previews already stored
+// are kept. Messages with pending local actions keep their local flags.
+func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, msgs []Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.Prepare(`INSERT INTO messages (account, mailbox_id, uidvalidity, uid, modseq, flags, seen, flagged, answered, draft,
+				internal_date, size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs, has_attachments)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (mailbox_id, uidvalidity, uid) DO UPDATE SET modseq=excluded.modseq,
+				internal_date=excluded.internal_date, size=excluded.size, date=excluded.date, subject=excluded.subject,
+				from_addr=excluded.from_addr, to_addr=excluded.to_addr, cc_addr=excluded.cc_addr, reply_to=excluded.reply_to,
+				message_id=excluded.message_id, in_reply_to=excluded.in_reply_to, refs=excluded.refs,
+				has_attachments=max(has_attachments, excluded.has_attachments)
+			RETURNING id`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		fts, err := tx.Prepare(`INSERT OR REPLACE INTO messages_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, '')`)
+		if err != nil {
+			return err
+		}
+		defer fts.Close()
+		for i := range msgs {
+			m := &msgs[i]
+			err := ins.QueryRow(account, mailboxID, m.UIDValidity, m.UID, m.ModSeq, joinFlags(m.Flags),
+				boolInt(hasFlag(m.Flags, FlagSeen)), boolInt(hasFlag(m.Flags, FlagFlagged)),
+				boolInt(hasFlag(m.Flags, FlagAnswered)), boolInt(hasFlag(m.Flags, FlagDraft)),
+				unix(m.InternalDate), m.Size, unix(m.Date), m.Subject,
+				encodeAddrs(m.From), encodeAddrs(m.To), encodeAddrs(m.Cc), encodeAddrs(m.ReplyTo),
+				m.MessageID, m.InReplyTo, strings.Join(m.References, " "), boolInt(m.HasAttachments)).Scan(&m.ID)
+			if err != nil {
+				return fmt.Errorf("store: save message uid %d: %w", m.UID, err)
+			}
+			if err := setFlags(tx, m.ID, m.Flags, m.ModSeq); err != nil {
+				return err
+			}
+			var hasBody int
+			if err := tx.QueryRow(`SELECT has_body FROM messages WHERE id = ?`, m.ID).Scan(&hasBody); err != nil {
+				return err
+			}
+			if hasBody == 0 {
+				if _, err := fts.Exec(m.ID, m.Subject, addrText(m.From, m.To, m.Cc)); err != nil {
+					return fmt.Errorf("store: index message: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// setFlags stores the server's flags for message id unless a local action
+// on it is still pending, in which case the local state wins until replay.
+func setFlags(tx *sql.Tx, id int64, flags []string, modseq uint64) error {
+	_, err := tx.Exec(`UPDATE messages SET flags=?, seen=?, flagged=?, answered=?, draft=?, modseq=max(modseq, ?)
+		WHERE id = ? AND NOT EXISTS (SELECT 1 FROM pending_actions p
+			WHERE p.mailbox_id = messages.mailbox_id AND p.uidvalidity = messages.uidvalidity AND p.uid = messages.uid)`,
+		joinFlags(flags), boolInt(hasFlag(flags, FlagSeen)), boolInt(hasFlag(flags, FlagFlagged)),
+		boolInt(hasFlag(flags, FlagAnswered)), boolInt(hasFlag(flags, FlagDraft)), modseq, id)
+	return err
+}
+
+// FlagUpdate is a flag change seen on the server.
+type FlagUpdate struct {
+	UID    uint32
+	Flags  []string
+	ModSeq uint64
+}
+
+// UpdateFlags applies server flag changes to mailbox mailboxID, in one
+// transaction. It returns how many stored messages changed. Messages with
+// pending local actions keep their local flags.
+func (db *DB) UpdateFlags(ctx context.Context, mailboxID int64, uidValidity uint32, ups []FlagUpdate) (int, error) {
+	changed := 0
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		for _, u := range ups {
+			var id int64
+			var old string
+			err := tx.QueryRow(`SELECT id, flags FROM messages WHERE mailbox_id=? AND uidvalidity=? AND uid=?`, mailboxID, uidValidity, u.UID).Scan(&id, &old)
+			if err == sql.ErrNoRows {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if old == joinFlags(u.Flags) {
+				continue
+			}
+			if err := setFlags(tx, id, u.Flags, u.ModSeq); err != nil {
+				return err
+			}
+			changed++
+		}
+		return nil
+	})
+	return changed, err
+}
+
+// DeleteUIDs removes messages that the server expunged.
+func (db *DB) DeleteUIDs(ctx context.Context, mailboxID int64, uidValidity uint32, uids []uint32) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		for _, uid := range uids {
+			if _, err := tx.Exec(`DELETE FROM messages_fts WHERE rowid = (SELECT id FROM messages WHERE mailbox_id=? AND uidvalidity=? AND uid=?)`, mailboxID, uidValidity, uid); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`DELETE FROM messages WHERE mailbox_id=? AND uidvalidity=? AND uid=?`, mailboxID, uidValidity, uid); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// UIDs returns every stored UID of mailbox mailboxID under uidValidity,
+// ascending.
+func (db *DB) UIDs(ctx context.Context, mailboxID int64, uidValidity uint32) ([]uint32, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT uid FROM messages WHERE mailbox_id=? AND uidvalidity=? ORDER BY uid`, mailboxID, uidValidity)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []uint32
+	for rows.Next() {
+		var u uint32
+		if err := rows.Scan(&u); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+const messageCols = `id, account, mailbox_id, uidvalidity, uid, modseq, flags, internal_date, size, date, subject,
+	from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs, has_attachments, preview, has_body`
+
+func scanMessage(sc interface{ Scan(...any) error }) (Message, error) {
+	var m Message
+	var flags, from, to, cc, rt, refs string
+	var idate, date int64
+	var att, hb int
+	err := sc.Scan(&m.ID, &m.Account, &m.MailboxID, &m.UIDValidity, &m.UID, &m.ModSeq, &flags, &idate, &m.Size, &date, &m.Subject,
+		&from, &to, &cc, &rt, &m.MessageID, &m.InReplyTo, &refs, &att, &m.Preview, &hb)
+	m.Flags = splitFlags(flags)
+	m.InternalDate, m.Date = fromUnix(idate), fromUnix(date)
+	m.From, m.To, m.Cc, m.ReplyTo = decodeAddrs(from), decodeAddrs(to), decodeAddrs(cc), decodeAddrs(rt)
+	m.References = strings.Fields(refs)
+	m.HasAttachments, m.HasBody = att != 0, hb != 0
+	return m, err
+}
+
+func (db *DB) queryMessages(ctx context.Context, q string, args ...any) ([]Message, error) {
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Messages returns a page of mailbox mailboxID, newest first.
+func (db *DB) Messages(ctx context.Context, mailboxID int64, offset, limit int) ([]Message, error) {
+	return db.queryMessages(ctx, `SELECT `+messageCols+` FROM messages WHERE mailbox_id = ?
+		ORDER BY internal_date DESC, uid DESC LIMIT ? OFFSET ?`, mailboxID, limit, offset)
+}
+
+// CountMessages returns how many messages mailbox mailboxID holds.
+func (db *DB) CountMessages(ctx context.Context, mailboxID int64) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ?`, mailboxID).Scan(&n)
+	return n, err
+}
+
+// Message returns one message by local ID.
+func (db *DB) Message(ctx context.Context, id int64) (Message, error) {
+	m, err := scanMessage(db.r.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
+	if err == sql.ErrNoRows {
+		return m, ErrNotFound
+	}
+	return m, err
+}
+
+// MessageByUID returns one message by its server identity.
+func (db *DB) MessageByUID(ctx context.Context, mailboxID int64, uidValidity, uid uint32) (Message, error) {
+	m, err := scanMessage(db.r.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE mailbox_id=? AND uidvalidity=? AND uid=?`, mailboxID, uidValidity, uid))
+	if err == sql.ErrNoRows {
+		return m, ErrNotFound
+	}
+	return m, err
+}
+
+// MissingBodies returns up to limit messages of account whose body is not
+// stored yet, newest first.
+func (db *DB) MissingBodies(ctx context.Context, account string, limit int) ([]Message, error) {
+	return db.queryMessages(ctx, `SELECT `+messageCols+` FROM messages WHERE account = ? AND has_body = 0
+		ORDER BY internal_date DESC LIMIT ?`, account, limit)
+}
+
+// BodyInfo is what the parser derived from a body, stored beside it.
+type BodyInfo struct {
+	Text           string // the displayable text, for the full-text index
+	Preview        string
+	HasAttachments bool
+}
+
+// PutBody stores the raw body of message id and indexes its text.
+func (db *DB) PutBody(ctx context.Context, id int64, raw []byte, info BodyInfo) error {
+	n, err := db.PutBodies(ctx, []Body{{MessageID: id, Raw: raw, Info: info}})
+	if err == nil && n == 0 {
+		return ErrNotFound // expunged meanwhile
+	}
+	return err
+}
+
+// Body is a raw message body to store, with what the parser derived.
+type Body struct {
+	MessageID int64
+	Raw       []byte
+	Info      BodyInfo
+}
+
+// PutBodies stores bodies in one transaction and returns how many were
+// stored; bodies of messages that are gone meanwhile are skipped.
+func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
+	stored := 0
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		for _, b := range bodies {
+			var subject, from, to, cc string
+			err := tx.QueryRow(`SELECT subject, from_addr, to_addr, cc_addr FROM messages WHERE id = ?`, b.MessageID).Scan(&subject, &from, &to, &cc)
+			if err == sql.ErrNoRows {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT OR REPLACE INTO bodies (message_id, raw) VALUES (?, ?)`, b.MessageID, b.Raw); err != nil {
+				return fmt.Errorf("store: save body: %w", err)
+			}
+			if _, err := tx.Exec(`UPDATE messages SET has_body=1, preview=?, has_attachments=? WHERE id=?`, b.Info.Preview, boolInt(b.Info.HasAttachments), b.MessageID); err != nil {
+				return err
+			}
+			if _, err = tx.Exec(`INSERT OR REPLACE INTO messages_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)`,
+				b.MessageID, subject, addrText(decodeAddrs(from), decodeAddrs(to), decodeAddrs(cc)), b.Info.Text); err != nil {
+				return err
+			}
+			stored++
+		}
+		return nil
+	})
+	if err != nil {
+		stored = 0
+	}
+	return stored, err
+}
+
+// Body returns the raw stored body of message id, or ErrNotFound.
+func (db *DB) Body(ctx context.Context, id int64) ([]byte, error) {
+	var raw []byte
+	err := db.r.QueryRowContext(ctx, `SELECT raw FROM bodies WHERE message_id = ?`, id).Scan(&raw)
+	if err == sql.ErrNoRows {
+		return nil, ErrNotFound
+	}
+	return raw, err
+}
+
+// Search returns up to limit messages of account (all accounts when empty)
+// matching query in subject, addresses or body, best match first. The query
+// is taken as words, each of which must occur (as a prefix).
+func (db *DB) Search(ctx context.Context, account, query string, limit int) ([]Message, error) {
+	match := ftsQuery(query)
+	if match == "" {
+		return nil, nil
+	}
+	q := `SELECT ` + messageCols + ` FROM messages WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?)`
+	args := []any{match, limit}
+	if account != "" {
+		q += ` AND account = ?`
+		args = append(args, account)
+	}
+	q += ` ORDER BY internal_date DESC`
+	return db.queryMessages(ctx, q, args...)
+}
+
+// ftsQuery turns user words into an FTS5 query where every word is a quoted
+// prefix term, so that no user input is read as FTS syntax.
+func ftsQuery(s string) string {
+	var terms []string
+	for _, w := range strings.Fields(s) {
+		w = strings.ReplaceAll(w, `"`, `""`)
+		terms = append(terms, `"`+w+`"*`)
+	}
+	return strings.Join(terms, " ")
+}

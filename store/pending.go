@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Kinds of pending action.
+const (
+	ActionAddFlag    = "add-flag"    // Arg is the flag
+	ActionRemoveFlag = "remove-flag" // Arg is the flag
+)
+
+// Action is a local change recorded for replay to the server, in order.
+type Action struct {
+	ID          int64
+	Account     string
+	MailboxID   int64
+	Mailbox     string // the mailbox's server name
+	UIDValidity uint32
+	UID         uint32
+	Kind        string
+	Arg         string
+	Created     time.Time
+	Attempts    int
+	LastError   string
+}
+
+// SetFlag sets (on) or clears flag on message id locally and records the
+// change as a pending action, in one transaction. Setting a flag the message
+// already has records nothing. It returns the updated message.
+func (db *DB) SetFlag(ctx context.Context, id int64, flag string, on bool) (Message, error) {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		m, err := scanMessage(tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
+		if err == sql.ErrNoRows {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if hasFlag(m.Flags, flag) == on {
+			return nil
+		}
+		kind := ActionAddFlag
+		if !on {
+			kind = ActionRemoveFlag
+		}
+		if err := applyFlag(tx, id, m.Flags, flag, on); err != nil {
+			return err
+		}
+		_, err = tx.Exec(`INSERT INTO pending_actions (account, mailbox_id, uidvalidity, uid, kind, arg, created) VALUES (?,?,?,?,?,?,?)`,
+			m.Account, m.MailboxID, m.UIDValidity, m.UID, kind, flag, time.Now().Unix())
+		return err
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	return db.Message(ctx, id)
+}
+
+func applyFlag(tx *sql.Tx, id int64, flags []string, flag string, on bool) error {
+	var next []string
+	for _, f := range flags {
+		if f != flag && !(len(f) == len(flag) && hasFlag([]string{f}, flag)) {
+			next = append(next, f)
+		}
+	}
+	if on {
+		next = append(next, flag)
+	}
+	_, err := tx.Exec(`UPDATE messages SET flags=?, seen=?, flagged=?, answered=?, draft=? WHERE id=?`,
+		joinFlags(next), boolInt(hasFlag(next, FlagSeen)), boolInt(hasFlag(next, FlagFlagged)),
+		boolInt(hasFlag(next, FlagAnswered)), boolInt(hasFlag(next, FlagDraft)), id)
+	return err
+}
+
+// PendingActions returns the pending actions of account in the order they
+// were made.
+func (db *DB) PendingActions(ctx context.Context, account string) ([]Action, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT p.id, p.account, p.mailbox_id, mb.name, p.uidvalidity, p.uid, p.kind, p.arg, p.created, p.attempts, p.last_error
+		FROM pending_actions p JOIN mailboxes mb ON mb.id = p.mailbox_id WHERE p.account = ? ORDER BY p.id`, account)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending actions: %w", err)
+	}
+	defer rows.Close()
+	var out []Action
+	for rows.Next() {
+		var a Action
+		var created int64
+		if err := rows.Scan(&a.ID, &a.Account, &a.MailboxID, &a.Mailbox, &a.UIDValidity, &a.UID, &a.Kind, &a.Arg, &created, &a.Attempts, &a.LastError); err != nil {
+			return nil, err
+		}
+		a.Created = fromUnix(created)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ActionDone removes a pending action the server has applied.
+func (db *DB) ActionDone(ctx context.Context, id int64) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`DELETE FROM pending_actions WHERE id = ?`, id)
+		return err
+	})
+}
+
+// ActionRetry records a temporary failure of a pending action; it stays
+// queued.
+func (db *DB) ActionRetry(ctx context.Context, id int64, cause error) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE pending_actions SET attempts = attempts + 1, last_error = ? WHERE id = ?`, cause.Error(), id)
+		return err
+	})
+}
+
+// ActionFailed drops a pending action the server refused for good and
+// reverts its local effect, in one transaction. It returns the message as it
+// is after the revert (zero if the message is gone).
+func (db *DB) ActionFailed(ctx context.Context, a Action) (Message, error) {
+	var id int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`DELETE FROM pending_actions WHERE id = ?`, a.ID); err != nil {
+			return err
+		}
+		m, err := scanMessage(tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE mailbox_id=? AND uidvalidity=? AND uid=?`, a.MailboxID, a.UIDValidity, a.UID))
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		id = m.ID
+		switch a.Kind {
+		case ActionAddFlag:
+			return applyFlag(tx, m.ID, m.Flags, a.Arg, false)
+		case ActionRemoveFlag:
+			return applyFlag(tx, m.ID, m.Flags, a.Arg, true)
+		}
+		return nil
+	})
+	if err != nil || id == 0 {
+		return Message{}, err
+	}
+	return db.Message(ctx, id)
+}

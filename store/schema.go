@@ -1,0 +1,98 @@
+package store
+
+// migrations are applied in order; the index+1 is the schema version stored
+// in PRAGMA user_version. Never edit a migration that has shipped: append.
+var migrations = []string{
+	// 1: the walking skeleton's schema.
+	`
+CREATE TABLE mailboxes (
+	id            INTEGER PRIMARY KEY,
+	account       TEXT    NOT NULL,
+	name          TEXT    NOT NULL,
+	delim         TEXT    NOT NULL DEFAULT '',
+	role          TEXT    NOT NULL DEFAULT '',
+	attrs         TEXT    NOT NULL DEFAULT '',
+	subscribed    INTEGER NOT NULL DEFAULT 1,
+	selectable    INTEGER NOT NULL DEFAULT 1,
+	uidvalidity   INTEGER NOT NULL DEFAULT 0,
+	uidnext       INTEGER NOT NULL DEFAULT 0,
+	highestmodseq INTEGER NOT NULL DEFAULT 0,
+	server_total  INTEGER NOT NULL DEFAULT 0,
+	server_unread INTEGER NOT NULL DEFAULT 0,
+	synced_at     INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (account, name)
+);
+
+CREATE TABLE messages (
+	id              INTEGER PRIMARY KEY,
+	account         TEXT    NOT NULL,
+	mailbox_id      INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+	uidvalidity     INTEGER NOT NULL,
+	uid             INTEGER NOT NULL,
+	modseq          INTEGER NOT NULL DEFAULT 0,
+	flags           TEXT    NOT NULL DEFAULT '',
+	seen            INTEGER NOT NULL DEFAULT 0,
+	flagged         INTEGER NOT NULL DEFAULT 0,
+	answered        INTEGER NOT NULL DEFAULT 0,
+	draft           INTEGER NOT NULL DEFAULT 0,
+	internal_date   INTEGER NOT NULL DEFAULT 0,
+	size            INTEGER NOT NULL DEFAULT 0,
+	date            INTEGER NOT NULL DEFAULT 0,
+	subject         TEXT    NOT NULL DEFAULT '',
+	from_addr       TEXT    NOT NULL DEFAULT '[]',
+	to_addr         TEXT    NOT NULL DEFAULT '[]',
+	cc_addr         TEXT    NOT NULL DEFAULT '[]',
+	reply_to        TEXT    NOT NULL DEFAULT '[]',
+	message_id      TEXT    NOT NULL DEFAULT '',
+	in_reply_to     TEXT    NOT NULL DEFAULT '',
+	refs            TEXT    NOT NULL DEFAULT '',
+	has_attachments INTEGER NOT NULL DEFAULT 0,
+	preview         TEXT    NOT NULL DEFAULT '',
+	has_body        INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (mailbox_id, uidvalidity, uid)
+);
+CREATE INDEX messages_by_date ON messages (mailbox_id, internal_date DESC, uid DESC);
+CREATE INDEX messages_unread ON messages (mailbox_id, seen);
+CREATE INDEX messages_no_body ON messages (account, has_body);
+
+CREATE TABLE bodies (
+	message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+	raw        BLOB NOT NULL
+);
+
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+	subject, addresses, body,
+	content = '', contentless_delete = 1,
+	tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TABLE pending_actions (
+	id          INTEGER PRIMARY KEY,
+	account     TEXT    NOT NULL,
+	mailbox_id  INTEGER NOT NULL,
+	uidvalidity INTEGER NOT NULL,
+	uid         INTEGER NOT NULL,
+	kind        TEXT    NOT NULL,
+	arg         TEXT    NOT NULL DEFAULT '',
+	created     INTEGER NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	last_error  TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX pending_by_account ON pending_actions (account, id);
+CREATE INDEX pending_by_message ON pending_actions (mailbox_id, uidvalidity, uid);
+
+CREATE TABLE outbox (
+	id           INTEGER PRIMARY KEY,
+	account      TEXT    NOT NULL,
+	state        TEXT    NOT NULL,
+	mail_from    TEXT    NOT NULL,
+	rcpts        TEXT    NOT NULL,
+	raw          BLOB    NOT NULL,
+	created      INTEGER NOT NULL,
+	next_attempt INTEGER NOT NULL DEFAULT 0,
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	last_error   TEXT    NOT NULL DEFAULT '',
+	rcpt_status  TEXT    NOT NULL DEFAULT '{}'
+);
+`,
+}
