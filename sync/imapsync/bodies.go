@@ -1,0 +1,311 @@
+package imapsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/ternmail/tern/message"
+	"github.com/ternmail/tern/store"
+)
+
+// ErrGone means a message is no longer on the server.
+var ErrGone = errors.New("the message is no longer on the server")
+
+var fullBody = &imap.FetchItemBodySection{Peek: true}
+
+// fetchBodies fetches up to limit missing bodies in the background, newest
+// first, and returns how many it stored.
+func (e *Engine) fetchBodies(ctx context.Context, cn *conn, limit int) (int, error) {
+	e.passMu.Lock()
+	defer e.passMu.Unlock()
+	msgs, err := e.st.MissingBodies(ctx, e.acct.ID, limit)
+	if err != nil || len(msgs) == 0 {
+		return 0, err
+	}
+	byBox := map[int64][]store.Message{}
+	var order []int64
+	for _, m := range msgs {
+		if _, ok := byBox[m.MailboxID]; !ok {
+			order = append(order, m.MailboxID)
+		}
+		byBox[m.MailboxID] = append(byBox[m.MailboxID], m)
+	}
+	stored := 0
+	for _, id := range order {
+		mb, err := e.st.Mailbox(ctx, id)
+		if err != nil {
+			continue
+		}
+		n, err := e.fetchBodiesIn(ctx, cn, mb, byBox[id])
+		stored += n
+		if err != nil {
+			return stored, err
+		}
+	}
+	return stored, nil
+}
+
+func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, msgs []store.Message) (int, error) {
+	e.setStatus(Status{State: StateSyncing, Folder: mb.Name})
+	if cn.selected != mb.Name {
+		sel, err := cn.selectMailbox(mb.Name, false)
+		if err != nil {
+			return 0, err
+		}
+		if sel.UIDValidity != mb.UIDValidity {
+			return 0, nil // the next pass resets this mailbox
+		}
+	}
+	byUID := map[uint32]store.Message{}
+	uids := make([]imap.UID, 0, len(msgs))
+	for _, m := range msgs {
+		if m.UIDValidity == mb.UIDValidity {
+			byUID[m.UID] = m
+			uids = append(uids, imap.UID(m.UID))
+		}
+	}
+	stored := 0
+	var bodies []store.Body
+	err := cn.do(func() error {
+		cmd := cn.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}})
+		for {
+			msg := cmd.Next()
+			if msg == nil {
+				break
+			}
+			buf, err := msg.Collect()
+			if err != nil {
+				cmd.Close()
+				return err
+			}
+			m, ok := byUID[uint32(buf.UID)]
+			raw := buf.FindBodySection(fullBody)
+			if !ok || raw == nil {
+				continue
+			}
+			delete(byUID, m.UID)
+			bodies = append(bodies, parseBody(m, raw))
+		}
+		return cmd.Close()
+	})
+	if len(bodies) > 0 {
+		n, serr := e.st.PutBodies(ctx, bodies)
+		stored += n
+		if err == nil {
+			err = serr
+		}
+	}
+	if err != nil {
+		return stored, err
+	}
+	// What the server did not return has been expunged.
+	if len(byUID) > 0 {
+		var gone []uint32
+		for uid := range byUID {
+			gone = append(gone, uid)
+		}
+		if err := e.st.DeleteUIDs(ctx, mb.ID, mb.UIDValidity, gone); err != nil {
+			return stored, err
+		}
+	}
+	e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
+	return stored, nil
+}
+
+// parseBody derives the preview, the search text and the attachment flag
+// from a raw body.
+func parseBody(m store.Message, raw []byte) store.Body {
+	info := store.BodyInfo{HasAttachments: m.HasAttachments}
+	if pm, err := message.Parse(raw, nil); err == nil {
+		info.Text = pm.Text
+		info.Preview = message.Preview(pm.Text, 200)
+		for _, a := range pm.Attachments {
+			if !a.Inline {
+				info.HasAttachments = true
+			}
+		}
+	}
+	return store.Body{MessageID: m.ID, Raw: raw, Info: info}
+}
+
+// storeBody parses raw and stores it.
+func (e *Engine) storeBody(ctx context.Context, m store.Message, raw []byte) error {
+	b := parseBody(m, raw)
+	return e.st.PutBody(ctx, m.ID, b.Raw, b.Info)
+}
+
+// FetchBody returns the raw body of message id, fetching and storing it if
+// needed. It uses a connection of its own, so that opening a message never
+// waits behind a background sync.
+func (e *Engine) FetchBody(ctx context.Context, id int64) ([]byte, error) {
+	if raw, err := e.st.Body(ctx, id); err == nil {
+		return raw, nil
+	}
+	m, err := e.st.Message(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	mb, err := e.st.Mailbox(ctx, m.MailboxID)
+	if err != nil {
+		return nil, err
+	}
+	type result struct {
+		raw []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- result{err: fmt.Errorf("internal error: %v", r)}
+			}
+		}()
+		raw, err := e.fetchOne(m, mb)
+		done <- result{raw, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, r.err
+		}
+		if err := e.storeBody(context.WithoutCancel(ctx), m, r.raw); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return r.raw, err
+		}
+		e.opts.OnChange(Change{Kind: ChangeBody, MessageID: m.ID, MailboxID: m.MailboxID})
+		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: m.MailboxID})
+		return r.raw, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// fetchOne fetches one body on the on-demand connection, reconnecting once
+// if the connection went stale.
+func (e *Engine) fetchOne(m store.Message, mb store.Mailbox) ([]byte, error) {
+	e.fetchMu.Lock()
+	defer e.fetchMu.Unlock()
+	var lastErr error
+	for attempt := 0; attempt < 2; attempt++ {
+		if e.fetchConn == nil {
+			cn, err := e.connect(context.Background())
+			if err != nil {
+				return nil, err
+			}
+			e.fetchConn = cn
+		}
+		raw, err := e.fetchOneOn(e.fetchConn, m, mb)
+		if err == nil || errors.Is(err, ErrGone) {
+			return raw, err
+		}
+		var ie *imap.Error
+		if errors.As(err, &ie) {
+			return nil, err
+		}
+		lastErr = err
+		e.fetchConn.close()
+		e.fetchConn = nil
+	}
+	return nil, lastErr
+}
+
+func (e *Engine) fetchOneOn(cn *conn, m store.Message, mb store.Mailbox) ([]byte, error) {
+	if cn.selected != mb.Name {
+		sel, err := cn.selectMailbox(mb.Name, false)
+		if err != nil {
+			return nil, err
+		}
+		if sel.UIDValidity != m.UIDValidity {
+			return nil, ErrGone
+		}
+	}
+	var raw []byte
+	err := cn.do(func() error {
+		bufs, err := cn.c.Fetch(imap.UIDSetNum(imap.UID(m.UID)), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}}).Collect()
+		for _, b := range bufs {
+			if uint32(b.UID) == m.UID {
+				raw = b.FindBodySection(fullBody)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, ErrGone
+	}
+	return raw, nil
+}
+
+func (e *Engine) closeFetchConn() {
+	e.fetchMu.Lock()
+	defer e.fetchMu.Unlock()
+	if e.fetchConn != nil {
+		e.fetchConn.close()
+		e.fetchConn = nil
+	}
+}
+
+// wait waits on cn for new mail in INBOX (IDLE, or NOOP polling without
+// it), a kick, ctx's end, or d.
+func (e *Engine) wait(ctx context.Context, cn *conn, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	inbox, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox)
+	if err != nil {
+		return e.sleepErr(ctx, d)
+	}
+	if cn.selected != inbox.Name {
+		if _, err := cn.selectMailbox(inbox.Name, false); err != nil {
+			return err
+		}
+	}
+	select { // a change reported before we started waiting
+	case <-cn.changed:
+		return nil
+	default:
+	}
+	if !cn.has(imap.CapIdle) && !cn.has(imap.CapIMAP4rev2) {
+		step := min(d, 30*time.Second)
+		if e.sleep(ctx, step) {
+			return nil
+		}
+		return cn.do(func() error { return cn.c.Noop().Wait() })
+	}
+	var idle interface {
+		Close() error
+		Wait() error
+	}
+	if err := cn.do(func() error {
+		cmd, err := cn.c.Idle()
+		idle = cmd
+		return err
+	}); err != nil {
+		return err
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-cn.changed:
+	case <-e.kick:
+	case <-t.C:
+	case <-ctx.Done():
+	case <-cn.c.Closed():
+	}
+	return cn.do(func() error {
+		if err := idle.Close(); err != nil {
+			return err
+		}
+		return idle.Wait()
+	})
+}
+
+func (e *Engine) sleepErr(ctx context.Context, d time.Duration) error {
+	e.sleep(ctx, d)
+	return ctx.Err()
+}

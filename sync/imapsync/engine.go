@@ -1,0 +1,281 @@
+// Package imapsync keeps Tern's store in step with an account's IMAP
+// server: one Engine per account connects, syncs folders, headers, flags and
+// bodies, waits for new mail with IDLE, and replays local actions.
+//
+// Everything is keyed by (account, mailbox, UIDVALIDITY, UID). go-imap v2
+// has no per-command timeout, so every command runs under a watchdog that
+// closes the connection; the run loop then reconnects with backoff.
+package imapsync
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/store"
+)
+
+// Options tunes an Engine. The zero value, or nil, means defaults.
+type Options struct {
+	// Password returns the account's IMAP password. Required for Run,
+	// SyncOnce and FetchBody.
+	Password func(ctx context.Context) (string, error)
+	// Roots replaces the system roots for certificate verification (tests).
+	Roots *x509.CertPool
+	// PollInterval is how often folders other than INBOX are synced while
+	// idle, and INBOX too on servers without IDLE. Default 2 minutes.
+	PollInterval time.Duration
+	// CommandTimeout bounds each command; a slower server is disconnected.
+	// Default 60 seconds.
+	CommandTimeout time.Duration
+	// BatchSize is how many messages one header FETCH asks for. Default 500.
+	BatchSize int
+	// BodiesPerPass is how many bodies are fetched in the background
+	// between two sync passes; 0 means 200, negative means none.
+	BodiesPerPass int
+	// MaxBackoff caps the wait between reconnection attempts. Default 5 min.
+	MaxBackoff time.Duration
+	// OnChange is called after the engine wrote something to the store. It
+	// must not block.
+	OnChange func(Change)
+	// OnStatus is called when the engine's status changes. It must not
+	// block.
+	OnStatus func(Status)
+	// Logf receives diagnostics.
+	Logf func(format string, args ...any)
+}
+
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.PollInterval <= 0 {
+		r.PollInterval = 2 * time.Minute
+	}
+	if r.CommandTimeout <= 0 {
+		r.CommandTimeout = 60 * time.Second
+	}
+	if r.BatchSize <= 0 {
+		r.BatchSize = 500
+	}
+	if r.BodiesPerPass == 0 {
+		r.BodiesPerPass = 200
+	}
+	if r.MaxBackoff <= 0 {
+		r.MaxBackoff = 5 * time.Minute
+	}
+	if r.OnChange == nil {
+		r.OnChange = func(Change) {}
+	}
+	if r.OnStatus == nil {
+		r.OnStatus = func(Status) {}
+	}
+	if r.Logf == nil {
+		r.Logf = func(string, ...any) {}
+	}
+	if r.Password == nil {
+		r.Password = func(context.Context) (string, error) { return "", errors.New("no password configured") }
+	}
+	return r
+}
+
+// Engine syncs one account.
+//
+// Run is meant to run in one goroutine for the engine's life; SyncOnce is
+// its one-shot counterpart and must not run at the same time as Run.
+// FetchBody, Kick and Status are safe to call from any goroutine at any time.
+type Engine struct {
+	st   *store.DB
+	acct accounts.Account
+	opts Options
+	kick chan struct{}
+	full atomic.Bool // the next pass syncs every folder
+
+	mu     sync.Mutex
+	status Status
+
+	// passMu serialises sync passes (Run's and SyncOnce's).
+	passMu sync.Mutex
+
+	// fetchMu guards the on-demand connection used by FetchBody, so that
+	// opening a message never waits behind a background sync.
+	fetchMu   sync.Mutex
+	fetchConn *conn
+}
+
+// New returns an engine for acct over st. It does nothing until Run,
+// SyncOnce or FetchBody is called.
+func New(st *store.DB, acct accounts.Account, opts *Options) *Engine {
+	return &Engine{
+		st:     st,
+		acct:   acct,
+		opts:   opts.withDefaults(),
+		kick:   make(chan struct{}, 1),
+		status: Status{State: StateStopped, Since: time.Now()},
+	}
+}
+
+// Status returns the engine's current status.
+func (e *Engine) Status() Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.status
+}
+
+func (e *Engine) setStatus(s Status) {
+	e.mu.Lock()
+	if s.State != e.status.State {
+		s.Since = time.Now()
+	} else {
+		s.Since = e.status.Since
+	}
+	e.status = s
+	e.mu.Unlock()
+	e.opts.OnStatus(s)
+}
+
+// Kick asks a running engine to replay pending actions and sync INBOX now.
+func (e *Engine) Kick() { signal(e.kick) }
+
+// Refresh asks a running engine to sync every folder now.
+func (e *Engine) Refresh() {
+	e.full.Store(true)
+	signal(e.kick)
+}
+
+// Run syncs until ctx is cancelled: connect, sync every folder, then wait
+// for new mail (IDLE on INBOX) or the poll interval, and again; on errors it
+// reconnects with capped exponential backoff and jitter. Errors that need
+// the user (wrong password, untrusted certificate) put the engine in
+// StateError until it is kicked or the poll interval passes.
+func (e *Engine) Run(ctx context.Context) {
+	defer e.closeFetchConn()
+	backoff := time.Second
+	for ctx.Err() == nil {
+		err := e.runSession(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		var wait time.Duration
+		if Permanent(err) {
+			wait = e.opts.PollInterval * 5
+			e.setStatus(Status{State: StateError, Err: err.Error(), Retry: time.Now().Add(wait)})
+		} else {
+			wait = backoff/2 + rand.N(backoff/2+1)
+			backoff = min(backoff*2, e.opts.MaxBackoff)
+			e.setStatus(Status{State: StateOffline, Err: err.Error(), Retry: time.Now().Add(wait)})
+		}
+		e.opts.Logf("sync %s: %v (retrying in %v)", e.acct.ID, err, wait.Round(time.Second))
+		if e.sleep(ctx, wait) {
+			backoff = time.Second // the user asked: try at once, and afresh
+		}
+	}
+	e.setStatus(Status{State: StateStopped})
+}
+
+// sleep waits for d, a kick or ctx, and reports whether it was kicked.
+func (e *Engine) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	case <-e.kick:
+		return true
+	}
+	return false
+}
+
+// runSession connects and syncs until an error or ctx's end.
+func (e *Engine) runSession(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+			e.opts.Logf("sync %s: panic: %v\n%s", e.acct.ID, r, debug.Stack())
+		}
+	}()
+	e.setStatus(Status{State: StateConnecting})
+	cn, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cn.close()
+	lastFull := time.Time{}
+	for {
+		full := e.full.Swap(false) || time.Since(lastFull) >= e.opts.PollInterval
+		rep, err := e.pass(ctx, cn, full)
+		if err != nil {
+			return err
+		}
+		if full {
+			lastFull = time.Now()
+		}
+		more := false
+		if e.opts.BodiesPerPass > 0 {
+			n, err := e.fetchBodies(ctx, cn, e.opts.BodiesPerPass)
+			if err != nil {
+				return err
+			}
+			more = n == e.opts.BodiesPerPass
+			rep.Bodies += n
+		}
+		e.setStatus(Status{State: StateIdle})
+		if more {
+			continue // more bodies to fetch: a cheap pass first, for new mail
+		}
+		if err := e.wait(ctx, cn, e.opts.PollInterval-time.Since(lastFull)); err != nil {
+			return err
+		}
+	}
+}
+
+func (e *Engine) connect(ctx context.Context) (*conn, error) {
+	pctx, cancel := context.WithTimeout(ctx, e.opts.CommandTimeout)
+	password, err := e.opts.Password(pctx)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("password for %s: %w", e.acct.Email, err)
+	}
+	return dial(ctx, e.acct, password, e.opts.Roots, e.opts.CommandTimeout)
+}
+
+// SyncOnce connects, runs one full sync pass (folders, headers, flags,
+// pending actions, and every missing body unless BodiesPerPass < 0), and
+// disconnects.
+func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
+	start := time.Now()
+	e.setStatus(Status{State: StateConnecting})
+	cn, err := e.connect(ctx)
+	if err != nil {
+		e.setStatus(Status{State: StateError, Err: err.Error()})
+		return nil, err
+	}
+	defer cn.close()
+	rep, err := e.pass(ctx, cn, true)
+	if err == nil && e.opts.BodiesPerPass > 0 {
+		for {
+			var n int
+			n, err = e.fetchBodies(ctx, cn, e.opts.BodiesPerPass)
+			rep.Bodies += n
+			if err != nil || n < e.opts.BodiesPerPass {
+				break
+			}
+		}
+	}
+	if err != nil {
+		e.setStatus(Status{State: StateError, Err: err.Error()})
+		return rep, err
+	}
+	rep.Duration = time.Since(start)
+	rep.Millis = rep.Duration.Milliseconds()
+	e.setStatus(Status{State: StateIdle})
+	return rep, nil
+}

@@ -1,0 +1,343 @@
+package imapsync
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/mailtest"
+	"github.com/ternmail/tern/store"
+)
+
+type fixture struct {
+	srv     *mailtest.Server
+	st      *store.DB
+	acct    accounts.Account
+	opts    *Options
+	mu      sync.Mutex
+	changes []Change
+}
+
+func (f *fixture) changeCount(kind ChangeKind) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.changes {
+		if c.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func newFixture(t *testing.T, seed []mailtest.SeedMessage) *fixture {
+	t.Helper()
+	srv, err := mailtest.StartServer(&mailtest.ServerOptions{TLS: true, Seed: seed, Mailboxes: mailtest.DemoMailboxes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	st, err := store.Open(filepath.Join(t.TempDir(), "tern.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := &fixture{srv: srv, st: st, acct: mailtest.DemoAccount(srv)}
+	f.opts = &Options{
+		Password:       func(context.Context) (string, error) { return srv.Password, nil },
+		CommandTimeout: 10 * time.Second,
+		PollInterval:   time.Minute,
+		OnChange: func(c Change) {
+			f.mu.Lock()
+			f.changes = append(f.changes, c)
+			f.mu.Unlock()
+		},
+		Logf: t.Logf,
+	}
+	return f
+}
+
+func seedCounts(seed []mailtest.SeedMessage) map[string]int {
+	n := map[string]int{}
+	for _, m := range seed {
+		n[m.Mailbox]++
+	}
+	return n
+}
+
+func TestSyncInprocDemoMailbox(t *testing.T) {
+	seed := mailtest.DemoSeed(time.Now())
+	f := newFixture(t, seed)
+	e := New(f.st, f.acct, f.opts)
+	ctx := context.Background()
+	rep, err := e.SyncOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := seedCounts(seed)
+	got := map[string]int{}
+	for _, fr := range rep.Folders {
+		got[fr.Name] = fr.Stored
+		if fr.Stored != fr.ServerTotal {
+			t.Errorf("%s: stored %d, server %d", fr.Name, fr.Stored, fr.ServerTotal)
+		}
+	}
+	for name, n := range want {
+		if got[name] != n {
+			t.Errorf("%s: stored %d, seeded %d", name, got[name], n)
+		}
+	}
+	if rep.Bodies != len(seed) {
+		t.Errorf("bodies fetched %d, want %d", rep.Bodies, len(seed))
+	}
+	// Roles come from SPECIAL-USE or names.
+	for role, name := range map[string]string{"inbox": "INBOX", "sent": "Sent", "drafts": "Drafts", "trash": "Trash", "archive": "Archive"} {
+		mb, err := f.st.MailboxByRole(ctx, f.acct.ID, role)
+		if err != nil || mb.Name != name {
+			t.Errorf("role %s: %q %v", role, mb.Name, err)
+		}
+	}
+	// Every seeded message arrived with its subject and flags.
+	inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, "inbox")
+	msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 10000)
+	bySubject := map[string]store.Message{}
+	for _, m := range msgs {
+		bySubject[m.MessageID] = m
+	}
+	unseen := 0
+	for _, s := range seed {
+		if s.Mailbox != "INBOX" {
+			continue
+		}
+		seen := false
+		for _, fl := range s.Flags {
+			seen = seen || fl == `\Seen`
+		}
+		if !seen {
+			unseen++
+		}
+	}
+	if inbox.Unread != unseen {
+		t.Errorf("INBOX unread %d, seeded %d", inbox.Unread, unseen)
+	}
+	for _, m := range msgs {
+		if m.Subject == "" || len(m.From) == 0 || m.InternalDate.IsZero() || !m.HasBody {
+			t.Fatalf("incomplete message: %+v", m)
+		}
+	}
+	// A second pass with nothing changed skips every folder.
+	rep, err = e.SyncOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fr := range rep.Folders {
+		if !fr.Skipped {
+			t.Errorf("%s re-synced although nothing changed: %+v", fr.Name, fr)
+		}
+	}
+	// Search works over the fetched bodies.
+	found, err := f.st.Search(ctx, f.acct.ID, msgs[0].Subject, 5)
+	if err != nil || len(found) == 0 {
+		t.Errorf("search for %q: %d results, %v", msgs[0].Subject, len(found), err)
+	}
+}
+
+func TestSyncInprocFlagsReplayAndNewMail(t *testing.T) {
+	seed := mailtest.DemoSeed(time.Now())
+	f := newFixture(t, seed)
+	e := New(f.st, f.acct, f.opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := e.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, "inbox")
+	msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 1)
+	top := msgs[0]
+	wantSeen := !top.Seen()
+	if _, err := f.st.SetFlag(ctx, top.ID, store.FlagSeen, wantSeen); err != nil {
+		t.Fatal(err)
+	}
+	// Run in the background: it replays the action, then IDLEs.
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	waitFor(t, "pending action replayed", func() bool {
+		acts, _ := f.st.PendingActions(ctx, f.acct.ID)
+		return len(acts) == 0 && e.Status().State == StateIdle
+	})
+	// The server has the flag now: a fresh store syncing the same server
+	// sees it.
+	st2, _ := store.Open(filepath.Join(t.TempDir(), "other.db"))
+	defer st2.Close()
+	if _, err := New(st2, f.acct, &Options{Password: f.opts.Password, BodiesPerPass: -1}).SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inbox2, _ := st2.MailboxByRole(ctx, f.acct.ID, "inbox")
+	m2, err := st2.MessageByUID(ctx, inbox2.ID, top.UIDValidity, top.UID)
+	if err != nil || m2.Seen() != wantSeen {
+		t.Fatalf("server-side seen = %v, want %v (%v)", m2.Seen(), wantSeen, err)
+	}
+	// New mail while idling arrives by IDLE well before the poll interval.
+	raw := "From: New Person <new@example.test>\r\nTo: demo@tern.example\r\nSubject: Fresh arrival\r\nMessage-ID: <fresh@example.test>\r\nDate: " +
+		time.Now().Format(time.RFC1123Z) + "\r\n\r\nHello there.\r\n"
+	start := time.Now()
+	if _, err := f.srv.Append("INBOX", []byte(raw), nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "new mail in the store", func() bool {
+		res, _ := f.st.Messages(ctx, inbox.ID, 0, 1)
+		return len(res) == 1 && res[0].Subject == "Fresh arrival"
+	})
+	t.Logf("new mail visible after %v", time.Since(start))
+	if f.changeCount(ChangeNewMail) == 0 {
+		t.Error("no ChangeNewMail reported")
+	}
+	cancel()
+	<-done
+}
+
+func TestSyncInprocFetchBodyOnDemand(t *testing.T) {
+	seed := mailtest.DemoSeed(time.Now())
+	f := newFixture(t, seed)
+	f.opts.BodiesPerPass = -1
+	e := New(f.st, f.acct, f.opts)
+	ctx := context.Background()
+	if _, err := e.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, "inbox")
+	msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 3)
+	if msgs[0].HasBody {
+		t.Fatal("body fetched although BodiesPerPass < 0")
+	}
+	raw, err := e.FetchBody(ctx, msgs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), msgs[0].MessageID) {
+		t.Fatalf("fetched body lacks its Message-ID %q", msgs[0].MessageID)
+	}
+	got, _ := f.st.Message(ctx, msgs[0].ID)
+	if !got.HasBody || got.Preview == "" {
+		t.Fatalf("body not stored with a preview: %+v", got)
+	}
+	if f.changeCount(ChangeBody) != 1 {
+		t.Fatalf("ChangeBody reported %d times", f.changeCount(ChangeBody))
+	}
+}
+
+func TestSyncInprocErrorsAreClear(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+
+	// Wrong password: a permanent AuthError.
+	err := Verify(ctx, f.acct, "wrong", nil)
+	var ae *AuthError
+	if !errors.As(err, &ae) || !Permanent(err) {
+		t.Fatalf("wrong password: %T %v", err, err)
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("error leaks the password: %v", err)
+	}
+
+	// An untrusted certificate: a permanent CertError naming the fingerprint.
+	noPin := f.acct.Clone()
+	noPin.PinnedCerts = nil
+	err = Verify(ctx, noPin, f.srv.Password, nil)
+	var ce *accounts.CertError
+	if !errors.As(err, &ce) || !Permanent(err) || !strings.Contains(err.Error(), f.srv.CertSHA256) {
+		t.Fatalf("untrusted cert: %T %v", err, err)
+	}
+	// Trusted through roots, no pin needed.
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(f.srv.CertPEM)
+	if err := Verify(ctx, noPin, f.srv.Password, &Options{Roots: roots}); err != nil {
+		t.Fatalf("cert in roots: %v", err)
+	}
+
+	// A closed port: a temporary ConnectError, quickly.
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().(*net.TCPAddr)
+	l.Close()
+	closed := f.acct.Clone()
+	closed.IMAP.Port = addr.Port
+	start := time.Now()
+	err = Verify(ctx, closed, "x", nil)
+	var cerr *ConnectError
+	if !errors.As(err, &cerr) || Permanent(err) || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("closed port: %T %v", err, err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("closed port took %v", time.Since(start))
+	}
+
+	// A server that accepts but never speaks: the watchdog gives up.
+	silent, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	mute := f.acct.Clone()
+	mute.IMAP.Port = silent.Addr().(*net.TCPAddr).Port
+	mute.IMAP.Security = accounts.SecurityNone
+	err = Verify(ctx, mute, "x", &Options{CommandTimeout: 500 * time.Millisecond})
+	if err == nil || Permanent(err) {
+		t.Fatalf("silent server: %v", err)
+	}
+}
+
+func TestSyncInprocRunReportsOfflineAndRecovers(t *testing.T) {
+	f := newFixture(t, nil)
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	acct := f.acct.Clone()
+	acct.IMAP.Port = port
+	var mu sync.Mutex
+	var states []Status
+	f.opts.OnStatus = func(s Status) { mu.Lock(); states = append(states, s); mu.Unlock() }
+	e := New(f.st, acct, f.opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	waitFor(t, "offline state", func() bool { return e.Status().State == StateOffline })
+	if s := e.Status(); !strings.Contains(s.Err, "connection refused") || s.Retry.IsZero() {
+		t.Fatalf("offline status: %+v", s)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop after cancel")
+	}
+	if e.Status().State != StateStopped {
+		t.Fatalf("after stop: %v", e.Status().State)
+	}
+	_ = fmt.Sprint(states)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}

@@ -1,0 +1,79 @@
+package imapsync
+
+import (
+	"time"
+
+	"github.com/ternmail/tern/store"
+)
+
+// State is what an engine is doing.
+type State string
+
+// Engine states.
+const (
+	StateStopped    State = "stopped"
+	StateConnecting State = "connecting"
+	StateSyncing    State = "syncing"
+	StateIdle       State = "idle"    // up to date, waiting for new mail
+	StateOffline    State = "offline" // the server is unreachable; retrying
+	StateError      State = "error"   // needs the user (wrong password, untrusted certificate)
+)
+
+// Status is a snapshot of an engine's state, for the status bar and the
+// command line.
+type Status struct {
+	State  State
+	Folder string // the folder being synced, if any
+	Done   int    // progress within Folder
+	Total  int
+	Err    string // why, in StateOffline and StateError
+	Since  time.Time
+	Retry  time.Time // when the next attempt is due, in StateOffline
+}
+
+// ChangeKind says what a Change is about.
+type ChangeKind int
+
+// Kinds of change an engine reports.
+const (
+	ChangeMailboxes    ChangeKind = iota + 1 // the folder list or its counts
+	ChangeMessages                           // messages of MailboxID were added, changed or removed
+	ChangeNewMail                            // Count new messages arrived in MailboxID (not on the first sync)
+	ChangeBody                               // the body of MessageID was stored
+	ChangeActionFailed                       // a pending action was refused and reverted; see Err and Message
+)
+
+// Change is one thing an engine wrote to the store.
+type Change struct {
+	Kind      ChangeKind
+	MailboxID int64
+	MessageID int64
+	Count     int
+	Message   store.Message
+	Err       error
+}
+
+// FolderReport says what one sync pass did to one folder.
+type FolderReport struct {
+	Name        string        `json:"name"`
+	Role        string        `json:"role,omitempty"`
+	ServerTotal int           `json:"server_total"`
+	Stored      int           `json:"stored"`
+	Unread      int           `json:"unread"`
+	New         int           `json:"new"`
+	FlagUpdates int           `json:"flag_updates"`
+	Removed     int           `json:"removed"`
+	Skipped     bool          `json:"unchanged,omitempty"` // nothing had changed since the last pass
+	Duration    time.Duration `json:"-"`
+	Millis      int64         `json:"ms"`
+}
+
+// Report says what one full sync pass did.
+type Report struct {
+	Account  string         `json:"account"`
+	Folders  []FolderReport `json:"folders"`
+	Actions  int            `json:"actions_replayed"`
+	Bodies   int            `json:"bodies_fetched"`
+	Duration time.Duration  `json:"-"`
+	Millis   int64          `json:"ms"`
+}

@@ -1,0 +1,497 @@
+package imapsync
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/ternmail/tern/message"
+	"github.com/ternmail/tern/store"
+)
+
+// pass replays pending actions and syncs INBOX, or every folder when full.
+func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error) {
+	e.passMu.Lock()
+	defer e.passMu.Unlock()
+	if !full {
+		if _, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox); err != nil {
+			full = true // nothing stored yet
+		}
+	}
+	start := time.Now()
+	rep := &Report{Account: e.acct.ID}
+	e.setStatus(Status{State: StateSyncing})
+	n, err := e.replay(ctx, cn)
+	rep.Actions = n
+	if err != nil {
+		return rep, err
+	}
+	var boxes []store.Mailbox
+	if full {
+		boxes, err = e.listMailboxes(ctx, cn)
+		if err != nil {
+			return rep, err
+		}
+	} else {
+		inbox, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox)
+		if err != nil {
+			return rep, err
+		}
+		boxes = []store.Mailbox{inbox}
+	}
+	for _, mb := range boxes {
+		if !mb.Selectable {
+			continue
+		}
+		fr, err := e.syncMailbox(ctx, cn, mb)
+		if err != nil {
+			return rep, err
+		}
+		rep.Folders = append(rep.Folders, fr)
+	}
+	if full {
+		e.opts.OnChange(Change{Kind: ChangeMailboxes})
+	}
+	rep.Duration = time.Since(start)
+	rep.Millis = rep.Duration.Milliseconds()
+	return rep, nil
+}
+
+// listMailboxes reads the folder list and stores it.
+func (e *Engine) listMailboxes(ctx context.Context, cn *conn) ([]store.Mailbox, error) {
+	opts := &imap.ListOptions{}
+	if cn.has(imap.CapSpecialUse) {
+		opts.ReturnSpecialUse = true
+	}
+	var list []*imap.ListData
+	err := cn.do(func() error {
+		var err error
+		list, err = cn.c.List("", "*", opts).Collect()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var subscribed map[string]bool
+	err = cn.do(func() error {
+		lsub, err := cn.c.List("", "*", &imap.ListOptions{SelectSubscribed: true}).Collect()
+		if err != nil {
+			return nil // LIST (SUBSCRIBED) is optional: treat all as subscribed
+		}
+		subscribed = map[string]bool{}
+		for _, l := range lsub {
+			subscribed[l.Mailbox] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	boxes := make([]store.Mailbox, 0, len(list))
+	roles := map[string]bool{}
+	for _, l := range list {
+		b := store.Mailbox{Name: l.Mailbox, Selectable: true, Subscribed: subscribed == nil || subscribed[l.Mailbox] || strings.EqualFold(l.Mailbox, "INBOX")}
+		if l.Delim != 0 {
+			b.Delim = string(l.Delim)
+		}
+		for _, a := range l.Attrs {
+			b.Attrs = append(b.Attrs, string(a))
+			if strings.EqualFold(string(a), string(imap.MailboxAttrNoSelect)) || strings.EqualFold(string(a), string(imap.MailboxAttrNonExistent)) {
+				b.Selectable = false
+			}
+		}
+		boxes = append(boxes, b)
+	}
+	// Roles from SPECIAL-USE first, then from well-known names for roles
+	// still missing; the user's overrides win over both.
+	for i := range boxes {
+		if r := roleOf("", toAttrs(boxes[i].Attrs)); r != "" && !roles[r] {
+			boxes[i].Role, roles[r] = r, true
+		}
+	}
+	for i := range boxes {
+		if boxes[i].Role != "" {
+			continue
+		}
+		if r := roleOf(boxes[i].Name, nil); r != "" && !roles[r] {
+			boxes[i].Role, roles[r] = r, true
+		}
+	}
+	for role, name := range e.acct.Folders {
+		for i := range boxes {
+			if boxes[i].Role == role {
+				boxes[i].Role = ""
+			}
+		}
+		for i := range boxes {
+			if boxes[i].Name == name {
+				boxes[i].Role = role
+			}
+		}
+	}
+	stored, err := e.st.SetMailboxes(ctx, e.acct.ID, boxes)
+	if err != nil {
+		return nil, err
+	}
+	return stored, nil
+}
+
+func toAttrs(s []string) []imap.MailboxAttr {
+	out := make([]imap.MailboxAttr, len(s))
+	for i, a := range s {
+		out[i] = imap.MailboxAttr(a)
+	}
+	return out
+}
+
+// syncMailbox brings one mailbox's headers and flags up to date and
+// removes what the server expunged.
+func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox) (FolderReport, error) {
+	start := time.Now()
+	fr := FolderReport{Name: mb.Name, Role: mb.Role}
+	defer func() {
+		fr.Duration = time.Since(start)
+		fr.Millis = fr.Duration.Milliseconds()
+	}()
+	condstore := cn.has(imap.CapCondStore)
+	sel, err := cn.selectMailbox(mb.Name, condstore)
+	if err != nil {
+		var ie *imap.Error
+		if errors.As(err, &ie) {
+			// The folder vanished or cannot be opened: report, go on.
+			e.opts.Logf("sync %s: select %q: %v", e.acct.ID, mb.Name, err)
+			return fr, nil
+		}
+		return fr, err
+	}
+	fr.ServerTotal = int(sel.NumMessages)
+	if sel.HighestModSeq == 0 {
+		condstore = false
+	}
+	if mb.UIDValidity != 0 && sel.UIDValidity != mb.UIDValidity {
+		e.opts.Logf("sync %s: %q UIDVALIDITY changed %d → %d: refetching", e.acct.ID, mb.Name, mb.UIDValidity, sel.UIDValidity)
+		if err := e.st.ResetMailbox(ctx, mb.ID, sel.UIDValidity); err != nil {
+			return fr, err
+		}
+		mb.UIDNext, mb.ModSeq = 0, 0
+		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
+	}
+	mb.UIDValidity = sel.UIDValidity
+	stored, err := e.st.CountMessages(ctx, mb.ID)
+	if err != nil {
+		return fr, err
+	}
+	if mb.UIDNext != 0 && uint32(sel.UIDNext) == mb.UIDNext && stored == int(sel.NumMessages) &&
+		(!condstore || sel.HighestModSeq == mb.ModSeq) {
+		fr.Skipped, fr.Stored = true, stored
+		fr.Unread = e.unread(ctx, mb.ID)
+		return fr, nil
+	}
+
+	var serverUIDs []imap.UID
+	if sel.NumMessages > 0 {
+		err = cn.do(func() error {
+			data, err := cn.c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
+			if err == nil {
+				serverUIDs = data.AllUIDs()
+			}
+			return err
+		})
+		if err != nil {
+			return fr, err
+		}
+	}
+	storedUIDs, err := e.st.UIDs(ctx, mb.ID, mb.UIDValidity)
+	if err != nil {
+		return fr, err
+	}
+	have := make(map[uint32]bool, len(storedUIDs))
+	for _, u := range storedUIDs {
+		have[u] = true
+	}
+	onServer := make(map[uint32]bool, len(serverUIDs))
+	var missing []imap.UID
+	for _, u := range serverUIDs {
+		onServer[uint32(u)] = true
+		if !have[uint32(u)] {
+			missing = append(missing, u)
+		}
+	}
+	var removed []uint32
+	for _, u := range storedUIDs {
+		if !onServer[u] {
+			removed = append(removed, u)
+		}
+	}
+	// Flags of what we had, before fetching the new ones.
+	if len(storedUIDs) > 0 && len(removed) < len(storedUIDs) {
+		n, err := e.syncFlags(ctx, cn, mb, condstore, storedUIDs)
+		if err != nil {
+			return fr, err
+		}
+		fr.FlagUpdates = n
+	}
+	if len(removed) > 0 {
+		if err := e.st.DeleteUIDs(ctx, mb.ID, mb.UIDValidity, removed); err != nil {
+			return fr, err
+		}
+		fr.Removed = len(removed)
+	}
+	if fr.FlagUpdates > 0 || fr.Removed > 0 {
+		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
+	}
+	// New messages, newest first, in batches.
+	slices.SortFunc(missing, func(a, b imap.UID) int { return int(b) - int(a) })
+	newMail := 0
+	for i := 0; i < len(missing); i += e.opts.BatchSize {
+		batch := missing[i:min(i+e.opts.BatchSize, len(missing))]
+		e.setStatus(Status{State: StateSyncing, Folder: mb.Name, Done: i, Total: len(missing)})
+		msgs, err := e.fetchHeaders(cn, mb, batch, condstore)
+		if err != nil {
+			return fr, err
+		}
+		if err := e.st.PutMessages(ctx, e.acct.ID, mb.ID, msgs); err != nil {
+			return fr, err
+		}
+		for _, m := range msgs {
+			if mb.UIDNext != 0 && m.UID >= mb.UIDNext {
+				newMail++
+			}
+		}
+		fr.New += len(msgs)
+		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
+	}
+	if newMail > 0 {
+		e.opts.OnChange(Change{Kind: ChangeNewMail, MailboxID: mb.ID, Count: newMail})
+	}
+	err = e.st.SetSyncState(ctx, mb.ID, store.SyncState{
+		UIDValidity: sel.UIDValidity, UIDNext: uint32(sel.UIDNext), ModSeq: sel.HighestModSeq, ServerTotal: int(sel.NumMessages),
+	})
+	if err != nil {
+		return fr, err
+	}
+	fr.Stored, _ = e.st.CountMessages(ctx, mb.ID)
+	fr.Unread = e.unread(ctx, mb.ID)
+	return fr, nil
+}
+
+func (e *Engine) unread(ctx context.Context, id int64) int {
+	b, err := e.st.Mailbox(ctx, id)
+	if err != nil {
+		return 0
+	}
+	return b.Unread
+}
+
+// syncFlags fetches flags of the stored messages: only what changed since
+// the last HIGHESTMODSEQ with CONDSTORE, else all of them.
+func (e *Engine) syncFlags(ctx context.Context, cn *conn, mb store.Mailbox, condstore bool, storedUIDs []uint32) (int, error) {
+	var set imap.UIDSet
+	set.AddRange(imap.UID(storedUIDs[0]), imap.UID(storedUIDs[len(storedUIDs)-1]))
+	opts := &imap.FetchOptions{UID: true, Flags: true}
+	if condstore && mb.ModSeq > 0 {
+		opts.ModSeq = true
+		opts.ChangedSince = mb.ModSeq
+	}
+	var ups []store.FlagUpdate
+	err := cn.do(func() error {
+		cmd := cn.c.Fetch(set, opts)
+		for {
+			msg := cmd.Next()
+			if msg == nil {
+				break
+			}
+			buf, err := msg.Collect()
+			if err != nil {
+				cmd.Close()
+				return err
+			}
+			ups = append(ups, store.FlagUpdate{UID: uint32(buf.UID), Flags: flagStrings(buf.Flags), ModSeq: buf.ModSeq})
+		}
+		return cmd.Close()
+	})
+	if err != nil {
+		return 0, err
+	}
+	return e.st.UpdateFlags(ctx, mb.ID, mb.UIDValidity, ups)
+}
+
+var referencesSection = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: []string{"References"}, Peek: true}
+
+// fetchHeaders fetches what the message list needs for uids.
+func (e *Engine) fetchHeaders(cn *conn, mb store.Mailbox, uids []imap.UID, condstore bool) ([]store.Message, error) {
+	opts := &imap.FetchOptions{
+		UID: true, Flags: true, Envelope: true, InternalDate: true, RFC822Size: true,
+		BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
+		BodySection:   []*imap.FetchItemBodySection{referencesSection},
+		ModSeq:        condstore,
+	}
+	msgs := make([]store.Message, 0, len(uids))
+	err := cn.do(func() error {
+		cmd := cn.c.Fetch(imap.UIDSetNum(uids...), opts)
+		for {
+			msg := cmd.Next()
+			if msg == nil {
+				break
+			}
+			buf, err := msg.Collect()
+			if err != nil {
+				cmd.Close()
+				return err
+			}
+			if buf.UID == 0 {
+				continue
+			}
+			msgs = append(msgs, toStoreMessage(e.acct.ID, mb, buf))
+		}
+		return cmd.Close()
+	})
+	return msgs, err
+}
+
+func toStoreMessage(account string, mb store.Mailbox, buf *imapclient.FetchMessageBuffer) store.Message {
+	m := store.Message{
+		Account: account, MailboxID: mb.ID, UIDValidity: mb.UIDValidity, UID: uint32(buf.UID), ModSeq: buf.ModSeq,
+		Flags: flagStrings(buf.Flags), InternalDate: buf.InternalDate, Size: buf.RFC822Size,
+	}
+	if env := buf.Envelope; env != nil {
+		m.Date = env.Date
+		m.Subject = message.DecodeHeader(env.Subject)
+		m.From = addrs(env.From)
+		m.To = addrs(env.To)
+		m.Cc = addrs(env.Cc)
+		m.ReplyTo = addrs(env.ReplyTo)
+		m.MessageID = env.MessageID
+		if len(env.InReplyTo) > 0 {
+			m.InReplyTo = env.InReplyTo[0]
+		}
+	}
+	if m.Date.IsZero() {
+		m.Date = m.InternalDate
+	}
+	if raw := buf.FindBodySection(referencesSection); raw != nil {
+		m.References = parseMsgIDs(raw)
+	}
+	if buf.BodyStructure != nil {
+		m.HasAttachments = hasAttachments(buf.BodyStructure)
+	}
+	return m
+}
+
+func addrs(in []imap.Address) []store.Address {
+	var out []store.Address
+	for _, a := range in {
+		if a.IsGroupStart() || a.IsGroupEnd() {
+			continue
+		}
+		out = append(out, store.Address{Name: message.DecodeHeader(a.Name), Email: a.Addr()})
+	}
+	return out
+}
+
+func flagStrings(flags []imap.Flag) []string {
+	out := make([]string, len(flags))
+	for i, f := range flags {
+		out[i] = string(f)
+	}
+	return out
+}
+
+var msgIDRe = regexp.MustCompile(`<[^<>\s]+>`)
+
+func parseMsgIDs(header []byte) []string {
+	var out []string
+	for _, id := range msgIDRe.FindAll(header, 100) {
+		out = append(out, string(bytes.Trim(id, "<>")))
+	}
+	return out
+}
+
+// hasAttachments reports whether a body structure has a part a user would
+// call an attachment: a disposition of attachment, or a named non-text part.
+func hasAttachments(bs imap.BodyStructure) bool {
+	found := false
+	bs.Walk(func(path []int, part imap.BodyStructure) bool {
+		sp, ok := part.(*imap.BodyStructureSinglePart)
+		if !ok {
+			return true
+		}
+		if d := sp.Disposition(); d != nil && strings.EqualFold(d.Value, "attachment") {
+			found = true
+		} else if sp.Filename() != "" && !strings.EqualFold(sp.Type, "text") && (d == nil || !strings.EqualFold(d.Value, "inline")) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// replay sends pending local actions to the server, in order.
+func (e *Engine) replay(ctx context.Context, cn *conn) (int, error) {
+	acts, err := e.st.PendingActions(ctx, e.acct.ID)
+	if err != nil || len(acts) == 0 {
+		return 0, err
+	}
+	done := 0
+	for _, a := range acts {
+		if cn.selected != a.Mailbox {
+			sel, err := cn.selectMailbox(a.Mailbox, false)
+			if err != nil {
+				var ie *imap.Error
+				if !errors.As(err, &ie) {
+					return done, err
+				}
+				e.actionFailed(ctx, a, fmt.Errorf("folder %q cannot be opened: %w", a.Mailbox, err))
+				continue
+			}
+			if sel.UIDValidity != a.UIDValidity {
+				// The folder was recreated: the message this was about is gone.
+				e.st.ActionDone(ctx, a.ID)
+				continue
+			}
+		}
+		op := imap.StoreFlagsAdd
+		switch a.Kind {
+		case store.ActionAddFlag:
+		case store.ActionRemoveFlag:
+			op = imap.StoreFlagsDel
+		default:
+			e.actionFailed(ctx, a, fmt.Errorf("unknown action %q", a.Kind))
+			continue
+		}
+		err := cn.do(func() error {
+			return cn.c.Store(imap.UIDSetNum(imap.UID(a.UID)), &imap.StoreFlags{Op: op, Silent: true, Flags: []imap.Flag{imap.Flag(a.Arg)}}, nil).Close()
+		})
+		if err != nil {
+			var ie *imap.Error
+			if errors.As(err, &ie) {
+				e.actionFailed(ctx, a, err)
+				continue
+			}
+			e.st.ActionRetry(ctx, a.ID, err)
+			return done, err
+		}
+		if err := e.st.ActionDone(ctx, a.ID); err != nil {
+			return done, err
+		}
+		done++
+	}
+	return done, nil
+}
+
+func (e *Engine) actionFailed(ctx context.Context, a store.Action, cause error) {
+	m, err := e.st.ActionFailed(ctx, a)
+	if err != nil {
+		e.opts.Logf("sync %s: revert action %d: %v", e.acct.ID, a.ID, err)
+	}
+	e.opts.OnChange(Change{Kind: ChangeActionFailed, MailboxID: a.MailboxID, Message: m,
+		Err: fmt.Errorf("the server refused to change %s on a message in %s: %w", a.Arg, a.Mailbox, cause)})
+}
