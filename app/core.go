@@ -1,0 +1,533 @@
+// Package app is Tern's UI-agnostic core: Core is what the GUI and the
+// command line call, Bus carries events from the sync engines to them.
+//
+// Core never imports a UI toolkit. Its methods either return quickly (store
+// reads, enqueueing local actions) or take a context and may wait on the
+// network or the keychain; the GUI calls the latter from a goroutine, never
+// from its UI goroutine.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"sync"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/message"
+	"github.com/ternmail/tern/store"
+	"github.com/ternmail/tern/sync/imapsync"
+)
+
+// Demo is a running embedded demo server and the account that reaches it.
+type Demo struct {
+	Account  accounts.Account
+	Password string
+	Close    func() error
+}
+
+// Options configures a Core. Home is required; nil or zero fields mean
+// defaults.
+type Options struct {
+	// Home is the directory for accounts.toml and the store.
+	Home string
+	// ConfigDir and DataDir override Home's layout (XDG config and data).
+	ConfigDir, DataDir string
+	// Secrets holds passwords; nil means the OS keychain.
+	Secrets accounts.Secrets
+	// StartDemo starts the embedded demo mailbox; nil means no demo.
+	StartDemo func() (*Demo, error)
+	// Sync tunes every engine; nil means defaults.
+	Sync *imapsync.Options
+	// Logf receives diagnostics; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Core is the facade of Tern's backend: accounts, the store, one sync engine
+// per account, and the event bus.
+//
+// Core is safe for concurrent use. Methods that take a context may block on
+// the network or the keychain; the others only read or write the local
+// store.
+type Core struct {
+	opts       Options
+	configPath string
+	store      *store.DB
+	bus        *Bus
+	secrets    accounts.Secrets
+	memSecrets accounts.Secrets
+
+	mu      sync.Mutex
+	cfg     *accounts.Config
+	engines map[string]*engineRun
+	// ephemeral accounts live for this session only: never saved, their
+	// local data removed at Shutdown (the demo).
+	ephemeral map[string]bool
+	demo      *Demo
+	started   bool
+	runCtx    context.Context
+	stopRuns  context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+type engineRun struct {
+	engine *imapsync.Engine
+	cancel context.CancelFunc
+}
+
+// New opens the store and the account configuration under opts.Home. It
+// starts nothing: call Start for background sync.
+func New(opts Options) (*Core, error) {
+	if opts.ConfigDir == "" {
+		if opts.Home == "" {
+			return nil, errors.New("app: no home directory")
+		}
+		opts.ConfigDir = opts.Home
+	}
+	if opts.DataDir == "" {
+		opts.DataDir = opts.Home
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	for _, d := range []string{opts.ConfigDir, opts.DataDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	c := &Core{
+		opts:       opts,
+		configPath: filepath.Join(opts.ConfigDir, "accounts.toml"),
+		bus:        NewBus(),
+		secrets:    opts.Secrets,
+		memSecrets: accounts.NewMemorySecrets(),
+		engines:    map[string]*engineRun{},
+		ephemeral:  map[string]bool{},
+	}
+	if c.secrets == nil {
+		c.secrets = accounts.NewKeyring(nil)
+	}
+	cfg, err := accounts.Load(c.configPath)
+	if err != nil {
+		return nil, err
+	}
+	c.cfg = cfg
+	st, err := store.Open(filepath.Join(opts.DataDir, "tern.db"))
+	if err != nil {
+		return nil, err
+	}
+	c.store = st
+	c.runCtx, c.stopRuns = context.WithCancel(context.Background())
+	return c, nil
+}
+
+// Store returns the store, for read snapshots.
+func (c *Core) Store() *store.DB { return c.store }
+
+// Subscribe returns a subscription to the core's events.
+func (c *Core) Subscribe() *Subscription { return c.bus.Subscribe(256) }
+
+// Start starts a sync engine for every account. It returns at once.
+func (c *Core) Start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started {
+		return
+	}
+	c.started = true
+	for _, a := range c.cfg.Accounts {
+		c.startEngineLocked(a)
+	}
+}
+
+// Shutdown stops every engine and the demo server, and closes the store.
+func (c *Core) Shutdown() {
+	c.stopRuns()
+	c.wg.Wait()
+	c.mu.Lock()
+	demo := c.demo
+	c.demo = nil
+	c.mu.Unlock()
+	if demo != nil && demo.Close != nil {
+		demo.Close()
+	}
+	c.mu.Lock()
+	for id := range c.ephemeral {
+		c.store.DeleteAccount(context.Background(), id)
+	}
+	c.mu.Unlock()
+	c.store.Close()
+}
+
+// Accounts returns the configured accounts.
+func (c *Core) Accounts() []accounts.Account {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]accounts.Account(nil), c.cfg.Accounts...)
+}
+
+// Account returns one account by ID.
+func (c *Core) Account(id string) (accounts.Account, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg.Find(id)
+}
+
+// password returns the stored IMAP password of account id: from this
+// session's memory, else from the keychain.
+func (c *Core) password(ctx context.Context, id, server string) (string, error) {
+	if p, err := c.memSecrets.Get(ctx, id, server); err == nil {
+		return p, nil
+	}
+	return c.secrets.Get(ctx, id, server)
+}
+
+// AddOptions tunes AddAccount.
+type AddOptions struct {
+	// SessionOnly keeps the password in memory for this session instead of
+	// the keychain (for when no keychain is available).
+	SessionOnly bool
+	// SkipVerify stores the account without logging in first.
+	SkipVerify bool
+	// Ephemeral keeps the account for this session only: it is not saved
+	// to accounts.toml and its local data is removed at Shutdown.
+	Ephemeral bool
+}
+
+// AddAccount verifies acct by logging in to its IMAP server with password,
+// then stores the password (keychain, or memory with SessionOnly), saves the
+// account and starts its sync. Nothing is stored when verification fails.
+func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password string, opts *AddOptions) (accounts.Account, error) {
+	if opts == nil {
+		opts = &AddOptions{}
+	}
+	// Fill in the ID and defaults, and validate, before touching the network.
+	c.mu.Lock()
+	probe := &accounts.Config{Accounts: append([]accounts.Account(nil), c.cfg.Accounts...)}
+	c.mu.Unlock()
+	acct, err := probe.Add(acct)
+	if err != nil {
+		return acct, err
+	}
+	if !opts.SkipVerify {
+		if err := imapsync.Verify(ctx, acct, password, c.syncOptions()); err != nil {
+			return acct, err
+		}
+	}
+	c.mu.Lock()
+	added, err := c.cfg.Add(acct)
+	c.mu.Unlock()
+	if err != nil {
+		return acct, err
+	}
+	secrets := c.secrets
+	if opts.SessionOnly {
+		secrets = c.memSecrets
+	}
+	if password != "" {
+		for _, server := range []string{"imap", "smtp"} {
+			if err := secrets.Set(ctx, added.ID, server, password); err != nil {
+				c.mu.Lock()
+				c.cfg.Remove(added.ID)
+				c.mu.Unlock()
+				return acct, err
+			}
+		}
+	}
+	c.mu.Lock()
+	if opts.Ephemeral {
+		c.ephemeral[added.ID] = true
+	}
+	err = c.saveLocked()
+	if err != nil {
+		c.cfg.Remove(added.ID)
+		delete(c.ephemeral, added.ID)
+	} else if c.started {
+		c.startEngineLocked(added)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		secrets.Delete(context.Background(), added.ID, "imap")
+		secrets.Delete(context.Background(), added.ID, "smtp")
+		return acct, err
+	}
+	c.bus.Publish(AccountsChanged{})
+	return added, nil
+}
+
+// saveLocked writes accounts.toml without the ephemeral accounts.
+func (c *Core) saveLocked() error {
+	cfg := *c.cfg
+	cfg.Accounts = nil
+	for _, a := range c.cfg.Accounts {
+		if !c.ephemeral[a.ID] {
+			cfg.Accounts = append(cfg.Accounts, a)
+		}
+	}
+	return cfg.Save(c.configPath)
+}
+
+// RemoveAccount stops the account's sync and removes its configuration,
+// its secrets and its local data.
+func (c *Core) RemoveAccount(ctx context.Context, id string) error {
+	c.mu.Lock()
+	if run, ok := c.engines[id]; ok {
+		run.cancel()
+		delete(c.engines, id)
+	}
+	_, err := c.cfg.Remove(id)
+	if err == nil {
+		err = c.saveLocked()
+		delete(c.ephemeral, id)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, server := range []string{"imap", "smtp"} {
+		c.memSecrets.Delete(ctx, id, server)
+		if err := c.secrets.Delete(ctx, id, server); err != nil && !errors.Is(err, accounts.ErrSecretNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, c.store.DeleteAccount(ctx, id))
+	c.bus.Publish(AccountsChanged{})
+	return errors.Join(errs...)
+}
+
+// StartDemo starts the embedded demo mailbox and adds (or reuses) its
+// account, with the password kept in memory only.
+func (c *Core) StartDemo(ctx context.Context) (accounts.Account, error) {
+	if c.opts.StartDemo == nil {
+		return accounts.Account{}, errors.New("this build has no demo mailbox")
+	}
+	c.mu.Lock()
+	if c.demo != nil {
+		a, _ := c.cfg.Find(c.demo.Account.ID)
+		c.mu.Unlock()
+		return a, nil
+	}
+	c.mu.Unlock()
+	d, err := c.opts.StartDemo()
+	if err != nil {
+		return accounts.Account{}, fmt.Errorf("start the demo mailbox: %w", err)
+	}
+	c.mu.Lock()
+	c.demo = d
+	c.mu.Unlock()
+	// Data left by a demo session that did not shut down cleanly.
+	c.store.DeleteAccount(ctx, d.Account.ID)
+	return c.AddAccount(ctx, d.Account, d.Password, &AddOptions{SessionOnly: true, SkipVerify: true, Ephemeral: true})
+}
+
+func (c *Core) syncOptions() *imapsync.Options {
+	var o imapsync.Options
+	if c.opts.Sync != nil {
+		o = *c.opts.Sync
+	}
+	if o.Logf == nil {
+		o.Logf = c.opts.Logf
+	}
+	return &o
+}
+
+func (c *Core) newEngine(a accounts.Account) *imapsync.Engine {
+	o := c.syncOptions()
+	id := a.ID
+	o.Password = func(ctx context.Context) (string, error) { return c.password(ctx, id, "imap") }
+	o.OnChange = func(ch imapsync.Change) { c.publishChange(id, ch) }
+	o.OnStatus = func(st imapsync.Status) { c.bus.Publish(StatusChanged{Account: id, Status: st}) }
+	return imapsync.New(c.store, a, o)
+}
+
+func (c *Core) startEngineLocked(a accounts.Account) {
+	if _, ok := c.engines[a.ID]; ok {
+		return
+	}
+	ctx, cancel := context.WithCancel(c.runCtx)
+	e := c.newEngine(a)
+	c.engines[a.ID] = &engineRun{engine: e, cancel: cancel}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				c.opts.Logf("sync %s: panic: %v\n%s", a.ID, r, debug.Stack())
+			}
+		}()
+		e.Run(ctx)
+	}()
+}
+
+func (c *Core) publishChange(account string, ch imapsync.Change) {
+	switch ch.Kind {
+	case imapsync.ChangeMailboxes:
+		c.bus.Publish(MailboxesChanged{Account: account})
+	case imapsync.ChangeMessages:
+		c.bus.Publish(MessagesChanged{Account: account, MailboxID: ch.MailboxID})
+	case imapsync.ChangeNewMail:
+		c.bus.Publish(NewMail{Account: account, MailboxID: ch.MailboxID, Count: ch.Count})
+	case imapsync.ChangeBody:
+		c.bus.Publish(BodyFetched{Account: account, MessageID: ch.MessageID})
+	case imapsync.ChangeActionFailed:
+		c.bus.Publish(ActionFailed{Account: account, Message: ch.Message, Err: ch.Err})
+		c.bus.Publish(MessagesChanged{Account: account, MailboxID: ch.Message.MailboxID})
+	}
+}
+
+// engine returns the running engine of account, or a fresh one (not
+// running in the background) for one-shot work.
+func (c *Core) engine(account string) (*imapsync.Engine, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if run, ok := c.engines[account]; ok {
+		return run.engine, nil
+	}
+	a, ok := c.cfg.Find(account)
+	if !ok {
+		return nil, fmt.Errorf("no account %q", account)
+	}
+	e := c.newEngine(a)
+	c.engines[account] = &engineRun{engine: e, cancel: func() {}}
+	return e, nil
+}
+
+// Status returns the sync state of account.
+func (c *Core) Status(account string) Status {
+	c.mu.Lock()
+	run, ok := c.engines[account]
+	c.mu.Unlock()
+	if !ok {
+		return Status{State: imapsync.StateStopped}
+	}
+	return run.engine.Status()
+}
+
+// SyncNow asks the account's engine to sync at once (all accounts when
+// account is empty). It returns immediately.
+func (c *Core) SyncNow(account string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, run := range c.engines {
+		if account == "" || id == account {
+			run.engine.Refresh()
+		}
+	}
+}
+
+// SyncOnce runs one full sync pass of account and returns what it did. It
+// is for the command line; the GUI relies on Start.
+func (c *Core) SyncOnce(ctx context.Context, account string) (*imapsync.Report, error) {
+	e, err := c.engine(account)
+	if err != nil {
+		return nil, err
+	}
+	return e.SyncOnce(ctx)
+}
+
+// Mailboxes returns the folders of account, special folders first.
+func (c *Core) Mailboxes(ctx context.Context, account string) ([]store.Mailbox, error) {
+	return c.store.Mailboxes(ctx, account)
+}
+
+// FindMailbox returns the mailbox of account by name, or by role when name
+// is a role such as "inbox" or "sent".
+func (c *Core) FindMailbox(ctx context.Context, account, name string) (store.Mailbox, error) {
+	b, err := c.store.MailboxByName(ctx, account, name)
+	if errors.Is(err, store.ErrNotFound) {
+		b, err = c.store.MailboxByRole(ctx, account, name)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return b, fmt.Errorf("no folder %q in account %s", name, account)
+	}
+	return b, err
+}
+
+// Messages returns a page of a mailbox, newest first.
+func (c *Core) Messages(ctx context.Context, mailboxID int64, offset, limit int) ([]store.Message, error) {
+	return c.store.Messages(ctx, mailboxID, offset, limit)
+}
+
+// CountMessages returns the number of messages in a mailbox.
+func (c *Core) CountMessages(ctx context.Context, mailboxID int64) (int, error) {
+	return c.store.CountMessages(ctx, mailboxID)
+}
+
+// Message returns one message's headers and state.
+func (c *Core) Message(ctx context.Context, id int64) (store.Message, error) {
+	return c.store.Message(ctx, id)
+}
+
+// Search returns messages of account (all when empty) matching query.
+func (c *Core) Search(ctx context.Context, account, query string, limit int) ([]store.Message, error) {
+	return c.store.Search(ctx, account, query, limit)
+}
+
+// OpenMessage returns the parsed body of message id: from the store, or
+// fetched from the server ahead of background work. It may wait on the
+// network.
+func (c *Core) OpenMessage(ctx context.Context, id int64) (*message.Message, error) {
+	raw, err := c.RawMessage(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return message.Parse(raw, nil)
+}
+
+// RawMessage returns the raw RFC 5322 bytes of message id, fetching them
+// if they are not stored yet.
+func (c *Core) RawMessage(ctx context.Context, id int64) ([]byte, error) {
+	raw, err := c.store.Body(ctx, id)
+	if err == nil {
+		return raw, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	m, err := c.store.Message(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	e, err := c.engine(m.Account)
+	if err != nil {
+		return nil, err
+	}
+	return e.FetchBody(ctx, id)
+}
+
+// SetSeen marks message id read or unread, locally at once and on the
+// server in the background.
+func (c *Core) SetSeen(ctx context.Context, id int64, seen bool) error {
+	return c.setFlag(ctx, id, store.FlagSeen, seen)
+}
+
+// SetFlagged stars or unstars message id.
+func (c *Core) SetFlagged(ctx context.Context, id int64, flagged bool) error {
+	return c.setFlag(ctx, id, store.FlagFlagged, flagged)
+}
+
+func (c *Core) setFlag(ctx context.Context, id int64, flag string, on bool) error {
+	m, err := c.store.SetFlag(ctx, id, flag, on)
+	if err != nil {
+		return err
+	}
+	c.bus.Publish(MessagesChanged{Account: m.Account, MailboxID: m.MailboxID})
+	c.bus.Publish(MailboxesChanged{Account: m.Account})
+	c.mu.Lock()
+	run, ok := c.engines[m.Account]
+	c.mu.Unlock()
+	if ok {
+		run.engine.Kick()
+	}
+	return nil
+}
+
+// SortAccounts orders accounts by name for display.
+func SortAccounts(a []accounts.Account) {
+	sort.SliceStable(a, func(i, j int) bool { return a[i].Name < a[j].Name })
+}
