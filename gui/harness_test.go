@@ -1,0 +1,203 @@
+package gui
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/app"
+	"github.com/ternmail/tern/gui/widgets"
+	"github.com/ternmail/tern/internal/mailtest"
+)
+
+// waitLimit bounds every wait for the backend.
+const waitLimit = 20 * time.Second
+
+// harness runs a MainWindow over a real app.Core in the Fyne test app.
+// The test goroutine is the UI goroutine: functions the window hands to
+// do are queued and run by the harness while it waits, so that widgets
+// are only ever touched from one goroutine, as in the real app.
+type harness struct {
+	t    *testing.T
+	core *app.Core
+	w    *MainWindow
+	q    chan func()
+	done chan struct{}
+}
+
+// testLog is a Logf that stops logging once the test is over.
+type testLog struct {
+	mu   sync.Mutex
+	t    *testing.T
+	over bool
+}
+
+func (l *testLog) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.over {
+		l.t.Logf(format, args...)
+	}
+}
+
+func (l *testLog) stop() {
+	l.mu.Lock()
+	l.over = true
+	l.mu.Unlock()
+}
+
+// newCore returns a started Core in a temporary home whose demo mailbox is
+// the in-process demo server.
+func newCore(t *testing.T, log *testLog) *app.Core {
+	t.Helper()
+	core, err := app.New(app.Options{
+		Home:    t.TempDir(),
+		Secrets: accounts.NewMemorySecrets(),
+		StartDemo: func() (*app.Demo, error) {
+			srv, err := mailtest.StartDemo()
+			if err != nil {
+				return nil, err
+			}
+			return &app.Demo{Account: mailtest.DemoAccount(srv), Password: srv.Password, Close: srv.Close}, nil
+		},
+		Logf: log.logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core.Start()
+	return core
+}
+
+func newHarness(t *testing.T, setup func(*app.Core)) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
+	log := &testLog{t: t}
+	core := newCore(t, log)
+	if setup != nil {
+		setup(core)
+	}
+	h := &harness{t: t, core: core, q: make(chan func(), 4096), done: make(chan struct{})}
+	opts := &Options{Logf: log.logf}
+	opts.dispatch = func(fn func()) {
+		select {
+		case h.q <- fn:
+		case <-h.done:
+		}
+	}
+	h.w = NewWindow(a, core, opts)
+	h.w.Window().Resize(fyne.NewSize(1200, 760))
+	h.w.Window().Show()
+	t.Cleanup(func() {
+		h.w.Close()
+		close(h.done)
+		h.w.wait()
+		core.Shutdown()
+		log.stop()
+	})
+	return h
+}
+
+// run runs the queued UI work without waiting.
+func (h *harness) run() {
+	for {
+		select {
+		case fn := <-h.q:
+			fn()
+		default:
+			return
+		}
+	}
+}
+
+// waitFor runs UI work until cond holds, failing the test after waitLimit.
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		h.run()
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+		select {
+		case fn := <-h.q:
+			fn()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// objects returns every object drawn in the window.
+func (h *harness) objects() []fyne.CanvasObject {
+	return test.LaidOutObjects(h.w.Window().Content())
+}
+
+// folderRows returns the folder tree's drawn rows.
+func (h *harness) folderRows() []*widgets.FolderRow {
+	var out []*widgets.FolderRow
+	for _, o := range test.LaidOutObjects(h.w.folders.tree) {
+		if r, ok := o.(*widgets.FolderRow); ok && r.Visible() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// messageRows returns the message list's drawn rows that show a message.
+func (h *harness) messageRows() []*widgets.MessageRow {
+	var out []*widgets.MessageRow
+	for _, o := range test.LaidOutObjects(h.w.list.list) {
+		if r, ok := o.(*widgets.MessageRow); ok && r.Visible() && !r.Data().Placeholder && r.Data().Subject != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// startDemo shows the demo mailbox through the welcome screen and waits
+// until the inbox has rows.
+func (h *harness) startDemo() {
+	h.t.Helper()
+	h.waitFor("the welcome screen", func() bool { return h.w.loaded })
+	test.Tap(h.w.welcome.demoBtn)
+	h.waitFor("the three panes", h.w.showingMain)
+	h.waitFor("the inbox with unread mail and rows", func() bool {
+		for _, r := range h.folderRows() {
+			if r.Name() == "Inbox" && r.Badge() != "" && r.Badge() != "0" {
+				return h.w.list.mailbox.Role == "inbox" && len(h.messageRows()) > 0
+			}
+		}
+		return false
+	})
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+// ctx returns a context bounded by waitLimit.
+func (h *harness) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	h.t.Cleanup(cancel)
+	return ctx
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

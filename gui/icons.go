@@ -1,0 +1,53 @@
+package gui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/ternmail/tern/assets"
+	"github.com/ternmail/tern/store"
+)
+
+// icons holds the resources the window uses; built once per window so that
+// there is no package-level state.
+type icons struct {
+	app, inbox, archive, junk, star, starOutline, starOn, unread fyne.Resource
+}
+
+func newIcons() *icons {
+	res := func(name string) fyne.Resource {
+		return fyne.NewStaticResource(name, assets.Icon(name))
+	}
+	themed := func(name string) fyne.Resource { return theme.NewThemedResource(res(name)) }
+	return &icons{
+		app:         res(assets.AppIcon),
+		inbox:       themed(assets.Inbox),
+		archive:     themed(assets.Archive),
+		junk:        themed(assets.Junk),
+		star:        themed(assets.Star),
+		starOn:      theme.NewColoredResource(res(assets.Star), theme.ColorNameWarning),
+		starOutline: theme.NewDisabledResource(res(assets.StarOutline)),
+		unread:      themed(assets.Unread),
+	}
+}
+
+// folder returns the icon of a mailbox by its role.
+func (ic *icons) folder(b store.Mailbox) fyne.Resource {
+	switch b.Role {
+	case store.RoleInbox:
+		return ic.inbox
+	case store.RoleSent:
+		return theme.MailSendIcon()
+	case store.RoleDrafts:
+		return theme.DocumentCreateIcon()
+	case store.RoleArchive, store.RoleAll:
+		return ic.archive
+	case store.RoleTrash:
+		return theme.DeleteIcon()
+	case store.RoleJunk:
+		return ic.junk
+	case store.RoleFlagged:
+		return ic.star
+	}
+	return theme.FolderIcon()
+}

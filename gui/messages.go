@@ -1,0 +1,402 @@
+package gui
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ternmail/tern/gui/widgets"
+	"github.com/ternmail/tern/store"
+)
+
+const (
+	// pageSize is how many rows one store read fetches.
+	pageSize = 200
+	// maxPages is how many pages the list keeps cached.
+	maxPages = 6
+
+	flagSeen    = store.FlagSeen
+	flagFlagged = store.FlagFlagged
+)
+
+// mailList is a widget.List that passes typed runes and arrow keys to the
+// window, so that shortcuts work while the list has the focus.
+type mailList struct {
+	widget.List
+	onRune func(rune)
+	onKey  func(*fyne.KeyEvent) bool
+}
+
+func (l *mailList) TypedRune(r rune) {
+	if l.onRune != nil {
+		l.onRune(r)
+	}
+}
+
+func (l *mailList) TypedKey(ev *fyne.KeyEvent) {
+	if l.onKey != nil && l.onKey(ev) {
+		return
+	}
+	l.List.TypedKey(ev)
+}
+
+// messageList is the middle pane: a virtual list over the visible folder
+// whose rows are read from the store a page at a time and cached.
+type messageList struct {
+	w     *MainWindow
+	list  *mailList
+	root  *fyne.Container
+	empty *widget.Label
+
+	mailbox    store.Mailbox // ID 0 when no folder is open
+	count      int
+	pages      map[int][]store.Message
+	used       map[int]uint64 // page → last use, for eviction
+	clock      uint64
+	loading    map[int]bool
+	gen        int // bumped whenever cached pages become stale
+	selectedID int64
+	selIndex   int // row of selectedID in the widget, -1 if none
+	pending    int // a selected row whose page was loading, -1 if none
+	quiet      bool
+}
+
+func newMessageList(w *MainWindow) *messageList {
+	l := &messageList{w: w, pages: map[int][]store.Message{}, used: map[int]uint64{}, loading: map[int]bool{}, selIndex: -1, pending: -1}
+	rowIcons := widgets.RowIcons{Star: w.icons.starOn, StarOutline: w.icons.starOutline, Attachment: theme.MailAttachmentIcon()}
+	l.list = &mailList{onRune: w.typedRune, onKey: l.typedKey}
+	l.list.Length = func() int { return l.count }
+	l.list.CreateItem = func() fyne.CanvasObject { return widgets.NewMessageRow(rowIcons) }
+	l.list.UpdateItem = l.updateItem
+	l.list.OnSelected = l.selected
+	l.list.ExtendBaseWidget(l.list)
+	l.empty = widget.NewLabel("")
+	l.empty.Alignment = fyne.TextAlignCenter
+	l.empty.Importance = widget.LowImportance
+	l.root = container.NewStack(l.list, container.NewCenter(l.empty))
+	l.updateEmpty()
+	return l
+}
+
+func (l *messageList) updateItem(id widget.ListItemID, obj fyne.CanvasObject) {
+	row := obj.(*widgets.MessageRow)
+	m, ok := l.at(id)
+	if !ok {
+		row.OnStar = nil
+		row.Set(widgets.RowData{Placeholder: true})
+		return
+	}
+	msgID := m.ID
+	row.OnStar = func() { l.w.toggleStar(msgID) }
+	row.Set(rowData(m, time.Now()))
+}
+
+func rowData(m store.Message, now time.Time) widgets.RowData {
+	date := m.Date
+	if date.IsZero() {
+		date = m.InternalDate
+	}
+	return widgets.RowData{
+		Sender:     senderText(m.From),
+		Date:       listDate(date, now),
+		Subject:    subjectText(m.Subject),
+		Preview:    oneLine(m.Preview),
+		Unread:     !m.Seen(),
+		Flagged:    m.Flagged(),
+		Attachment: m.HasAttachments,
+	}
+}
+
+// at returns the message of row id if its page is cached, and asks for the
+// page otherwise.
+func (l *messageList) at(id int) (store.Message, bool) {
+	p := id / pageSize
+	page, ok := l.pages[p]
+	if !ok {
+		l.requestPage(p)
+		return store.Message{}, false
+	}
+	l.touch(p)
+	if i := id % pageSize; i < len(page) {
+		return page[i], true
+	}
+	// The folder shrank since the count was read; the pump will bring
+	// the new count.
+	return store.Message{}, false
+}
+
+func (l *messageList) touch(p int) {
+	l.clock++
+	l.used[p] = l.clock
+}
+
+// requestPage loads page p of the visible folder in a goroutine.
+func (l *messageList) requestPage(p int) {
+	if l.loading[p] || l.mailbox.ID == 0 {
+		return
+	}
+	l.loading[p] = true
+	mailboxID, gen := l.mailbox.ID, l.gen
+	l.w.spawn("load messages", func() {
+		ctx, cancel := context.WithTimeout(l.w.ctx, 30*time.Second)
+		readAt := l.w.writes.Load()
+		msgs, err := l.w.core.Messages(ctx, mailboxID, p*pageSize, pageSize)
+		cancel()
+		l.w.do(func() {
+			if gen != l.gen {
+				return
+			}
+			delete(l.loading, p)
+			if err != nil {
+				l.w.logf("gui: load messages: %v", err)
+				return
+			}
+			l.w.overlay(msgs, readAt)
+			l.pages[p] = msgs
+			l.touch(p)
+			l.evict()
+			l.publish()
+			l.restoreSelection()
+			l.list.Refresh()
+			if i := l.pending; i >= 0 && i/pageSize == p && i == l.selIndex {
+				l.pending = -1
+				l.selected(i)
+			}
+		})
+	})
+}
+
+// evict drops the least recently used pages beyond maxPages, never the
+// page of the selected row.
+func (l *messageList) evict() {
+	for len(l.pages) > maxPages {
+		victim, oldest := -1, uint64(0)
+		for p := range l.pages {
+			if l.selIndex >= 0 && p == l.selIndex/pageSize {
+				continue
+			}
+			if victim < 0 || l.used[p] < oldest {
+				victim, oldest = p, l.used[p]
+			}
+		}
+		if victim < 0 {
+			return
+		}
+		delete(l.pages, victim)
+		delete(l.used, victim)
+	}
+}
+
+// publish tells the pump which folder and pages are shown.
+func (l *messageList) publish() {
+	pages := make([]int, 0, len(l.pages))
+	for p := range l.pages {
+		pages = append(pages, p)
+	}
+	slices.Sort(pages)
+	l.w.view.set(l.mailbox.Account, l.mailbox.ID, pages)
+}
+
+// open shows folder b, from its first page.
+func (l *messageList) open(b store.Mailbox) {
+	l.mailbox = b
+	l.count = b.Total
+	l.reset()
+	l.selectedID, l.selIndex = 0, -1
+	l.quietly(l.list.UnselectAll)
+	l.list.ScrollToTop()
+	l.publish()
+	l.list.Refresh()
+	l.updateEmpty()
+	// Read the exact count with the first page, so that rows appear even
+	// if the folder's snapshot was stale.
+	mailboxID, gen := b.ID, l.gen
+	l.loading[0] = true
+	l.w.spawn("open folder", func() {
+		ctx, cancel := context.WithTimeout(l.w.ctx, 30*time.Second)
+		defer cancel()
+		readAt := l.w.writes.Load()
+		n, err := l.w.core.CountMessages(ctx, mailboxID)
+		var msgs []store.Message
+		if err == nil {
+			msgs, err = l.w.core.Messages(ctx, mailboxID, 0, pageSize)
+		}
+		l.w.do(func() {
+			if gen != l.gen {
+				return
+			}
+			delete(l.loading, 0)
+			if err != nil {
+				l.w.logf("gui: open folder: %v", err)
+				l.empty.SetText("Could not read this folder: " + err.Error())
+				return
+			}
+			l.replace(&pageSnapshot{mailboxID: mailboxID, count: n, pages: map[int][]store.Message{0: msgs}, readAt: readAt})
+		})
+	})
+}
+
+// close shows no folder.
+func (l *messageList) close() {
+	l.mailbox = store.Mailbox{}
+	l.count = 0
+	l.reset()
+	l.selectedID, l.selIndex = 0, -1
+	l.quietly(l.list.UnselectAll)
+	l.publish()
+	l.list.Refresh()
+	l.updateEmpty()
+}
+
+func (l *messageList) reset() {
+	l.gen++
+	l.pending = -1
+	l.pages = map[int][]store.Message{}
+	l.used = map[int]uint64{}
+	l.loading = map[int]bool{}
+}
+
+// replace installs fresh pages of the visible folder, keeping the selected
+// message selected.
+func (l *messageList) replace(ps *pageSnapshot) {
+	if ps.mailboxID != l.mailbox.ID {
+		return
+	}
+	l.gen++
+	l.count = ps.count
+	l.pages = map[int][]store.Message{}
+	l.used = map[int]uint64{}
+	l.loading = map[int]bool{}
+	for p, msgs := range ps.pages {
+		l.w.overlay(msgs, ps.readAt)
+		l.pages[p] = msgs
+		l.touch(p)
+	}
+	l.w.settle(ps.readAt)
+	l.publish()
+	l.restoreSelection()
+	l.list.Refresh()
+	l.updateEmpty()
+}
+
+// restoreSelection selects the row that now holds the selected message.
+func (l *messageList) restoreSelection() {
+	if l.selectedID == 0 {
+		return
+	}
+	idx := l.indexOf(l.selectedID)
+	if idx == l.selIndex {
+		return
+	}
+	if idx < 0 {
+		if _, cached := l.pages[l.selIndex/pageSize]; !cached && l.selIndex >= 0 {
+			return // not known yet
+		}
+		l.selIndex = -1
+		l.quietly(l.list.UnselectAll)
+		return
+	}
+	l.selIndex = idx
+	l.quietly(func() { l.list.Select(idx) })
+}
+
+func (l *messageList) quietly(fn func()) {
+	l.quiet = true
+	defer func() { l.quiet = false }()
+	fn()
+}
+
+func (l *messageList) indexOf(id int64) int {
+	for p, page := range l.pages {
+		for i, m := range page {
+			if m.ID == id {
+				return p*pageSize + i
+			}
+		}
+	}
+	return -1
+}
+
+// message returns the cached message id.
+func (l *messageList) message(id int64) (store.Message, bool) {
+	if i := l.indexOf(id); i >= 0 {
+		return l.pages[i/pageSize][i%pageSize], true
+	}
+	return store.Message{}, false
+}
+
+func (l *messageList) selected(id widget.ListItemID) {
+	l.selIndex = id
+	l.pending = -1
+	if l.quiet {
+		return
+	}
+	m, ok := l.at(id)
+	if !ok {
+		l.pending = id // opened when its page arrives
+		l.selectedID = 0
+		return
+	}
+	l.selectedID = m.ID
+	l.w.openMessage(m.ID)
+}
+
+// typedKey moves the selection with the arrow keys.
+func (l *messageList) typedKey(ev *fyne.KeyEvent) bool {
+	next := l.selIndex
+	switch ev.Name {
+	case fyne.KeyDown:
+		next++
+	case fyne.KeyUp:
+		next--
+	default:
+		return false
+	}
+	if next < 0 || next >= l.count {
+		return true
+	}
+	l.list.Select(next)
+	return true
+}
+
+// setFlag changes a flag of a cached message and redraws its row.
+func (l *messageList) setFlag(id int64, flag string, on bool) {
+	i := l.indexOf(id)
+	if i < 0 {
+		return
+	}
+	m := &l.pages[i/pageSize][i%pageSize]
+	m.Flags = withFlag(m.Flags, flag, on)
+	l.list.RefreshItem(i)
+}
+
+// withFlag returns a copy of flags with flag set or cleared.
+func withFlag(flags []string, flag string, on bool) []string {
+	out := make([]string, 0, len(flags)+1)
+	for _, f := range flags {
+		if !strings.EqualFold(f, flag) {
+			out = append(out, f)
+		}
+	}
+	if on {
+		out = append(out, flag)
+	}
+	return out
+}
+
+func (l *messageList) updateEmpty() {
+	switch {
+	case l.mailbox.ID == 0:
+		l.empty.SetText("Select a folder")
+	case l.count == 0:
+		l.empty.SetText("No messages in " + folderName(l.mailbox))
+	default:
+		l.empty.SetText("")
+	}
+}

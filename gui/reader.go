@@ -1,0 +1,265 @@
+package gui
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ternmail/tern/message"
+	"github.com/ternmail/tern/store"
+)
+
+// maxBodyRunes bounds the text handed to the label; longer bodies are cut
+// with a note, to keep the UI responsive.
+const maxBodyRunes = 300_000
+
+type readerState int
+
+const (
+	readerEmpty readerState = iota
+	readerLoading
+	readerLoaded
+	readerFailed
+)
+
+// reader is the right pane: the header block, attachments and the text of
+// one message, loaded in a goroutine.
+type reader struct {
+	w    *MainWindow
+	root *fyne.Container
+
+	placeholder *widget.Label
+	page        fyne.CanvasObject
+	scroll      *container.Scroll
+	subject     *widget.Label
+	from        *widget.Label
+	to          *widget.Label
+	cc          *widget.Label
+	date        *widget.Label
+	toKey       *widget.Label
+	ccKey       *widget.Label
+	attachments *fyne.Container
+	state       *widget.Label
+	retryBtn    *widget.Button
+	body        *widget.Label
+	warnings    *widget.Label
+
+	msg    store.Message // the shown message, ID 0 when none
+	st     readerState
+	token  int
+	cancel context.CancelFunc
+}
+
+func newReader(w *MainWindow) *reader {
+	r := &reader{w: w}
+	selectable := func() *widget.Label {
+		return &widget.Label{Selectable: true, Wrapping: fyne.TextWrapWord}
+	}
+	key := func(s string) *widget.Label {
+		return &widget.Label{Text: s, Importance: widget.LowImportance, Alignment: fyne.TextAlignTrailing}
+	}
+	r.subject = &widget.Label{Selectable: true, Wrapping: fyne.TextWrapWord, SizeName: theme.SizeNameSubHeadingText, TextStyle: fyne.TextStyle{Bold: true}}
+	r.from, r.to, r.cc, r.date = selectable(), selectable(), selectable(), selectable()
+	r.toKey, r.ccKey = key("To"), key("Cc")
+	fields := container.New(layout.NewFormLayout(),
+		key("From"), r.from,
+		r.toKey, r.to,
+		r.ccKey, r.cc,
+		key("Date"), r.date,
+	)
+	r.attachments = container.NewVBox()
+	r.state = &widget.Label{Wrapping: fyne.TextWrapWord}
+	r.retryBtn = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), r.retry)
+	r.retryBtn.Hide()
+	r.body = selectable()
+	r.warnings = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance, SizeName: theme.SizeNameCaptionText}
+	r.warnings.Hide()
+	content := container.NewVBox(
+		r.subject, fields, r.attachments, widget.NewSeparator(),
+		r.state, container.NewHBox(r.retryBtn), r.body, r.warnings,
+	)
+	r.scroll = container.NewVScroll(content)
+	r.page = r.scroll
+	r.placeholder = &widget.Label{Text: "Select a message to read it.", Importance: widget.LowImportance}
+	r.root = container.NewStack(container.NewCenter(r.placeholder))
+	return r
+}
+
+func (r *reader) setPage(o fyne.CanvasObject) {
+	r.root.Objects = []fyne.CanvasObject{o}
+	r.root.Refresh()
+}
+
+// clear shows no message.
+func (r *reader) clear() {
+	r.stop()
+	r.msg = store.Message{}
+	r.st = readerEmpty
+	r.setPage(container.NewCenter(r.placeholder))
+}
+
+func (r *reader) stop() {
+	r.token++
+	if r.cancel != nil {
+		r.cancel()
+		r.cancel = nil
+	}
+}
+
+// show shows m's header at once and loads its body in a goroutine.
+func (r *reader) show(m store.Message) {
+	r.stop()
+	r.msg = m
+	r.st = readerLoading
+	r.subject.SetText(subjectText(m.Subject))
+	r.from.SetText(storeAddrs(m.From))
+	r.setOptional(r.toKey, r.to, storeAddrs(m.To))
+	r.setOptional(r.ccKey, r.cc, storeAddrs(m.Cc))
+	date := m.Date
+	if date.IsZero() {
+		date = m.InternalDate
+	}
+	r.date.SetText(readerDate(date))
+	r.attachments.RemoveAll()
+	r.body.SetText("")
+	r.body.Hide()
+	r.warnings.Hide()
+	r.retryBtn.Hide()
+	r.state.SetText("Loading…")
+	r.state.Show()
+	r.setPage(r.page)
+	r.scroll.ScrollToTop()
+
+	token := r.token
+	ctx, cancel := context.WithTimeout(r.w.ctx, 2*time.Minute)
+	r.cancel = cancel
+	id := m.ID
+	r.w.spawn("open message", func() {
+		pm, err := r.w.core.OpenMessage(ctx, id)
+		r.w.do(func() {
+			if token != r.token {
+				return
+			}
+			cancel()
+			r.cancel = nil
+			if err != nil {
+				r.fail(err)
+				return
+			}
+			r.fill(pm)
+		})
+	})
+}
+
+func (r *reader) setOptional(key, value *widget.Label, text string) {
+	value.SetText(text)
+	if text == "" {
+		key.Hide()
+		value.Hide()
+	} else {
+		key.Show()
+		value.Show()
+	}
+}
+
+func (r *reader) fail(err error) {
+	r.st = readerFailed
+	r.state.SetText("Could not load this message: " + err.Error())
+	r.state.Show()
+	r.retryBtn.Show()
+}
+
+// failed reports whether the shown message could not be loaded.
+func (r *reader) failed() bool { return r.st == readerFailed }
+
+// retry loads the shown message again.
+func (r *reader) retry() {
+	if r.msg.ID != 0 {
+		r.show(r.msg)
+	}
+}
+
+// fill shows a parsed message.
+func (r *reader) fill(pm *message.Message) {
+	r.st = readerLoaded
+	if pm.Subject != "" {
+		r.subject.SetText(pm.Subject)
+	}
+	if len(pm.From) > 0 {
+		r.from.SetText(msgAddrs(pm.From))
+	}
+	if len(pm.To) > 0 {
+		r.setOptional(r.toKey, r.to, msgAddrs(pm.To))
+	}
+	if len(pm.Cc) > 0 {
+		r.setOptional(r.ccKey, r.cc, msgAddrs(pm.Cc))
+	}
+	if !pm.Date.IsZero() {
+		r.date.SetText(readerDate(pm.Date))
+	}
+	r.attachments.RemoveAll()
+	for _, a := range pm.Attachments {
+		if a.Inline && strings.HasPrefix(a.ContentType, "image/") {
+			continue
+		}
+		name := a.Filename
+		if name == "" {
+			name = "(unnamed " + a.ContentType + ")"
+		}
+		label := &widget.Label{Text: name + "  ·  " + byteSize(a.Size), Truncation: fyne.TextTruncateEllipsis}
+		r.attachments.Add(container.NewBorder(nil, nil, widget.NewIcon(theme.MailAttachmentIcon()), nil, label))
+	}
+	r.state.Hide()
+	r.body.SetText(bodyText(pm))
+	r.body.Show()
+	if len(pm.Warnings) > 0 {
+		r.warnings.SetText("Note: " + strings.Join(pm.Warnings, "; "))
+		r.warnings.Show()
+	}
+}
+
+// bodyText is the text the reader shows for pm.
+func bodyText(pm *message.Message) string {
+	text := strings.TrimRight(pm.Text, "\n ")
+	if text == "" {
+		if pm.HTML != "" {
+			return "(This message only has an HTML version, which Tern cannot show yet.)"
+		}
+		return "(This message has no text.)"
+	}
+	if utf8.RuneCountInString(text) > maxBodyRunes {
+		cut := 0
+		for i := range text {
+			if cut == maxBodyRunes {
+				text = text[:i]
+				break
+			}
+			cut++
+		}
+		text += "\n\n[… the rest of this very long message is not shown]"
+	}
+	return text
+}
+
+func storeAddrs(a []store.Address) string {
+	s := make([]string, len(a))
+	for i, x := range a {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+func msgAddrs(a []message.Address) string {
+	s := make([]string, len(a))
+	for i, x := range a {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ", ")
+}

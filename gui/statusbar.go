@@ -1,0 +1,131 @@
+package gui
+
+import (
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/app"
+	"github.com/ternmail/tern/sync/imapsync"
+)
+
+// statusBar is the bottom line: each account's sync state, and the last
+// notice (a refused action, a failed mark-read …) until dismissed.
+type statusBar struct {
+	w     *MainWindow
+	root  *fyne.Container
+	items *fyne.Container
+
+	accounts []accounts.Account
+	status   map[string]app.Status
+	labels   map[string]*widget.Label
+	retries  map[string]*widget.Button
+
+	noticeLabel *widget.Label
+	noticeClose *widget.Button
+}
+
+func newStatusBar(w *MainWindow) *statusBar {
+	s := &statusBar{w: w, status: map[string]app.Status{}, labels: map[string]*widget.Label{}, retries: map[string]*widget.Button{}}
+	s.items = container.NewHBox()
+	s.noticeLabel = &widget.Label{Importance: widget.WarningImportance, Truncation: fyne.TextTruncateEllipsis}
+	s.noticeClose = widget.NewButtonWithIcon("", theme.CancelIcon(), func() { s.notice("") })
+	s.noticeClose.Importance = widget.LowImportance
+	s.noticeClose.Hide()
+	notice := container.NewBorder(nil, nil, nil, s.noticeClose, s.noticeLabel)
+	s.root = container.NewBorder(nil, nil, s.items, nil, container.New(layout.NewStackLayout(), notice))
+	return s
+}
+
+// setAccounts sets which accounts the bar shows.
+func (s *statusBar) setAccounts(a []accounts.Account) {
+	s.accounts = a
+	s.items.RemoveAll()
+	s.labels = map[string]*widget.Label{}
+	s.retries = map[string]*widget.Button{}
+	for i, acct := range a {
+		if i > 0 {
+			s.items.Add(widget.NewSeparator())
+		}
+		l := widget.NewLabel("")
+		id := acct.ID
+		b := widget.NewButton("Retry now", func() { s.w.core.SyncNow(id) })
+		b.Importance = widget.LowImportance
+		b.Hide()
+		s.labels[id], s.retries[id] = l, b
+		s.items.Add(l)
+		s.items.Add(b)
+	}
+}
+
+func (s *statusBar) set(account string, st app.Status) { s.status[account] = st }
+
+// refresh redraws every account's state.
+func (s *statusBar) refresh() {
+	now := time.Now()
+	for _, a := range s.accounts {
+		l := s.labels[a.ID]
+		if l == nil {
+			continue
+		}
+		st := s.status[a.ID]
+		text := statusText(st, now)
+		if len(s.accounts) > 1 {
+			name := a.Name
+			if name == "" {
+				name = a.Email
+			}
+			text = name + ": " + text
+		}
+		switch st.State {
+		case imapsync.StateError:
+			l.Importance = widget.DangerImportance
+		case imapsync.StateOffline:
+			l.Importance = widget.WarningImportance
+		default:
+			l.Importance = widget.MediumImportance
+		}
+		l.SetText(text)
+		if st.State == imapsync.StateError || st.State == imapsync.StateOffline {
+			s.retries[a.ID].Show()
+		} else {
+			s.retries[a.ID].Hide()
+		}
+	}
+}
+
+// needsTick reports whether a retry countdown is shown.
+func (s *statusBar) needsTick() bool {
+	for _, st := range s.status {
+		if st.State == imapsync.StateOffline && !st.Retry.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// notice shows msg until the next notice; "" hides it.
+func (s *statusBar) notice(msg string) {
+	s.noticeLabel.SetText(msg)
+	if msg == "" {
+		s.noticeClose.Hide()
+	} else {
+		s.noticeClose.Show()
+	}
+}
+
+// text returns every account's state text (tests).
+func (s *statusBar) text() string {
+	var out string
+	for _, a := range s.accounts {
+		if l := s.labels[a.ID]; l != nil {
+			out += l.Text + "\n"
+		}
+	}
+	return out
+}
