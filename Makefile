@@ -1,0 +1,55 @@
+# Tern's build. `make run` opens Tern, `make test` runs every test; each first
+# installs what is missing (Debian/Ubuntu packages, Go modules).
+
+GO      ?= go
+BIN     := bin/tern
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# Tests run under a private D-Bus session with an unlocked gnome-keyring, so
+# that the keychain tests use a real Secret Service.
+KEYRING := dbus-run-session -- bash scripts/with-keyring.sh
+
+.PHONY: run demo build deps deps-test test test-short bench screenshot vet fmt clean
+
+run: build
+	./$(BIN)
+
+demo: build
+	./$(BIN) --demo
+
+build: deps
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tern
+
+deps:
+	@bash scripts/deps.sh run
+	@$(GO) mod download
+
+deps-test:
+	@bash scripts/deps.sh test
+	@$(GO) mod download
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+
+# The whole suite: unit, protocol (in-process servers), real Dovecot and
+# Postfix, the keychain, the GUI through Fyne's test driver, and the real
+# window under Xvfb.
+test: deps-test vet
+	$(KEYRING) $(GO) test -race -count=1 -timeout 20m ./...
+
+test-short: deps
+	$(GO) test -count=1 ./...
+
+bench: deps-test
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A screenshot of the real window over the demo mailbox, for the README.
+screenshot: build deps-test
+	bash scripts/screenshot.sh $(BIN) docs/screenshot.png
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

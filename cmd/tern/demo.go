@@ -1,0 +1,16 @@
+package main
+
+import (
+	"github.com/ternmail/tern/app"
+	"github.com/ternmail/tern/internal/mailtest"
+)
+
+// startDemo starts the embedded demo mailbox: real IMAP and SMTP servers
+// inside this process on loopback, seeded with generated mail.
+func startDemo() (*app.Demo, error) {
+	srv, err := mailtest.StartDemo()
+	if err != nil {
+		return nil, err
+	}
+	return &app.Demo{Account: mailtest.DemoAccount(srv), Password: srv.Password, Close: srv.Close}, nil
+}

@@ -1,0 +1,221 @@
+// Command tern is the Tern mail client: the GUI by default, and a command
+// line for scripting, diagnosis and tests over the same core.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/app"
+	"github.com/ternmail/tern/gui"
+)
+
+// version is set by the build (-ldflags "-X main.version=…").
+var version = "0.1.0-dev"
+
+const usage = `Tern, a desktop mail client.
+
+Usage:
+  tern [--home DIR] [--demo]              open the window (--demo: the embedded demo mailbox)
+  tern account add --email E [--name N] --password-stdin --imap HOST:PORT:tls|starttls|none
+                   --smtp HOST:PORT:tls|starttls|none [--username U] [--accept-cert SHA256:HEX]
+  tern account list
+  tern account remove ID
+  tern sync [--account ID]                one full sync pass, then exit
+  tern folders [--account ID]
+  tern list FOLDER [--limit N] [--account ID]
+  tern show FOLDER UID [--account ID]
+  tern search QUERY [--limit N] [--account ID]
+  tern version
+
+Every verb takes --json for machine-readable output and --home DIR (or
+TERN_HOME) to keep everything under DIR.
+`
+
+// env is what a verb runs with.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	// secrets overrides the OS keychain (tests).
+	secrets accounts.Secrets
+}
+
+func main() {
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	os.Exit(run(os.Args[1:], e))
+}
+
+// run executes one command line and returns the exit code.
+func run(argv []string, e *env) int {
+	if err := dispatch(argv, e); err != nil {
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(e.stderr, usage)
+			return 2
+		}
+		fmt.Fprintf(e.stderr, "tern: %s\n", oneLine(err.Error()))
+		return 1
+	}
+	return 0
+}
+
+var errUsage = errors.New("usage")
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// flag specs: name → takes a value.
+var commonFlags = map[string]bool{"home": true, "json": false, "demo": false, "help": false, "h": false, "account": true}
+
+func spec(extra map[string]bool) map[string]bool {
+	m := map[string]bool{}
+	for k, v := range commonFlags {
+		m[k] = v
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+func dispatch(argv []string, e *env) error {
+	verb := findVerb(argv)
+	extra := map[string]bool{}
+	switch verb {
+	case "account":
+		extra = map[string]bool{"email": true, "name": true, "password-stdin": false, "imap": true, "smtp": true, "username": true, "accept-cert": true}
+	case "list", "search":
+		extra = map[string]bool{"limit": true}
+	}
+	a, err := parseArgs(argv, spec(extra))
+	if err != nil {
+		return err
+	}
+	if a.has("help") || a.has("h") || verb == "help" {
+		return errUsage
+	}
+	if verb == "version" {
+		return out(e, a, map[string]string{"version": version}, func(w io.Writer) { fmt.Fprintf(w, "tern %s\n", version) })
+	}
+	opts, cleanup, err := coreOptions(a, e)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	core, err := app.New(opts)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if verb == "" {
+		defer core.Shutdown()
+		return gui.Run(core, &gui.Options{Demo: a.has("demo"), Logf: opts.Logf})
+	}
+	defer core.Shutdown()
+	if len(a.pos) == 0 || a.pos[0] != verb {
+		return errUsage
+	}
+	pos := a.pos[1:]
+	switch verb {
+	case "account":
+		return cmdAccount(ctx, core, a, pos, e)
+	case "sync":
+		return cmdSync(ctx, core, a, e)
+	case "folders":
+		return cmdFolders(ctx, core, a, e)
+	case "list":
+		return cmdList(ctx, core, a, pos, e)
+	case "show":
+		return cmdShow(ctx, core, a, pos, e)
+	case "search":
+		return cmdSearch(ctx, core, a, pos, e)
+	}
+	return fmt.Errorf("unknown command %q (try tern --help)", verb)
+}
+
+// valueFlags are the flags, of any verb, that take a value.
+var valueFlags = map[string]bool{"home": true, "account": true, "limit": true, "email": true, "name": true,
+	"imap": true, "smtp": true, "username": true, "accept-cert": true}
+
+// findVerb returns the first argument that is neither a flag nor a flag's
+// value.
+func findVerb(argv []string) string {
+	for i := 0; i < len(argv); i++ {
+		s := argv[i]
+		if s == "--" {
+			if i+1 < len(argv) {
+				return argv[i+1]
+			}
+			return ""
+		}
+		if !strings.HasPrefix(s, "-") {
+			return s
+		}
+		if name := strings.TrimLeft(s, "-"); !strings.Contains(name, "=") && valueFlags[name] {
+			i++
+		}
+	}
+	return ""
+}
+
+// coreOptions works out where Tern keeps its files: --home, TERN_HOME, or
+// the XDG directories. --demo without a home runs in a throwaway one.
+func coreOptions(a *args, e *env) (app.Options, func(), error) {
+	opts := app.Options{Home: a.str("home"), Secrets: e.secrets, StartDemo: startDemo}
+	if os.Getenv("TERN_DEBUG") != "" {
+		logger := log.New(e.stderr, "tern: ", log.LstdFlags)
+		opts.Logf = logger.Printf
+	}
+	cleanup := func() {}
+	if opts.Home == "" {
+		opts.Home = e.getenv("TERN_HOME")
+	}
+	if opts.Home == "" && a.has("demo") {
+		dir, err := os.MkdirTemp("", "tern-demo-")
+		if err != nil {
+			return opts, cleanup, err
+		}
+		opts.Home = dir
+		cleanup = func() { os.RemoveAll(dir) }
+	}
+	if opts.Home == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return opts, cleanup, fmt.Errorf("cannot find your home directory; pass --home DIR: %w", err)
+		}
+		opts.ConfigDir = xdg(e, "XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+		opts.DataDir = xdg(e, "XDG_DATA_HOME", filepath.Join(home, ".local", "share"))
+	}
+	return opts, cleanup, nil
+}
+
+func xdg(e *env, name, def string) string {
+	if v := e.getenv(name); v != "" && filepath.IsAbs(v) {
+		return filepath.Join(v, "tern")
+	}
+	return filepath.Join(def, "tern")
+}
+
+// out prints v as JSON with --json, else calls text.
+func out(e *env, a *args, v any, text func(w io.Writer)) error {
+	if a.has("json") {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	text(e.stdout)
+	return nil
+}
