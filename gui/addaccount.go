@@ -3,6 +3,9 @@ package gui
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/app"
 )
 
 // accountForm is the manual "Add account" dialog: server settings typed by
@@ -33,6 +37,14 @@ type accountForm struct {
 	addBtn   *widget.Button
 	cancel   context.CancelFunc
 	busy     bool
+
+	// What the user decided after an error: trust a certificate that did
+	// not verify (host:port → fingerprint), keep the password in memory
+	// when there is no keychain.
+	pins        map[string]string
+	sessionOnly bool
+	trustBtn    *widget.Button
+	sessionBtn  *widget.Button
 }
 
 // showAddAccount opens the form.
@@ -70,8 +82,16 @@ func (w *MainWindow) newAccountForm() *accountForm {
 	f.addBtn = widget.NewButton("Add account", f.submit)
 	f.addBtn.Importance = widget.HighImportance
 	cancelBtn := widget.NewButton("Cancel", f.close)
+	f.trustBtn = widget.NewButton("Trust this certificate", nil)
+	f.trustBtn.Hide()
+	f.sessionBtn = widget.NewButton("Keep the password for this session only", func() {
+		f.sessionOnly = true
+		f.submit()
+	})
+	f.sessionBtn.Hide()
 	buttons := container.NewHBox(layout.NewSpacer(), cancelBtn, f.addBtn)
-	content := container.NewVBox(form, hint, container.NewBorder(nil, nil, f.checking, nil, f.progress), f.errLabel, buttons)
+	content := container.NewVBox(form, hint, container.NewBorder(nil, nil, f.checking, nil, f.progress), f.errLabel,
+		container.NewHBox(f.trustBtn, f.sessionBtn), buttons)
 	f.dlg = dialog.NewCustomWithoutButtons("Add account", content, w.win)
 	f.dlg.Resize(fyne.NewSize(520, 0))
 	return f
@@ -97,6 +117,12 @@ func (f *accountForm) account() (accounts.Account, error) {
 	}
 	imap.Username, smtp.Username = user, user
 	a := accounts.Account{Name: strings.TrimSpace(f.name.Text), Email: email, IMAP: imap, SMTP: smtp}
+	for addr, fp := range f.pins {
+		if a.PinnedCerts == nil {
+			a.PinnedCerts = map[string]string{}
+		}
+		a.PinnedCerts[addr] = fp
+	}
 	// Let the account configuration derive the ID and check the fields
 	// the way it will when the account is saved.
 	cfg := &accounts.Config{Accounts: append([]accounts.Account(nil), f.w.accounts...)}
@@ -118,7 +144,7 @@ func (f *accountForm) submit() {
 	ctx, cancel := context.WithTimeout(f.w.ctx, 90*time.Second)
 	f.cancel = cancel
 	f.w.spawn("add account", func() {
-		_, err := f.w.core.AddAccount(ctx, a, password, nil)
+		_, err := f.w.core.AddAccount(ctx, a, password, &app.AddOptions{SessionOnly: f.sessionOnly})
 		f.w.do(func() {
 			if ctx.Err() == context.Canceled {
 				return // the form was closed
@@ -126,7 +152,7 @@ func (f *accountForm) submit() {
 			cancel()
 			f.setBusy(false)
 			if err != nil {
-				f.showError(err.Error())
+				f.showFailure(err)
 				return
 			}
 			f.dlg.Hide()
@@ -164,7 +190,34 @@ func (f *accountForm) setBusy(busy bool) {
 	}
 }
 
+// showFailure explains err and offers the way out the user has: trusting a
+// certificate that did not verify, or going on without a keychain.
+func (f *accountForm) showFailure(err error) {
+	var ce *accounts.CertError
+	switch {
+	case errors.As(err, &ce):
+		addr := net.JoinHostPort(ce.Host, strconv.Itoa(ce.Port))
+		f.showError(fmt.Sprintf("The certificate of %s is not trusted (%s).\nSubject: %s\nIssuer: %s\nValid %s to %s\nFingerprint: %s\nTrust it only if you know this server uses it.",
+			addr, ce.Reason, ce.Subject, ce.Issuer, ce.NotBefore.Format("2006-01-02"), ce.NotAfter.Format("2006-01-02"), ce.SHA256))
+		f.trustBtn.OnTapped = func() {
+			if f.pins == nil {
+				f.pins = map[string]string{}
+			}
+			f.pins[addr] = ce.SHA256
+			f.submit()
+		}
+		f.trustBtn.Show()
+	case accounts.IsKeychainUnavailable(err):
+		f.showError(err.Error() + "\nTern keeps passwords only in the system keychain. Without one, it can keep the password in memory until you quit.")
+		f.sessionBtn.Show()
+	default:
+		f.showError(err.Error())
+	}
+}
+
 func (f *accountForm) showError(msg string) {
+	f.trustBtn.Hide()
+	f.sessionBtn.Hide()
 	f.errLabel.SetText(msg)
 	if msg == "" {
 		f.errLabel.Hide()

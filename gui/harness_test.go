@@ -55,11 +55,14 @@ func (l *testLog) stop() {
 
 // newCore returns a started Core in a temporary home whose demo mailbox is
 // the in-process demo server.
-func newCore(t *testing.T, log *testLog) *app.Core {
+func newCore(t *testing.T, log *testLog, secrets accounts.Secrets) *app.Core {
 	t.Helper()
+	if secrets == nil {
+		secrets = accounts.NewMemorySecrets()
+	}
 	core, err := app.New(app.Options{
 		Home:    t.TempDir(),
-		Secrets: accounts.NewMemorySecrets(),
+		Secrets: secrets,
 		StartDemo: func() (*app.Demo, error) {
 			srv, err := mailtest.StartDemo()
 			if err != nil {
@@ -78,9 +81,15 @@ func newCore(t *testing.T, log *testLog) *app.Core {
 
 func newHarness(t *testing.T, setup func(*app.Core)) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil, setup)
+}
+
+// newHarnessWith is newHarness with the core's secrets store (nil: memory).
+func newHarnessWith(t *testing.T, secrets accounts.Secrets, setup func(*app.Core)) *harness {
+	t.Helper()
 	a := test.NewTempApp(t)
 	log := &testLog{t: t}
-	core := newCore(t, log)
+	core := newCore(t, log, secrets)
 	if setup != nil {
 		setup(core)
 	}
