@@ -68,8 +68,23 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 			uids = append(uids, imap.UID(m.UID))
 		}
 	}
+	// Bodies are parsed and stored in batches while the next ones arrive.
 	stored := 0
+	byMsgID := make(map[int64]store.Message, len(msgs))
+	for _, m := range msgs {
+		byMsgID[m.ID] = m
+	}
+	w := startWriter(2, func(bodies []store.Body) error {
+		for i := range bodies {
+			bodies[i].Info = parseBody(byMsgID[bodies[i].MessageID], bodies[i].Raw).Info
+		}
+		n, err := e.st.PutBodies(ctx, bodies)
+		stored += n
+		return err
+	})
+	const flushBytes = 4 << 20
 	var bodies []store.Body
+	size := 0
 	err := cn.do(func() error {
 		cmd := cn.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}})
 		for {
@@ -88,16 +103,22 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 				continue
 			}
 			delete(byUID, m.UID)
-			bodies = append(bodies, parseBody(m, raw))
+			bodies = append(bodies, store.Body{MessageID: m.ID, Raw: raw})
+			if size += len(raw); size >= flushBytes {
+				if err := w.put(bodies); err != nil {
+					cmd.Close()
+					return err
+				}
+				bodies, size = nil, 0
+			}
 		}
 		return cmd.Close()
 	})
-	if len(bodies) > 0 {
-		n, serr := e.st.PutBodies(ctx, bodies)
-		stored += n
-		if err == nil {
-			err = serr
-		}
+	if err == nil && len(bodies) > 0 {
+		err = w.put(bodies)
+	}
+	if werr := w.close(); err == nil {
+		err = werr
 	}
 	if err != nil {
 		return stored, err

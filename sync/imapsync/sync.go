@@ -248,17 +248,23 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox) (F
 	if fr.FlagUpdates > 0 || fr.Removed > 0 {
 		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
 	}
-	// New messages, newest first, in batches.
+	// New messages, newest first, in batches; each batch is stored while
+	// the next is fetched.
 	slices.SortFunc(missing, func(a, b imap.UID) int { return int(b) - int(a) })
 	newMail := 0
+	w := startWriter(2, func(msgs []store.Message) error {
+		if err := e.st.PutMessages(ctx, e.acct.ID, mb.ID, msgs); err != nil {
+			return err
+		}
+		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
+		return nil
+	})
 	for i := 0; i < len(missing); i += e.opts.BatchSize {
 		batch := missing[i:min(i+e.opts.BatchSize, len(missing))]
 		e.setStatus(Status{State: StateSyncing, Folder: mb.Name, Done: i, Total: len(missing)})
 		msgs, err := e.fetchHeaders(cn, mb, batch, condstore)
 		if err != nil {
-			return fr, err
-		}
-		if err := e.st.PutMessages(ctx, e.acct.ID, mb.ID, msgs); err != nil {
+			w.close()
 			return fr, err
 		}
 		for _, m := range msgs {
@@ -267,7 +273,13 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox) (F
 			}
 		}
 		fr.New += len(msgs)
-		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
+		if err := w.put(msgs); err != nil { // msgs belongs to the writer now
+			w.close()
+			return fr, err
+		}
+	}
+	if err := w.close(); err != nil {
+		return fr, err
 	}
 	if newMail > 0 {
 		e.opts.OnChange(Change{Kind: ChangeNewMail, MailboxID: mb.ID, Count: newMail})

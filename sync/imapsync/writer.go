@@ -1,0 +1,55 @@
+package imapsync
+
+import (
+	"fmt"
+	"runtime/debug"
+)
+
+// writer stores batches in a goroutine of its own, so that the next batch
+// is read from the server while the previous one is written to the store.
+// put and close are called from one goroutine.
+type writer[T any] struct {
+	ch   chan T
+	done chan struct{}
+	err  error // set by the writer goroutine before done is closed
+}
+
+// startWriter starts a writer that calls write for each batch, in order,
+// with up to depth batches waiting.
+func startWriter[T any](depth int, write func(T) error) *writer[T] {
+	w := &writer[T]{ch: make(chan T, depth), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		defer func() {
+			if r := recover(); r != nil {
+				w.err = fmt.Errorf("internal error while storing: %v\n%s", r, debug.Stack())
+			}
+		}()
+		for batch := range w.ch {
+			if w.err != nil {
+				continue // drain after a failure
+			}
+			w.err = write(batch)
+		}
+	}()
+	return w
+}
+
+// put queues a batch; it fails at once if an earlier write failed.
+func (w *writer[T]) put(batch T) error {
+	select {
+	case <-w.done:
+		return w.err
+	default:
+	}
+	w.ch <- batch
+	return nil
+}
+
+// close waits for every queued batch to be written and returns the first
+// error.
+func (w *writer[T]) close() error {
+	close(w.ch)
+	<-w.done
+	return w.err
+}
