@@ -512,19 +512,7 @@ func (c *Core) SetFlagged(ctx context.Context, id int64, flagged bool) error {
 }
 
 func (c *Core) setFlag(ctx context.Context, id int64, flag string, on bool) error {
-	m, err := c.store.SetFlag(ctx, id, flag, on)
-	if err != nil {
-		return err
-	}
-	c.bus.Publish(MessagesChanged{Account: m.Account, MailboxID: m.MailboxID})
-	c.bus.Publish(MailboxesChanged{Account: m.Account})
-	c.mu.Lock()
-	run, ok := c.engines[m.Account]
-	c.mu.Unlock()
-	if ok {
-		run.engine.Kick()
-	}
-	return nil
+	return c.localAction(ctx, func() (store.Message, error) { return c.store.SetFlag(ctx, id, flag, on) })
 }
 
 // SortAccounts orders accounts by name for display.

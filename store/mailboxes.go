@@ -141,8 +141,8 @@ func deleteMailbox(tx *sql.Tx, id int64) error {
 
 const mailboxCols = `mb.id, mb.account, mb.name, mb.delim, mb.role, mb.attrs, mb.subscribed, mb.selectable,
 	mb.uidvalidity, mb.uidnext, mb.highestmodseq, mb.synced_at,
-	(SELECT count(*) FROM messages m WHERE m.mailbox_id = mb.id),
-	(SELECT count(*) FROM messages m WHERE m.mailbox_id = mb.id AND m.seen = 0)`
+	(SELECT count(*) FROM messages m WHERE m.mailbox_id = mb.id AND m.hidden = 0),
+	(SELECT count(*) FROM messages m WHERE m.mailbox_id = mb.id AND m.seen = 0 AND m.hidden = 0)`
 
 func scanMailbox(sc interface{ Scan(...any) error }) (Mailbox, error) {
 	var b Mailbox

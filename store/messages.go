@@ -286,12 +286,21 @@ func (db *DB) queryMessages(ctx context.Context, q string, args ...any) ([]Messa
 
 // Messages returns a page of mailbox mailboxID, newest first.
 func (db *DB) Messages(ctx context.Context, mailboxID int64, offset, limit int) ([]Message, error) {
-	return db.queryMessages(ctx, `SELECT `+messageCols+` FROM messages WHERE mailbox_id = ?
+	return db.queryMessages(ctx, `SELECT `+messageCols+` FROM messages WHERE mailbox_id = ? AND hidden = 0
 		ORDER BY internal_date DESC, uid DESC LIMIT ? OFFSET ?`, mailboxID, limit, offset)
 }
 
-// CountMessages returns how many messages mailbox mailboxID holds.
+// CountMessages returns how many messages mailbox mailboxID shows (not
+// counting those hidden while a move or delete is pending).
 func (db *DB) CountMessages(ctx context.Context, mailboxID int64) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ? AND hidden = 0`, mailboxID).Scan(&n)
+	return n, err
+}
+
+// CountStored returns how many messages of mailbox mailboxID the store
+// holds, hidden ones included: what the server should hold too.
+func (db *DB) CountStored(ctx context.Context, mailboxID int64) (int, error) {
 	var n int
 	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ?`, mailboxID).Scan(&n)
 	return n, err
@@ -318,7 +327,7 @@ func (db *DB) MessageByUID(ctx context.Context, mailboxID int64, uidValidity, ui
 // MissingBodies returns up to limit messages of account whose body is not
 // stored yet, newest first.
 func (db *DB) MissingBodies(ctx context.Context, account string, limit int) ([]Message, error) {
-	return db.queryMessages(ctx, `SELECT `+messageCols+` FROM messages WHERE account = ? AND has_body = 0
+	return db.queryMessages(ctx, `SELECT `+messageCols+` FROM messages WHERE account = ? AND has_body = 0 AND hidden = 0
 		ORDER BY internal_date DESC LIMIT ?`, account, limit)
 }
 
@@ -397,7 +406,7 @@ func (db *DB) Search(ctx context.Context, account, query string, limit int) ([]M
 	if match == "" {
 		return nil, nil
 	}
-	q := `SELECT ` + messageCols + ` FROM messages WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?)`
+	q := `SELECT ` + messageCols + ` FROM messages WHERE hidden = 0 AND id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?)`
 	args := []any{match, limit}
 	if account != "" {
 		q += ` AND account = ?`

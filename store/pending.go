@@ -11,6 +11,9 @@ import (
 const (
 	ActionAddFlag    = "add-flag"    // Arg is the flag
 	ActionRemoveFlag = "remove-flag" // Arg is the flag
+	ActionMove       = "move"        // Arg is the target mailbox's name; the message is hidden meanwhile
+	ActionCopy       = "copy"        // Arg is the target mailbox's name
+	ActionExpunge    = "expunge"     // delete for good; the message is hidden meanwhile
 )
 
 // Action is a local change recorded for replay to the server, in order.
@@ -137,6 +140,9 @@ func (db *DB) ActionFailed(ctx context.Context, a Action) (Message, error) {
 			return applyFlag(tx, m.ID, m.Flags, a.Arg, false)
 		case ActionRemoveFlag:
 			return applyFlag(tx, m.ID, m.Flags, a.Arg, true)
+		case ActionMove, ActionExpunge:
+			_, err := tx.Exec(`UPDATE messages SET hidden = 0 WHERE id = ?`, m.ID)
+			return err
 		}
 		return nil
 	})
@@ -144,4 +150,60 @@ func (db *DB) ActionFailed(ctx context.Context, a Action) (Message, error) {
 		return Message{}, err
 	}
 	return db.Message(ctx, id)
+}
+
+// Move hides message id from its mailbox and records a move to mailbox
+// target for replay, in one transaction. The message shows up in target
+// when the engine has moved it and synced target.
+func (db *DB) Move(ctx context.Context, id, target int64) (Message, error) {
+	return db.hide(ctx, id, ActionMove, target)
+}
+
+// Copy records a copy of message id to mailbox target for replay.
+func (db *DB) Copy(ctx context.Context, id, target int64) (Message, error) {
+	return db.hide(ctx, id, ActionCopy, target)
+}
+
+// Expunge hides message id and records its deletion for good for replay.
+func (db *DB) Expunge(ctx context.Context, id int64) (Message, error) {
+	return db.hide(ctx, id, ActionExpunge, 0)
+}
+
+func (db *DB) hide(ctx context.Context, id int64, kind string, target int64) (Message, error) {
+	var m Message
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		m, err = scanMessage(tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE id = ? AND hidden = 0`, id))
+		if err == sql.ErrNoRows {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		arg := ""
+		if target != 0 {
+			if target == m.MailboxID {
+				return fmt.Errorf("store: the message is already in that folder")
+			}
+			var account string
+			if err := tx.QueryRow(`SELECT name, account FROM mailboxes WHERE id = ?`, target).Scan(&arg, &account); err != nil {
+				if err == sql.ErrNoRows {
+					return ErrNotFound
+				}
+				return err
+			}
+			if account != m.Account {
+				return fmt.Errorf("store: moving mail between accounts is not supported")
+			}
+		}
+		if kind != ActionCopy {
+			if _, err := tx.Exec(`UPDATE messages SET hidden = 1 WHERE id = ?`, id); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(`INSERT INTO pending_actions (account, mailbox_id, uidvalidity, uid, kind, arg, created) VALUES (?,?,?,?,?,?,?)`,
+			m.Account, m.MailboxID, m.UIDValidity, m.UID, kind, arg, time.Now().Unix())
+		return err
+	})
+	return m, err
 }

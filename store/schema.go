@@ -95,4 +95,17 @@ CREATE TABLE outbox (
 	rcpt_status  TEXT    NOT NULL DEFAULT '{}'
 );
 `,
+	// 2: the outbox's display fields; outbox times are unix milliseconds.
+	`
+ALTER TABLE outbox ADD COLUMN subject    TEXT    NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN message_id TEXT    NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN size       INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN updated    INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN sent_at    INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX outbox_due ON outbox (state, next_attempt);
+`,
+	// 3: messages hidden locally while a move or delete waits for the server.
+	`
+ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+`,
 }

@@ -324,3 +324,45 @@ func BenchmarkPutMessages(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/msg")
 }
+
+func TestMoveHidesAndRevert(t *testing.T) {
+	db := openTest(t)
+	inbox := seedMailbox(t, db, 5)
+	ctx := context.Background()
+	boxes, _ := db.Mailboxes(ctx, "acct")
+	var archive Mailbox
+	for _, b := range boxes {
+		if b.Role == RoleArchive {
+			archive = b
+		}
+	}
+	m, _ := db.MessageByUID(ctx, inbox.ID, 7, 1) // unseen
+	if _, err := db.Move(ctx, m.ID, archive.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.CountMessages(ctx, inbox.ID); n != 4 {
+		t.Fatalf("shown %d, want 4", n)
+	}
+	if n, _ := db.CountStored(ctx, inbox.ID); n != 5 {
+		t.Fatalf("stored %d, want 5", n)
+	}
+	if b, _ := db.Mailbox(ctx, inbox.ID); b.Unread != 2 {
+		t.Fatalf("unread %d, want 2 (the hidden one does not count)", b.Unread)
+	}
+	if _, err := db.Move(ctx, m.ID, archive.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("moving a hidden message again: %v", err)
+	}
+	acts, _ := db.PendingActions(ctx, "acct")
+	if len(acts) != 1 || acts[0].Kind != ActionMove || acts[0].Arg != "Archive" {
+		t.Fatalf("pending = %+v", acts)
+	}
+	if _, err := db.ActionFailed(ctx, acts[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.CountMessages(ctx, inbox.ID); n != 5 {
+		t.Fatalf("after revert shown %d, want 5", n)
+	}
+	if _, err := db.Move(ctx, m.ID, inbox.ID); err == nil {
+		t.Fatal("move into its own folder accepted")
+	}
+}

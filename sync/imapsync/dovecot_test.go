@@ -300,3 +300,82 @@ func TestSyncDovecotUIDValidityChangeAndLocalActions(t *testing.T) {
 		}
 	}
 }
+
+func TestSyncDovecotMoveDeleteAndRefusal(t *testing.T) {
+	seed := mailtest.DemoSeed(time.Now())
+	f := newDovecotFixture(t, seed)
+	ctx := context.Background()
+	var failed []Change
+	f.opts.OnChange = func(c Change) {
+		if c.Kind == ChangeActionFailed {
+			failed = append(failed, c)
+		}
+	}
+	e := New(f.st, f.acct, f.opts)
+	if _, err := e.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleInbox)
+	archive, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleArchive)
+	trash, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleTrash)
+	msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 4)
+	inTrash, _ := f.st.Messages(ctx, trash.ID, 0, 1)
+	if len(inTrash) == 0 {
+		t.Fatal("the seed has nothing in Trash")
+	}
+	// A folder the store knows but the server does not.
+	boxes, _ := f.st.Mailboxes(ctx, f.acct.ID)
+	boxes = append(boxes, store.Mailbox{Name: "Ghost", Selectable: true})
+	boxes, _ = f.st.SetMailboxes(ctx, f.acct.ID, boxes)
+	var ghost store.Mailbox
+	for _, b := range boxes {
+		if b.Name == "Ghost" {
+			ghost = b
+		}
+	}
+	if _, err := f.st.Move(ctx, msgs[0].ID, archive.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Move(ctx, msgs[1].ID, trash.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Expunge(ctx, inTrash[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Move(ctx, msgs[2].ID, ghost.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Hidden at once, before any network.
+	if n, _ := f.st.CountMessages(ctx, inbox.ID); n != f.seeded["INBOX"]-3 {
+		t.Fatalf("INBOX shows %d, want %d", n, f.seeded["INBOX"]-3)
+	}
+	rep, err := e.SyncOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Actions != 3 || len(failed) != 1 {
+		t.Fatalf("replayed %d, failed %d (%v)", rep.Actions, len(failed), failed)
+	}
+	if !strings.Contains(failed[0].Err.Error(), "Ghost") {
+		t.Errorf("failure message: %v", failed[0].Err)
+	}
+	// The refused move is undone: the message is back in INBOX.
+	if got, err := f.st.Message(ctx, msgs[2].ID); err != nil || got.MailboxID != inbox.ID {
+		t.Fatalf("refused move not reverted: %+v %v", got, err)
+	}
+	if n, _ := f.st.CountMessages(ctx, inbox.ID); n != f.seeded["INBOX"]-2 {
+		t.Fatalf("INBOX shows %d after replay, want %d", n, f.seeded["INBOX"]-2)
+	}
+	for _, name := range []string{"INBOX", "Archive", "Trash"} {
+		f.assertMatches(t, name)
+	}
+	// The moved message arrived in Archive, found by its Message-ID.
+	found := false
+	arch, _ := f.st.Messages(ctx, archive.ID, 0, 1000)
+	for _, m := range arch {
+		found = found || m.MessageID == msgs[0].MessageID
+	}
+	if !found {
+		t.Error("moved message not in Archive")
+	}
+}

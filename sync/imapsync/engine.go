@@ -104,6 +104,9 @@ type Engine struct {
 
 	// passMu serialises sync passes (Run's and SyncOnce's).
 	passMu sync.Mutex
+	// touched names the mailboxes that this pass's replay moved or copied
+	// into; guarded by passMu.
+	touched map[string]bool
 
 	// fetchMu guards the on-demand connection used by FetchBody, so that
 	// opening a message never waits behind a background sync.

@@ -29,6 +29,7 @@ func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error)
 	start := time.Now()
 	rep := &Report{Account: e.acct.ID}
 	e.setStatus(Status{State: StateSyncing})
+	e.touched = map[string]bool{}
 	n, err := e.replay(ctx, cn)
 	rep.Actions = n
 	if err != nil {
@@ -46,6 +47,11 @@ func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error)
 			return rep, err
 		}
 		boxes = []store.Mailbox{inbox}
+		for name := range e.touched {
+			if mb, err := e.st.MailboxByName(ctx, e.acct.ID, name); err == nil && mb.ID != inbox.ID {
+				boxes = append(boxes, mb)
+			}
+		}
 	}
 	for _, mb := range boxes {
 		if !mb.Selectable {
@@ -185,7 +191,7 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox) (F
 		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
 	}
 	mb.UIDValidity = sel.UIDValidity
-	stored, err := e.st.CountMessages(ctx, mb.ID)
+	stored, err := e.st.CountStored(ctx, mb.ID)
 	if err != nil {
 		return fr, err
 	}
@@ -470,18 +476,7 @@ func (e *Engine) replay(ctx context.Context, cn *conn) (int, error) {
 				continue
 			}
 		}
-		op := imap.StoreFlagsAdd
-		switch a.Kind {
-		case store.ActionAddFlag:
-		case store.ActionRemoveFlag:
-			op = imap.StoreFlagsDel
-		default:
-			e.actionFailed(ctx, a, fmt.Errorf("unknown action %q", a.Kind))
-			continue
-		}
-		err := cn.do(func() error {
-			return cn.c.Store(imap.UIDSetNum(imap.UID(a.UID)), &imap.StoreFlags{Op: op, Silent: true, Flags: []imap.Flag{imap.Flag(a.Arg)}}, nil).Close()
-		})
+		err := cn.do(func() error { return e.apply(cn, a) })
 		if err != nil {
 			var ie *imap.Error
 			if errors.As(err, &ie) {
@@ -491,6 +486,17 @@ func (e *Engine) replay(ctx context.Context, cn *conn) (int, error) {
 			e.st.ActionRetry(ctx, a.ID, err)
 			return done, err
 		}
+		switch a.Kind {
+		case store.ActionMove, store.ActionExpunge:
+			// Gone from the source; a move shows up in its target when
+			// that is synced, in this pass.
+			if err := e.st.DeleteUIDs(ctx, a.MailboxID, a.UIDValidity, []uint32{a.UID}); err != nil {
+				return done, err
+			}
+		}
+		if a.Kind == store.ActionMove || a.Kind == store.ActionCopy {
+			e.touched[a.Arg] = true
+		}
 		if err := e.st.ActionDone(ctx, a.ID); err != nil {
 			return done, err
 		}
@@ -499,11 +505,61 @@ func (e *Engine) replay(ctx context.Context, cn *conn) (int, error) {
 	return done, nil
 }
 
+// apply performs one pending action on the selected mailbox.
+func (e *Engine) apply(cn *conn, a store.Action) error {
+	uids := imap.UIDSetNum(imap.UID(a.UID))
+	switch a.Kind {
+	case store.ActionAddFlag, store.ActionRemoveFlag:
+		op := imap.StoreFlagsAdd
+		if a.Kind == store.ActionRemoveFlag {
+			op = imap.StoreFlagsDel
+		}
+		return cn.c.Store(uids, &imap.StoreFlags{Op: op, Silent: true, Flags: []imap.Flag{imap.Flag(a.Arg)}}, nil).Close()
+	case store.ActionCopy:
+		_, err := cn.c.Copy(uids, a.Arg).Wait()
+		return err
+	case store.ActionMove:
+		if cn.has(imap.CapMove) || cn.has(imap.CapIMAP4rev2) {
+			_, err := cn.c.Move(uids, a.Arg).Wait()
+			return err
+		}
+		if _, err := cn.c.Copy(uids, a.Arg).Wait(); err != nil {
+			return err
+		}
+		return e.expunge(cn, uids)
+	case store.ActionExpunge:
+		return e.expunge(cn, uids)
+	}
+	return &imap.Error{Type: imap.StatusResponseTypeNo, Text: "unknown local action " + a.Kind}
+}
+
+// expunge deletes exactly uids. Without UIDPLUS the message is only marked
+// \Deleted: a bare EXPUNGE would also remove what others marked.
+func (e *Engine) expunge(cn *conn, uids imap.UIDSet) error {
+	err := cn.c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
+	if err != nil {
+		return err
+	}
+	if cn.has(imap.CapUIDPlus) || cn.has(imap.CapIMAP4rev2) {
+		return cn.c.UIDExpunge(uids).Close()
+	}
+	return nil
+}
+
 func (e *Engine) actionFailed(ctx context.Context, a store.Action, cause error) {
 	m, err := e.st.ActionFailed(ctx, a)
 	if err != nil {
 		e.opts.Logf("sync %s: revert action %d: %v", e.acct.ID, a.ID, err)
 	}
+	what := "change " + a.Arg + " on"
+	switch a.Kind {
+	case store.ActionMove:
+		what = "move to " + a.Arg
+	case store.ActionCopy:
+		what = "copy to " + a.Arg
+	case store.ActionExpunge:
+		what = "delete"
+	}
 	e.opts.OnChange(Change{Kind: ChangeActionFailed, MailboxID: a.MailboxID, Message: m,
-		Err: fmt.Errorf("the server refused to change %s on a message in %s: %w", a.Arg, a.Mailbox, cause)})
+		Err: fmt.Errorf("the server refused to %s a message in %s: %w", what, a.Mailbox, cause)})
 }

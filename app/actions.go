@@ -1,0 +1,83 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ternmail/tern/store"
+)
+
+// MoveMessage moves message id to mailbox target of the same account:
+// hidden locally at once, moved on the server in the background.
+func (c *Core) MoveMessage(ctx context.Context, id, target int64) error {
+	return c.localAction(ctx, func() (store.Message, error) { return c.store.Move(ctx, id, target) })
+}
+
+// CopyMessage copies message id to mailbox target of the same account.
+func (c *Core) CopyMessage(ctx context.Context, id, target int64) error {
+	return c.localAction(ctx, func() (store.Message, error) { return c.store.Copy(ctx, id, target) })
+}
+
+// Archive moves message id to its account's archive folder.
+func (c *Core) Archive(ctx context.Context, id int64) error {
+	return c.moveToRole(ctx, id, store.RoleArchive, "an Archive folder")
+}
+
+// MarkJunk moves message id to its account's junk folder.
+func (c *Core) MarkJunk(ctx context.Context, id int64) error {
+	return c.moveToRole(ctx, id, store.RoleJunk, "a Junk folder")
+}
+
+// Delete moves message id to Trash, or deletes it for good when it is in
+// Trash already or the account has no Trash.
+func (c *Core) Delete(ctx context.Context, id int64) error {
+	m, err := c.store.Message(ctx, id)
+	if err != nil {
+		return err
+	}
+	trash, err := c.store.MailboxByRole(ctx, m.Account, store.RoleTrash)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && trash.ID == m.MailboxID) {
+		return c.localAction(ctx, func() (store.Message, error) { return c.store.Expunge(ctx, id) })
+	}
+	if err != nil {
+		return err
+	}
+	return c.MoveMessage(ctx, id, trash.ID)
+}
+
+func (c *Core) moveToRole(ctx context.Context, id int64, role, what string) error {
+	m, err := c.store.Message(ctx, id)
+	if err != nil {
+		return err
+	}
+	target, err := c.store.MailboxByRole(ctx, m.Account, role)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("this account has no %s", what)
+	}
+	if err != nil {
+		return err
+	}
+	if target.ID == m.MailboxID {
+		return nil
+	}
+	return c.MoveMessage(ctx, id, target.ID)
+}
+
+// localAction applies a local change recorded for replay, tells the
+// subscribers, and wakes the account's engine.
+func (c *Core) localAction(ctx context.Context, apply func() (store.Message, error)) error {
+	m, err := apply()
+	if err != nil {
+		return err
+	}
+	c.bus.Publish(MessagesChanged{Account: m.Account, MailboxID: m.MailboxID})
+	c.bus.Publish(MailboxesChanged{Account: m.Account})
+	c.mu.Lock()
+	run, ok := c.engines[m.Account]
+	c.mu.Unlock()
+	if ok {
+		run.engine.Kick()
+	}
+	return nil
+}
