@@ -355,6 +355,9 @@ func (l *messageList) typedKey(ev *fyne.KeyEvent) bool {
 		next++
 	case fyne.KeyUp:
 		next--
+	case fyne.KeyDelete:
+		l.w.deleteSelected()
+		return true
 	default:
 		return false
 	}

@@ -98,6 +98,8 @@ type MainWindow struct {
 	status       *statusBar
 	starBtn      *widget.Button
 	unreadBtn    *widget.Button
+	archiveBtn   *widget.Button
+	deleteBtn    *widget.Button
 	autoSelected bool
 	edits        []*localEdit
 	applied      int // snapshots applied (tests)
@@ -244,11 +246,13 @@ func (w *MainWindow) buildMain() fyne.CanvasObject {
 	syncBtn := widget.NewButtonWithIcon("Sync now", theme.ViewRefreshIcon(), w.syncNow)
 	w.starBtn = widget.NewButtonWithIcon("Star", w.icons.star, w.toggleStarSelected)
 	w.unreadBtn = widget.NewButtonWithIcon("Mark unread", w.icons.unread, w.markUnreadSelected)
-	for _, b := range []*widget.Button{addBtn, syncBtn, w.starBtn, w.unreadBtn} {
+	w.archiveBtn = widget.NewButtonWithIcon("Archive", w.icons.archive, w.archiveSelected)
+	w.deleteBtn = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), w.deleteSelected)
+	for _, b := range []*widget.Button{addBtn, syncBtn, w.starBtn, w.unreadBtn, w.archiveBtn, w.deleteBtn} {
 		b.Importance = widget.LowImportance
 	}
 	w.updateActions()
-	bar := container.NewHBox(addBtn, syncBtn, widget.NewSeparator(), w.starBtn, w.unreadBtn)
+	bar := container.NewHBox(addBtn, syncBtn, widget.NewSeparator(), w.starBtn, w.unreadBtn, w.archiveBtn, w.deleteBtn)
 	top := container.NewVBox(bar, widget.NewSeparator())
 
 	right := container.NewHSplit(w.list.root, w.reader.root)
@@ -270,6 +274,8 @@ func (w *MainWindow) buildMenu() *fyne.MainMenu {
 		fyne.NewMenu("Message",
 			fyne.NewMenuItem("Star or unstar (S)", w.toggleStarSelected),
 			fyne.NewMenuItem("Mark as unread (U)", w.markUnreadSelected),
+			fyne.NewMenuItem("Archive (E)", w.archiveSelected),
+			fyne.NewMenuItem("Delete (Delete)", w.deleteSelected),
 		),
 	)
 }
@@ -498,10 +504,14 @@ func (w *MainWindow) updateActions() {
 	if id == 0 {
 		w.starBtn.Disable()
 		w.unreadBtn.Disable()
+		w.archiveBtn.Disable()
+		w.deleteBtn.Disable()
 		return
 	}
 	w.starBtn.Enable()
 	w.unreadBtn.Enable()
+	w.archiveBtn.Enable()
+	w.deleteBtn.Enable()
 	if m, ok := w.list.message(id); ok && m.Flagged() {
 		w.starBtn.SetText("Unstar")
 	} else {
@@ -515,7 +525,38 @@ func (w *MainWindow) typedRune(r rune) {
 		w.toggleStarSelected()
 	case 'u', 'U':
 		w.markUnreadSelected()
+	case 'e', 'E':
+		w.archiveSelected()
+	case '#':
+		w.deleteSelected()
 	}
+}
+
+// archiveSelected archives the selected message.
+func (w *MainWindow) archiveSelected() { w.removeSelected("archive", w.core.Archive) }
+
+// deleteSelected moves the selected message to Trash (or deletes it for
+// good in Trash).
+func (w *MainWindow) deleteSelected() { w.removeSelected("delete", w.core.Delete) }
+
+// removeSelected takes the selected message out of the list through act,
+// off the UI goroutine; the list reloads from the store's event.
+func (w *MainWindow) removeSelected(what string, act func(context.Context, int64) error) {
+	id := w.selectedID()
+	if id == 0 {
+		return
+	}
+	w.spawn(what, func() {
+		ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
+		defer cancel()
+		err := act(ctx, id)
+		w.do(func() {
+			if err != nil {
+				w.status.notice("Could not " + what + " the message: " + err.Error())
+			}
+		})
+	})
+	w.focusList()
 }
 
 func (w *MainWindow) syncNow() {
