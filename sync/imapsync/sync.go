@@ -202,44 +202,13 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox) (F
 		return fr, nil
 	}
 
-	var serverUIDs []imap.UID
-	if sel.NumMessages > 0 {
-		err = cn.do(func() error {
-			data, err := cn.c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
-			if err == nil {
-				serverUIDs = data.AllUIDs()
-			}
-			return err
-		})
-		if err != nil {
-			return fr, err
-		}
-	}
-	storedUIDs, err := e.st.UIDs(ctx, mb.ID, mb.UIDValidity)
+	missing, removed, err := e.diffUIDs(ctx, cn, mb, sel, stored)
 	if err != nil {
 		return fr, err
 	}
-	have := make(map[uint32]bool, len(storedUIDs))
-	for _, u := range storedUIDs {
-		have[u] = true
-	}
-	onServer := make(map[uint32]bool, len(serverUIDs))
-	var missing []imap.UID
-	for _, u := range serverUIDs {
-		onServer[uint32(u)] = true
-		if !have[uint32(u)] {
-			missing = append(missing, u)
-		}
-	}
-	var removed []uint32
-	for _, u := range storedUIDs {
-		if !onServer[u] {
-			removed = append(removed, u)
-		}
-	}
 	// Flags of what we had, before fetching the new ones.
-	if len(storedUIDs) > 0 && len(removed) < len(storedUIDs) {
-		n, err := e.syncFlags(ctx, cn, mb, condstore, storedUIDs)
+	if stored > len(removed) {
+		n, err := e.syncFlags(ctx, cn, mb, condstore)
 		if err != nil {
 			return fr, err
 		}
@@ -309,11 +278,89 @@ func (e *Engine) unread(ctx context.Context, id int64) int {
 	return b.Unread
 }
 
+// diffUIDs works out which server UIDs the store lacks and which stored
+// UIDs the server expunged. After a completed sync, the UIDs from the last
+// UIDNEXT on are the new ones, and when they account for the whole count
+// nothing was expunged: no need to compare every UID.
+func (e *Engine) diffUIDs(ctx context.Context, cn *conn, mb store.Mailbox, sel *imap.SelectData, stored int) (missing []imap.UID, removed []uint32, err error) {
+	search := func(criteria *imap.SearchCriteria) ([]imap.UID, error) {
+		var uids []imap.UID
+		err := cn.do(func() error {
+			data, err := cn.c.UIDSearch(criteria, nil).Wait()
+			if err == nil {
+				uids = data.AllUIDs()
+			}
+			return err
+		})
+		return uids, err
+	}
+	if sel.NumMessages == 0 {
+		uids, err := e.st.UIDs(ctx, mb.ID, mb.UIDValidity)
+		return nil, uids, err
+	}
+	if mb.UIDNext != 0 {
+		var fresh []imap.UID
+		if uint32(sel.UIDNext) > mb.UIDNext {
+			var set imap.UIDSet
+			set.AddRange(imap.UID(mb.UIDNext), 0)
+			uids, err := search(&imap.SearchCriteria{UID: []imap.UIDSet{set}})
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, u := range uids { // "n:*" also matches the last UID when it is below n
+				if uint32(u) >= mb.UIDNext {
+					fresh = append(fresh, u)
+				}
+			}
+		}
+		if stored+len(fresh) == int(sel.NumMessages) {
+			return fresh, nil, nil
+		}
+	}
+	serverUIDs, err := search(&imap.SearchCriteria{})
+	if err != nil {
+		return nil, nil, err
+	}
+	storedUIDs, err := e.st.UIDs(ctx, mb.ID, mb.UIDValidity)
+	if err != nil {
+		return nil, nil, err
+	}
+	have := make(map[uint32]bool, len(storedUIDs))
+	for _, u := range storedUIDs {
+		have[u] = true
+	}
+	onServer := make(map[uint32]bool, len(serverUIDs))
+	for _, u := range serverUIDs {
+		onServer[uint32(u)] = true
+		if !have[uint32(u)] {
+			missing = append(missing, u)
+		}
+	}
+	for _, u := range storedUIDs {
+		if !onServer[u] {
+			removed = append(removed, u)
+		}
+	}
+	return missing, removed, nil
+}
+
 // syncFlags fetches flags of the stored messages: only what changed since
 // the last HIGHESTMODSEQ with CONDSTORE, else all of them.
-func (e *Engine) syncFlags(ctx context.Context, cn *conn, mb store.Mailbox, condstore bool, storedUIDs []uint32) (int, error) {
+func (e *Engine) syncFlags(ctx context.Context, cn *conn, mb store.Mailbox, condstore bool) (int, error) {
+	// After a completed sync everything below the old UIDNEXT is stored;
+	// after an interrupted one, ask only for what is stored.
 	var set imap.UIDSet
-	set.AddRange(imap.UID(storedUIDs[0]), imap.UID(storedUIDs[len(storedUIDs)-1]))
+	if mb.UIDNext > 1 {
+		set.AddRange(1, imap.UID(mb.UIDNext-1))
+	} else {
+		uids, err := e.st.UIDs(ctx, mb.ID, mb.UIDValidity)
+		if err != nil || len(uids) == 0 {
+			return 0, err
+		}
+		for _, u := range uids {
+			set.AddNum(imap.UID(u))
+		}
+	}
 	opts := &imap.FetchOptions{UID: true, Flags: true}
 	if condstore && mb.ModSeq > 0 {
 		opts.ModSeq = true
