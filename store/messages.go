@@ -324,11 +324,11 @@ func (db *DB) MessageByUID(ctx context.Context, mailboxID int64, uidValidity, ui
 	return m, err
 }
 
-// MissingBodies returns up to limit messages of account whose body is not
-// stored yet, newest first.
-func (db *DB) MissingBodies(ctx context.Context, account string, limit int) ([]Message, error) {
+// MissingBodies returns up to limit messages of account received since
+// since (all when zero) whose body is not stored yet, newest first.
+func (db *DB) MissingBodies(ctx context.Context, account string, since time.Time, limit int) ([]Message, error) {
 	return db.queryMessages(ctx, `SELECT `+messageCols+` FROM messages WHERE account = ? AND has_body = 0 AND hidden = 0
-		ORDER BY internal_date DESC LIMIT ?`, account, limit)
+		AND internal_date >= ? ORDER BY internal_date DESC LIMIT ?`, account, unix(since), limit)
 }
 
 // BodyInfo is what the parser derived from a body, stored beside it.

@@ -22,7 +22,11 @@ var fullBody = &imap.FetchItemBodySection{Peek: true}
 func (e *Engine) fetchBodies(ctx context.Context, cn *conn, limit int) (int, error) {
 	e.passMu.Lock()
 	defer e.passMu.Unlock()
-	msgs, err := e.st.MissingBodies(ctx, e.acct.ID, limit)
+	var since time.Time
+	if days := e.acct.Sync.BodiesMaxAgeDays; days > 0 {
+		since = time.Now().AddDate(0, 0, -days)
+	}
+	msgs, err := e.st.MissingBodies(ctx, e.acct.ID, since, limit)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}

@@ -30,7 +30,8 @@ type Options struct {
 	// Roots replaces the system roots for certificate verification (tests).
 	Roots *x509.CertPool
 	// PollInterval is how often folders other than INBOX are synced while
-	// idle, and INBOX too on servers without IDLE. Default 2 minutes.
+	// idle, and INBOX too on servers without IDLE. Default: the account's
+	// poll setting, else 2 minutes.
 	PollInterval time.Duration
 	// CommandTimeout bounds each command; a slower server is disconnected.
 	// Default 60 seconds.
@@ -117,10 +118,14 @@ type Engine struct {
 // New returns an engine for acct over st. It does nothing until Run,
 // SyncOnce or FetchBody is called.
 func New(st *store.DB, acct accounts.Account, opts *Options) *Engine {
+	o := opts.withDefaults()
+	if (opts == nil || opts.PollInterval == 0) && acct.Sync.PollSeconds > 0 {
+		o.PollInterval = acct.Sync.PollInterval()
+	}
 	return &Engine{
 		st:     st,
 		acct:   acct,
-		opts:   opts.withDefaults(),
+		opts:   o,
 		kick:   make(chan struct{}, 1),
 		status: Status{State: StateStopped, Since: time.Now()},
 	}

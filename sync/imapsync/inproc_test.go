@@ -341,3 +341,33 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
+
+func TestSyncInprocBodiesByAge(t *testing.T) {
+	f := newFixture(t, mailtest.DemoSeed(time.Now()))
+	acct := f.acct.Clone()
+	acct.Sync.BodiesMaxAgeDays = 30
+	ctx := context.Background()
+	rep, err := New(f.st, acct, f.opts).SyncOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox, _ := f.st.MailboxByRole(ctx, acct.ID, "inbox")
+	msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 10000)
+	cut := time.Now().AddDate(0, 0, -30)
+	var recent, old int
+	for _, m := range msgs {
+		switch {
+		case m.InternalDate.After(cut.Add(time.Hour)) && !m.HasBody:
+			t.Fatalf("recent message %v without body", m.InternalDate)
+		case m.InternalDate.Before(cut.Add(-time.Hour)) && m.HasBody:
+			t.Fatalf("old message %v has a body", m.InternalDate)
+		case m.InternalDate.After(cut):
+			recent++
+		default:
+			old++
+		}
+	}
+	if recent == 0 || old == 0 || rep.Bodies >= len(msgs) {
+		t.Fatalf("recent %d, old %d, bodies %d: the seed does not test the limit", recent, old, rep.Bodies)
+	}
+}
