@@ -290,6 +290,11 @@ func (e *Engine) wait(ctx context.Context, cn *conn, d time.Duration) error {
 			return err
 		}
 	}
+	// NOOP first: a server may hold back news of the selected mailbox
+	// until the next command, and not send it when IDLE starts.
+	if err := cn.do(func() error { return cn.c.Noop().Wait() }); err != nil {
+		return err
+	}
 	select { // a change reported before we started waiting
 	case <-cn.changed:
 		return nil

@@ -13,10 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/store"
@@ -41,6 +45,10 @@ type Options struct {
 	// BodiesPerPass is how many bodies are fetched in the background
 	// between two sync passes; 0 means 200, negative means none.
 	BodiesPerPass int
+	// Connections is how many connections Run keeps: with 2 (the default)
+	// one stays in IDLE on INBOX while the other syncs; with 1 the one
+	// connection alternates. Opening a message uses one more, on demand.
+	Connections int
 	// MaxBackoff caps the wait between reconnection attempts. Default 5 min.
 	MaxBackoff time.Duration
 	// OnChange is called after the engine wrote something to the store. It
@@ -69,6 +77,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.BodiesPerPass == 0 {
 		r.BodiesPerPass = 200
+	}
+	if r.Connections <= 0 {
+		r.Connections = 2
 	}
 	if r.MaxBackoff <= 0 {
 		r.MaxBackoff = 5 * time.Minute
@@ -216,6 +227,9 @@ func (e *Engine) runSession(ctx context.Context) (err error) {
 		return err
 	}
 	defer cn.close()
+	sctx, stopIdler := context.WithCancel(ctx)
+	defer stopIdler()
+	var inboxChanged chan struct{} // signalled by the idler; nil without one
 	lastFull := time.Time{}
 	for {
 		full := e.full.Swap(false) || time.Since(lastFull) >= e.opts.PollInterval
@@ -225,6 +239,10 @@ func (e *Engine) runSession(ctx context.Context) (err error) {
 		}
 		if full {
 			lastFull = time.Now()
+		}
+		if inboxChanged == nil && e.opts.Connections >= 2 && (cn.has(imap.CapIdle) || cn.has(imap.CapIMAP4rev2)) {
+			inboxChanged = make(chan struct{}, 1)
+			go e.idleLoop(sctx, inboxChanged)
 		}
 		more := false
 		if e.opts.BodiesPerPass > 0 {
@@ -239,8 +257,126 @@ func (e *Engine) runSession(ctx context.Context) (err error) {
 		if more {
 			continue // more bodies to fetch: a cheap pass first, for new mail
 		}
-		if err := e.wait(ctx, cn, e.opts.PollInterval-time.Since(lastFull)); err != nil {
+		wait := e.opts.PollInterval - time.Since(lastFull)
+		if inboxChanged != nil {
+			err = e.waitSignal(ctx, cn, inboxChanged, wait)
+		} else {
+			err = e.wait(ctx, cn, wait)
+		}
+		if err != nil {
 			return err
+		}
+	}
+}
+
+// waitSignal waits, with the idler watching INBOX on its own connection,
+// for new mail, a kick, ctx's end or d.
+func (e *Engine) waitSignal(ctx context.Context, cn *conn, inboxChanged chan struct{}, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-inboxChanged:
+	case <-e.kick:
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-cn.c.Closed():
+		return &ConnectError{Addr: cn.addr, Err: net.ErrClosed}
+	}
+	return nil
+}
+
+// idleLoop keeps a second connection in IDLE on INBOX and signals notify
+// when the server reports new or expunged messages, reconnecting with
+// backoff, until ctx ends. Its failures never stop the worker, which still
+// polls.
+func (e *Engine) idleLoop(ctx context.Context, notify chan struct{}) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.opts.Logf("sync %s: idler panic: %v\n%s", e.acct.ID, r, debug.Stack())
+		}
+	}()
+	backoff := time.Second
+	for ctx.Err() == nil {
+		started := time.Now()
+		err := e.idleOnce(ctx, notify)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(started) > time.Minute {
+			backoff = time.Second
+		}
+		e.opts.Logf("sync %s: idle connection: %v (again in %v)", e.acct.ID, err, backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+		backoff = min(backoff*2, e.opts.MaxBackoff)
+	}
+}
+
+func (e *Engine) idleOnce(ctx context.Context, notify chan struct{}) error {
+	cn, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cn.close()
+	name := "INBOX"
+	if inbox, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox); err == nil {
+		name = inbox.Name
+	}
+	if _, err := cn.selectMailbox(name, false); err != nil {
+		return err
+	}
+	signal(notify) // whatever arrived while this connection was down
+	for {
+		// NOOP first, as in wait: news held back until a command.
+		if err := cn.do(func() error { return cn.c.Noop().Wait() }); err != nil {
+			return err
+		}
+		select {
+		case <-cn.changed:
+			signal(notify)
+		default:
+		}
+		var idle *imapclient.IdleCommand
+		if err := cn.do(func() error {
+			var err error
+			idle, err = cn.c.Idle()
+			return err
+		}); err != nil {
+			return err
+		}
+		changed, closed := false, false
+		select {
+		case <-cn.changed:
+			changed = true
+		case <-ctx.Done():
+		case <-cn.c.Closed():
+			closed = true
+		}
+		if closed {
+			return &ConnectError{Addr: cn.addr, Err: net.ErrClosed}
+		}
+		if err := cn.do(func() error {
+			if err := idle.Close(); err != nil {
+				return err
+			}
+			return idle.Wait()
+		}); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if changed {
+			signal(notify)
 		}
 	}
 }

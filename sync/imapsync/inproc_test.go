@@ -371,3 +371,37 @@ func TestSyncInprocBodiesByAge(t *testing.T) {
 		t.Fatalf("recent %d, old %d, bodies %d: the seed does not test the limit", recent, old, rep.Bodies)
 	}
 }
+
+// TestSyncInprocNewMailEveryPoolSize checks new mail arrives by IDLE with
+// a dedicated idle connection (2) and with one connection that alternates
+// between syncing and IDLE (1).
+func TestSyncInprocNewMailEveryPoolSize(t *testing.T) {
+	for _, conns := range []int{1, 2} {
+		t.Run(fmt.Sprint(conns), func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.opts.Connections = conns
+			f.opts.PollInterval = time.Hour
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			e := New(f.st, f.acct, f.opts)
+			done := make(chan struct{})
+			go func() { e.Run(ctx); close(done) }()
+			waitFor(t, "idle", func() bool { return e.Status().State == StateIdle })
+			time.Sleep(100 * time.Millisecond) // let the idler settle into IDLE
+			inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, "inbox")
+			for i := 0; i < 3; i++ {
+				subject := fmt.Sprintf("arrival %d", i)
+				raw := "From: a@example.test\r\nSubject: " + subject + "\r\nMessage-ID: <arr" + fmt.Sprint(i) + "@x>\r\n\r\nhi\r\n"
+				if _, err := f.srv.Append("INBOX", []byte(raw), nil, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, subject, func() bool {
+					msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 1)
+					return len(msgs) == 1 && msgs[0].Subject == subject
+				})
+			}
+			cancel()
+			<-done
+		})
+	}
+}
