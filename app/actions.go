@@ -81,3 +81,33 @@ func (c *Core) localAction(ctx context.Context, apply func() (store.Message, err
 	}
 	return nil
 }
+
+// CreateFolder creates a folder in account on the server. It waits on the
+// network: call it off the UI goroutine.
+func (c *Core) CreateFolder(ctx context.Context, account, name string) error {
+	e, err := c.engine(account)
+	if err != nil {
+		return err
+	}
+	return e.CreateMailbox(ctx, name)
+}
+
+// RenameFolder renames a folder of account on the server; its messages are
+// fetched again under the new name.
+func (c *Core) RenameFolder(ctx context.Context, account, from, to string) error {
+	e, err := c.engine(account)
+	if err != nil {
+		return err
+	}
+	return e.RenameMailbox(ctx, from, to)
+}
+
+// DeleteFolder deletes a folder of account, with its messages, on the
+// server.
+func (c *Core) DeleteFolder(ctx context.Context, account, name string) error {
+	e, err := c.engine(account)
+	if err != nil {
+		return err
+	}
+	return e.DeleteMailbox(ctx, name)
+}

@@ -208,9 +208,20 @@ func (e *Engine) FetchBody(ctx context.Context, id int64) ([]byte, error) {
 	}
 }
 
-// fetchOne fetches one body on the on-demand connection, reconnecting once
-// if the connection went stale.
+// fetchOne fetches one body on the on-demand connection.
 func (e *Engine) fetchOne(m store.Message, mb store.Mailbox) ([]byte, error) {
+	var raw []byte
+	err := e.withFetchConn(func(cn *conn) error {
+		var err error
+		raw, err = e.fetchOneOn(cn, m, mb)
+		return err
+	})
+	return raw, err
+}
+
+// withFetchConn runs fn on the on-demand connection (opened if needed),
+// once more on a fresh connection if the first one had gone stale.
+func (e *Engine) withFetchConn(fn func(cn *conn) error) error {
 	e.fetchMu.Lock()
 	defer e.fetchMu.Unlock()
 	var lastErr error
@@ -218,23 +229,20 @@ func (e *Engine) fetchOne(m store.Message, mb store.Mailbox) ([]byte, error) {
 		if e.fetchConn == nil {
 			cn, err := e.connect(context.Background())
 			if err != nil {
-				return nil, err
+				return err
 			}
 			e.fetchConn = cn
 		}
-		raw, err := e.fetchOneOn(e.fetchConn, m, mb)
-		if err == nil || errors.Is(err, ErrGone) {
-			return raw, err
-		}
+		err := fn(e.fetchConn)
 		var ie *imap.Error
-		if errors.As(err, &ie) {
-			return nil, err
+		if err == nil || errors.Is(err, ErrGone) || errors.As(err, &ie) {
+			return err
 		}
 		lastErr = err
 		e.fetchConn.close()
 		e.fetchConn = nil
 	}
-	return nil, lastErr
+	return lastErr
 }
 
 func (e *Engine) fetchOneOn(cn *conn, m store.Message, mb store.Mailbox) ([]byte, error) {

@@ -379,3 +379,59 @@ func TestSyncDovecotMoveDeleteAndRefusal(t *testing.T) {
 		t.Error("moved message not in Archive")
 	}
 }
+
+func TestSyncDovecotFolders(t *testing.T) {
+	f := newDovecotFixture(t, nil)
+	ctx := context.Background()
+	e := New(f.st, f.acct, f.opts)
+	if _, err := e.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	names := func() map[string]bool {
+		boxes, _ := f.st.Mailboxes(ctx, f.acct.ID)
+		m := map[string]bool{}
+		for _, b := range boxes {
+			m[b.Name] = true
+		}
+		return m
+	}
+	if err := e.CreateMailbox(ctx, "Projects/Zürich"); err != nil {
+		t.Fatal(err)
+	}
+	if !names()["Projects/Zürich"] {
+		t.Fatalf("created folder not stored: %v", names())
+	}
+	if err := e.RenameMailbox(ctx, "Projects/Zürich", "Projects/Bern"); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); got["Projects/Zürich"] || !got["Projects/Bern"] {
+		t.Fatalf("after rename: %v", got)
+	}
+	if err := e.DeleteMailbox(ctx, "Projects/Bern"); err != nil {
+		t.Fatal(err)
+	}
+	if names()["Projects/Bern"] {
+		t.Fatal("deleted folder still stored")
+	}
+	// The server's refusal comes back in words; bad names never reach it.
+	if err := e.DeleteMailbox(ctx, "No such folder"); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("delete missing folder: %v", err)
+	}
+	if err := e.CreateMailbox(ctx, "bad\r\nname"); err == nil {
+		t.Fatal("a name with CR LF was accepted")
+	}
+	// What the server holds agrees.
+	list, err := f.other.List("", "*", nil).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := map[string]bool{}
+	for _, l := range list {
+		server[l.Mailbox] = true
+	}
+	for name := range names() {
+		if !server[name] {
+			t.Errorf("stored folder %q not on the server", name)
+		}
+	}
+}
