@@ -277,6 +277,11 @@ func (w *MainWindow) buildMenu() *fyne.MainMenu {
 			fyne.NewMenuItem("Archive (E)", w.archiveSelected),
 			fyne.NewMenuItem("Delete (Delete)", w.deleteSelected),
 		),
+		fyne.NewMenu("Folder",
+			fyne.NewMenuItem("New folder…", w.newFolder),
+			fyne.NewMenuItem("Rename folder…", w.renameFolder),
+			fyne.NewMenuItem("Delete folder…", w.deleteFolder),
+		),
 	)
 }
 
