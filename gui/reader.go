@@ -3,6 +3,7 @@ package gui
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ternmail/tern/app"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 )
@@ -51,10 +53,52 @@ type reader struct {
 	body        *widget.Label
 	warnings    *widget.Label
 
+	// rich text view of the body; body is the selectable plain view
+	rich       *widget.RichText
+	senderWarn *widget.Label
+	remoteBar  *fyne.Container
+	remoteText *widget.Label
+	loadBtn    *widget.Button
+	alwaysBtn  *widget.Button
+	viewBtn    *widget.Button
+	copyBtn    *widget.Button
+	actions    *fyne.Container
+	linkStatus *widget.Label
+
+	view      *app.ReaderView // the loaded message, nil while loading
+	images    map[*message.Image]shownImage
+	plainView bool // the selectable text is shown instead of the rich text
+	remote    bool // remote content allowed for the shown message
+	// loader resolves images off the UI goroutine.
+	loader  *message.ImageLoader
+	senders *senderSet // senders whose remote content is always loaded
+
 	msg    store.Message // the shown message, ID 0 when none
 	st     readerState
 	token  int
 	cancel context.CancelFunc
+}
+
+// senderSet is the in-memory set of senders whose remote content is
+// always loaded; it is read by loading goroutines.
+type senderSet struct {
+	mu  sync.Mutex
+	set map[string]bool
+}
+
+func (s *senderSet) has(addr string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return addr != "" && s.set[strings.ToLower(addr)]
+}
+
+func (s *senderSet) add(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.set == nil {
+		s.set = map[string]bool{}
+	}
+	s.set[strings.ToLower(addr)] = true
 }
 
 func newReader(w *MainWindow) *reader {
@@ -81,12 +125,30 @@ func newReader(w *MainWindow) *reader {
 	r.body = selectable()
 	r.warnings = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance, SizeName: theme.SizeNameCaptionText}
 	r.warnings.Hide()
+	r.loader = &message.ImageLoader{}
+	r.senders = &senderSet{}
+	r.rich = widget.NewRichText()
+	r.rich.Wrapping = fyne.TextWrapWord
+	r.rich.Hide()
+	r.senderWarn = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance, TextStyle: fyne.TextStyle{Bold: true}}
+	r.senderWarn.Hide()
+	r.remoteText = &widget.Label{}
+	r.loadBtn = widget.NewButton("Load", r.loadRemote)
+	r.alwaysBtn = widget.NewButton("Always for this sender", r.alwaysRemote)
+	r.remoteBar = container.NewHBox(widget.NewIcon(theme.VisibilityOffIcon()), r.remoteText, r.loadBtn, r.alwaysBtn)
+	r.remoteBar.Hide()
+	r.viewBtn = widget.NewButtonWithIcon("Plain text", theme.DocumentIcon(), r.toggleView)
+	r.copyBtn = widget.NewButtonWithIcon("Copy text", theme.ContentCopyIcon(), r.copyText)
+	r.actions = container.NewHBox(r.viewBtn, r.copyBtn)
+	r.actions.Hide()
+	r.linkStatus = &widget.Label{Importance: widget.LowImportance, Truncation: fyne.TextTruncateEllipsis, SizeName: theme.SizeNameCaptionText}
+	r.linkStatus.Hide()
 	content := container.NewVBox(
-		r.subject, fields, r.attachments, widget.NewSeparator(),
-		r.state, container.NewHBox(r.retryBtn), r.body, r.warnings,
+		r.subject, r.senderWarn, fields, r.attachments, r.remoteBar, r.actions, widget.NewSeparator(),
+		r.state, container.NewHBox(r.retryBtn), r.body, r.rich, r.warnings,
 	)
 	r.scroll = container.NewVScroll(content)
-	r.page = r.scroll
+	r.page = container.NewBorder(nil, r.linkStatus, nil, nil, r.scroll)
 	r.placeholder = &widget.Label{Text: "Select a message to read it.", Importance: widget.LowImportance}
 	r.root = container.NewStack(container.NewCenter(r.placeholder))
 	return r
@@ -130,6 +192,13 @@ func (r *reader) show(m store.Message) {
 	r.attachments.RemoveAll()
 	r.body.SetText("")
 	r.body.Hide()
+	r.rich.Segments = nil
+	r.rich.Hide()
+	r.senderWarn.Hide()
+	r.remoteBar.Hide()
+	r.actions.Hide()
+	r.linkStatus.Hide()
+	r.view, r.images, r.remote, r.plainView = nil, nil, false, false
 	r.warnings.Hide()
 	r.retryBtn.Hide()
 	r.state.SetText("Loading…")
@@ -141,8 +210,15 @@ func (r *reader) show(m store.Message) {
 	ctx, cancel := context.WithTimeout(r.w.ctx, 2*time.Minute)
 	r.cancel = cancel
 	id := m.ID
+	loader, senders := r.loader, r.senders
 	r.w.spawn("open message", func() {
-		pm, err := r.w.core.OpenMessage(ctx, id)
+		view, err := r.w.core.OpenForReading(ctx, id)
+		var imgs map[*message.Image]shownImage
+		remote := false
+		if err == nil {
+			remote = senders.has(senderEmail(view))
+			imgs = loadImages(ctx, loader, view, remote)
+		}
 		r.w.do(func() {
 			if token != r.token {
 				return
@@ -153,7 +229,8 @@ func (r *reader) show(m store.Message) {
 				r.fail(err)
 				return
 			}
-			r.fill(pm)
+			r.remote = remote
+			r.fillView(view, imgs)
 		})
 	})
 }
@@ -186,7 +263,15 @@ func (r *reader) retry() {
 	}
 }
 
-// fill shows a parsed message.
+// fillView shows a loaded message.
+func (r *reader) fillView(v *app.ReaderView, imgs map[*message.Image]shownImage) {
+	r.view, r.images = v, imgs
+	r.fill(v.Message)
+	r.showSenderWarning(v.Senders)
+	r.renderBody()
+}
+
+// fill shows a parsed message's header, attachments and plain text.
 func (r *reader) fill(pm *message.Message) {
 	r.st = readerLoaded
 	if pm.Subject != "" {
@@ -204,18 +289,7 @@ func (r *reader) fill(pm *message.Message) {
 	if !pm.Date.IsZero() {
 		r.date.SetText(readerDate(pm.Date))
 	}
-	r.attachments.RemoveAll()
-	for _, a := range pm.Attachments {
-		if a.Inline && strings.HasPrefix(a.ContentType, "image/") {
-			continue
-		}
-		name := a.Filename
-		if name == "" {
-			name = "(unnamed " + a.ContentType + ")"
-		}
-		label := &widget.Label{Text: name + "  ·  " + byteSize(a.Size), Truncation: fyne.TextTruncateEllipsis}
-		r.attachments.Add(container.NewBorder(nil, nil, widget.NewIcon(theme.MailAttachmentIcon()), nil, label))
-	}
+	r.fillAttachments(pm)
 	r.state.Hide()
 	r.body.SetText(bodyText(pm))
 	r.body.Show()

@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ternmail/tern/message"
+)
+
+// ReaderView is what the reader pane shows of a message: the raw bytes,
+// the parse, the rendered body and the verdict on its senders. Building it
+// may wait on the network (an unfetched body) and on rendering; never call
+// it from a UI goroutine.
+type ReaderView struct {
+	ID      int64
+	Raw     []byte
+	Message *message.Message
+	Doc     *message.Document
+	// Senders checks the From field as it is in the message.
+	Senders []message.SenderCheck
+}
+
+// OpenForReading loads, parses and renders message id for display.
+func (c *Core) OpenForReading(ctx context.Context, id int64) (*ReaderView, error) {
+	raw, err := c.RawMessage(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return NewReaderView(id, raw)
+}
+
+// NewReaderView parses and renders a raw message.
+func NewReaderView(id int64, raw []byte) (*ReaderView, error) {
+	m, err := message.Parse(raw, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &ReaderView{
+		ID:      id,
+		Raw:     raw,
+		Message: m,
+		Doc:     message.Render(m),
+		Senders: message.CheckSender(message.FromHeader(raw)),
+	}, nil
+}
+
+// AttachmentData returns the decoded content of attachment a of v.
+func (v *ReaderView) AttachmentData(a message.Attachment) ([]byte, error) {
+	data, err := message.PartData(v.Raw, a.PartPath)
+	if err != nil {
+		return nil, fmt.Errorf("attachment %s: %w", a.Filename, err)
+	}
+	return data, nil
+}

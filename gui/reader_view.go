@@ -1,0 +1,393 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ternmail/tern/app"
+	"github.com/ternmail/tern/message"
+)
+
+// senderEmail is the first From address of v.
+func senderEmail(v *app.ReaderView) string {
+	if v == nil || len(v.Message.From) == 0 {
+		return ""
+	}
+	return v.Message.From[0].Email
+}
+
+// loadImages resolves v's images (remote ones only when remote is true)
+// into resources. It runs off the UI goroutine.
+func loadImages(ctx context.Context, l *message.ImageLoader, v *app.ReaderView, remote bool) map[*message.Image]shownImage {
+	out := map[*message.Image]shownImage{}
+	for i, li := range l.Load(ctx, v.Raw, v.Message, v.Doc, remote) {
+		if li.Err != nil || li.Data == nil {
+			continue
+		}
+		name := fmt.Sprintf("msg%d-img%d.%s", v.ID, i, li.Format)
+		out[li.Image] = shownImage{res: fyne.NewStaticResource(name, li.Data), width: li.Width, height: li.Height}
+	}
+	return out
+}
+
+// wantsRich reports whether the body is better shown as rich text than
+// as selectable plain text: HTML, or text with quotes or links.
+func wantsRich(v *app.ReaderView) bool {
+	if strings.TrimSpace(v.Message.HTML) != "" {
+		return true
+	}
+	for _, b := range v.Doc.Blocks {
+		if b.Quote > 0 {
+			return true
+		}
+		for _, s := range b.Spans {
+			if s.Link != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// renderBody shows the body of the loaded message as rich or plain text.
+func (r *reader) renderBody() {
+	v := r.view
+	if v == nil {
+		return
+	}
+	rich := wantsRich(v) && len(v.Doc.Blocks) > 0
+	r.actions.Show()
+	if !rich {
+		r.viewBtn.Hide()
+	} else {
+		r.viewBtn.Show()
+	}
+	if rich && !r.plainView {
+		r.rich.Segments = segmentsFor(v.Doc, r.images, r.openLink)
+		r.rich.Refresh()
+		r.rich.Show()
+		r.body.Hide()
+		r.viewBtn.SetText("Plain text")
+	} else {
+		r.rich.Segments = nil
+		r.rich.Hide()
+		r.body.Show()
+		r.viewBtn.SetText("Formatted")
+	}
+	r.updateRemoteBar()
+}
+
+func (r *reader) updateRemoteBar() {
+	v := r.view
+	if v == nil || r.remote || v.Doc.RemoteImages == 0 {
+		r.remoteBar.Hide()
+		return
+	}
+	n := v.Doc.RemoteImages
+	text := fmt.Sprintf("%d remote images blocked", n)
+	if n == 1 {
+		text = "1 remote image blocked"
+	}
+	if v.Doc.Trackers > 0 {
+		text += fmt.Sprintf(" (and %d tracking pixels, always blocked)", v.Doc.Trackers)
+	}
+	r.remoteText.SetText(text)
+	if senderEmail(v) != "" {
+		r.alwaysBtn.Show()
+	} else {
+		r.alwaysBtn.Hide()
+	}
+	r.remoteBar.Show()
+}
+
+// loadRemote loads the remote images of the shown message, off the UI
+// goroutine.
+func (r *reader) loadRemote() {
+	v := r.view
+	if v == nil || r.remote {
+		return
+	}
+	r.remote = true
+	r.remoteText.SetText("Loading remote images…")
+	r.loadBtn.Disable()
+	token := r.token
+	loader := r.loader
+	ctx := r.w.ctx
+	r.w.spawn("load remote content", func() {
+		imgs := loadImages(ctx, loader, v, true)
+		r.w.do(func() {
+			r.loadBtn.Enable()
+			if token != r.token {
+				return
+			}
+			r.images = imgs
+			r.renderBody()
+		})
+	})
+}
+
+// alwaysRemote loads remote content for this sender from now on (for this
+// session).
+func (r *reader) alwaysRemote() {
+	if addr := senderEmail(r.view); addr != "" {
+		r.senders.add(addr)
+	}
+	r.loadRemote()
+}
+
+func (r *reader) toggleView() {
+	r.plainView = !r.plainView
+	r.renderBody()
+}
+
+// copyText puts the body's text on the clipboard.
+func (r *reader) copyText() {
+	if r.view == nil {
+		return
+	}
+	text := r.view.Doc.Text()
+	if !wantsRich(r.view) {
+		text = bodyText(r.view.Message)
+	}
+	r.w.app.Clipboard().SetContent(text)
+	r.setLinkStatus("Text copied to the clipboard.")
+}
+
+func (r *reader) setLinkStatus(s string) {
+	r.linkStatus.SetText(s)
+	r.linkStatus.Show()
+}
+
+// openLink shows a link's real target and opens it in the system
+// browser; a deceptive link asks first.
+func (r *reader) openLink(target, warning string) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "mailto") {
+		r.setLinkStatus("Not opened: " + target)
+		return
+	}
+	r.setLinkStatus("Link: " + target)
+	open := func() {
+		if err := r.w.app.OpenURL(u); err != nil {
+			r.setLinkStatus("Could not open " + target + ": " + err.Error())
+		}
+	}
+	if warning == "" {
+		open()
+		return
+	}
+	d := dialog.NewConfirm("Open this link?", "This link may be deceptive: "+warning+".\n\nIt really goes to:\n"+target,
+		func(ok bool) {
+			if ok {
+				open()
+			}
+		}, r.w.win)
+	d.SetConfirmText("Open anyway")
+	d.SetDismissText("Cancel")
+	d.Show()
+}
+
+// showSenderWarning flags a forged-looking sender and shows its real
+// address.
+func (r *reader) showSenderWarning(checks []message.SenderCheck) {
+	var lines []string
+	for _, c := range checks {
+		if !c.Suspicious() {
+			continue
+		}
+		real := c.Address.Email
+		if real == "" {
+			real = "(no address)"
+		}
+		lines = append(lines, "⚠ This sender may be forged: "+strings.Join(c.Warnings, "; ")+". The real address is "+real+".")
+	}
+	if len(lines) == 0 {
+		r.senderWarn.Hide()
+		return
+	}
+	r.senderWarn.SetText(strings.Join(lines, "\n"))
+	r.senderWarn.Show()
+	// The From line shows the real address first.
+	var froms []string
+	for _, c := range checks {
+		froms = append(froms, c.Address.Email+"  (shown as “"+sanitizeShown(c.Address.Name)+"”)")
+	}
+	r.from.SetText(strings.Join(froms, ", "))
+}
+
+// sanitizeShown removes direction overrides and controls from a display
+// name before it is shown.
+func sanitizeShown(s string) string {
+	return strings.Map(func(r rune) rune {
+		if (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') || r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// fillAttachments lists the attachments with Save buttons.
+func (r *reader) fillAttachments(pm *message.Message) {
+	r.attachments.RemoveAll()
+	var listed []message.Attachment
+	for _, a := range pm.Attachments {
+		if a.Inline && strings.HasPrefix(a.ContentType, "image/") {
+			continue
+		}
+		listed = append(listed, a)
+	}
+	for _, a := range listed {
+		name := a.Filename
+		if name == "" {
+			name = "(unnamed " + a.ContentType + ")"
+		}
+		label := &widget.Label{Text: name + "  ·  " + byteSize(a.Size), Truncation: fyne.TextTruncateEllipsis}
+		att := a
+		save := widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { r.saveAttachment(att) })
+		r.attachments.Add(container.NewBorder(nil, nil, widget.NewIcon(attachmentIcon(a.ContentType)), save, label))
+	}
+	if len(listed) > 1 {
+		all := widget.NewButtonWithIcon("Save all", theme.DownloadIcon(), func() { r.saveAll(listed) })
+		r.attachments.Add(container.NewHBox(all))
+	}
+}
+
+func attachmentIcon(ct string) fyne.Resource {
+	switch {
+	case strings.HasPrefix(ct, "image/"):
+		return theme.FileImageIcon()
+	case strings.HasPrefix(ct, "text/"):
+		return theme.FileTextIcon()
+	case strings.HasPrefix(ct, "audio/"):
+		return theme.FileAudioIcon()
+	case strings.HasPrefix(ct, "video/"):
+		return theme.FileVideoIcon()
+	case ct == "application/pdf" || strings.Contains(ct, "document"):
+		return theme.DocumentIcon()
+	}
+	return theme.FileIcon()
+}
+
+// saveAttachment asks where to save a and writes it there; the file
+// dialog asks before replacing a file.
+func (r *reader) saveAttachment(a message.Attachment) {
+	v := r.view
+	if v == nil {
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		r.w.spawn("save attachment", func() {
+			defer w.Close()
+			data, err := v.AttachmentData(a)
+			if err == nil {
+				_, err = w.Write(data)
+			}
+			msg := "Saved " + w.URI().Name()
+			if err != nil {
+				msg = "Could not save " + a.Filename + ": " + err.Error()
+			}
+			r.w.do(func() { r.setLinkStatus(msg) })
+		})
+	}, r.w.win)
+	d.SetFileName(message.SafeFilename(a.Filename))
+	if dir, err := storage.ListerForURI(storage.NewFileURI(downloadsDir())); err == nil {
+		d.SetLocation(dir)
+	}
+	d.Show()
+}
+
+// saveAll asks for a folder and saves every attachment there under a
+// safe, unused name: nothing is overwritten.
+func (r *reader) saveAll(list []message.Attachment) {
+	v := r.view
+	if v == nil {
+		return
+	}
+	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err != nil || dir == nil {
+			return
+		}
+		path := dir.Path()
+		r.w.spawn("save attachments", func() {
+			n, err := saveAttachments(v, list, path)
+			msg := fmt.Sprintf("Saved %d attachments to %s", n, path)
+			if err != nil {
+				msg = fmt.Sprintf("Saved %d attachments to %s; %v", n, path, err)
+			}
+			r.w.do(func() { r.setLinkStatus(msg) })
+		})
+	}, r.w.win)
+	if dir, err := storage.ListerForURI(storage.NewFileURI(downloadsDir())); err == nil {
+		d.SetLocation(dir)
+	}
+	d.Show()
+}
+
+// saveAttachments writes attachments into dir without overwriting any
+// file.
+func saveAttachments(v *app.ReaderView, list []message.Attachment, dir string) (int, error) {
+	exists := func(p string) bool {
+		_, err := os.Lstat(p)
+		return err == nil || !errors.Is(err, os.ErrNotExist)
+	}
+	var errs []error
+	n := 0
+	for _, a := range list {
+		data, err := v.AttachmentData(a)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p, err := message.UniquePath(dir, a.Filename, exists)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+func downloadsDir() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return os.TempDir()
+	}
+	if d := filepath.Join(home, "Downloads"); dirExists(d) {
+		return d
+	}
+	return home
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
