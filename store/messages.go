@@ -165,14 +165,20 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 	})
 }
 
-// setFlags stores the server's flags for message id unless a local action
-// on it is still pending, in which case the local state wins until replay.
+// setFlagsSQL stores the server's flags for a message unless a local
+// action on it is still pending, in which case the local state wins until
+// replay.
+const setFlagsSQL = `UPDATE messages SET flags=?, seen=?, flagged=?, answered=?, draft=?, modseq=max(modseq, ?)
+	WHERE id = ? AND NOT EXISTS (SELECT 1 FROM pending_actions p
+		WHERE p.mailbox_id = messages.mailbox_id AND p.uidvalidity = messages.uidvalidity AND p.uid = messages.uid)`
+
+func setFlagsArgs(id int64, flags []string, modseq uint64) []any {
+	return []any{joinFlags(flags), boolInt(hasFlag(flags, FlagSeen)), boolInt(hasFlag(flags, FlagFlagged)),
+		boolInt(hasFlag(flags, FlagAnswered)), boolInt(hasFlag(flags, FlagDraft)), modseq, id}
+}
+
 func setFlags(tx *sql.Tx, id int64, flags []string, modseq uint64) error {
-	_, err := tx.Exec(`UPDATE messages SET flags=?, seen=?, flagged=?, answered=?, draft=?, modseq=max(modseq, ?)
-		WHERE id = ? AND NOT EXISTS (SELECT 1 FROM pending_actions p
-			WHERE p.mailbox_id = messages.mailbox_id AND p.uidvalidity = messages.uidvalidity AND p.uid = messages.uid)`,
-		joinFlags(flags), boolInt(hasFlag(flags, FlagSeen)), boolInt(hasFlag(flags, FlagFlagged)),
-		boolInt(hasFlag(flags, FlagAnswered)), boolInt(hasFlag(flags, FlagDraft)), modseq, id)
+	_, err := tx.Exec(setFlagsSQL, setFlagsArgs(id, flags, modseq)...)
 	return err
 }
 
@@ -189,10 +195,20 @@ type FlagUpdate struct {
 func (db *DB) UpdateFlags(ctx context.Context, mailboxID int64, uidValidity uint32, ups []FlagUpdate) (int, error) {
 	changed := 0
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		get, err := tx.Prepare(`SELECT id, flags FROM messages WHERE mailbox_id=? AND uidvalidity=? AND uid=?`)
+		if err != nil {
+			return err
+		}
+		defer get.Close()
+		set, err := tx.Prepare(setFlagsSQL)
+		if err != nil {
+			return err
+		}
+		defer set.Close()
 		for _, u := range ups {
 			var id int64
 			var old string
-			err := tx.QueryRow(`SELECT id, flags FROM messages WHERE mailbox_id=? AND uidvalidity=? AND uid=?`, mailboxID, uidValidity, u.UID).Scan(&id, &old)
+			err := get.QueryRow(mailboxID, uidValidity, u.UID).Scan(&id, &old)
 			if err == sql.ErrNoRows {
 				continue
 			}
@@ -202,7 +218,7 @@ func (db *DB) UpdateFlags(ctx context.Context, mailboxID int64, uidValidity uint
 			if old == joinFlags(u.Flags) {
 				continue
 			}
-			if err := setFlags(tx, id, u.Flags, u.ModSeq); err != nil {
+			if _, err := set.Exec(setFlagsArgs(id, u.Flags, u.ModSeq)...); err != nil {
 				return err
 			}
 			changed++

@@ -108,4 +108,12 @@ CREATE INDEX outbox_due ON outbox (state, next_attempt);
 	`
 ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
 `,
+	// 4: indexes that know about hidden rows, so that counts and pages
+	// stay inside the index.
+	`
+DROP INDEX messages_by_date;
+DROP INDEX messages_unread;
+CREATE INDEX messages_by_date ON messages (mailbox_id, hidden, internal_date DESC, uid DESC);
+CREATE INDEX messages_unread ON messages (mailbox_id, hidden, seen);
+`,
 }
