@@ -1,0 +1,380 @@
+package autoconfig_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/accounts/autoconfig"
+	"github.com/ternmail/tern/accounts/autoconfig/autoconfigtest"
+	"github.com/ternmail/tern/internal/mailtest"
+)
+
+// mailServer starts a plaintext in-process IMAP+SMTP server; fronts give it
+// TLS under the names discovery looks for.
+func mailServer(t *testing.T, user, password string) *mailtest.Server {
+	return mailtest.ServerForTest(t, &mailtest.ServerOptions{Username: user, Password: password})
+}
+
+// serve puts TLS fronts for imapHost:993 and smtpHost:465 before srv.
+func serve(n *autoconfigtest.Net, srv *mailtest.Server, imapHost, smtpHost string) {
+	n.Front(imapHost, 993, srv.IMAPAddr)
+	n.Front(smtpHost, 465, srv.SMTPAddr)
+}
+
+func configXML(imapHost string, imapPort int, imapSocket, smtpHost string, smtpPort int, smtpSocket, username string) string {
+	return fmt.Sprintf(`<clientConfig version="1.1"><emailProvider id="x">
+<incomingServer type="pop3"><hostname>pop.invalid.test</hostname><port>995</port><socketType>SSL</socketType></incomingServer>
+<incomingServer type="imap"><hostname>%s</hostname><port>%d</port><socketType>%s</socketType><username>%s</username><authentication>password-cleartext</authentication></incomingServer>
+<outgoingServer type="smtp"><hostname>%s</hostname><port>%d</port><socketType>%s</socketType><username>%s</username><authentication>password-cleartext</authentication></outgoingServer>
+</emailProvider></clientConfig>`, imapHost, imapPort, imapSocket, username, smtpHost, smtpPort, smtpSocket, username)
+}
+
+func discover(t *testing.T, email string, opts *autoconfig.Options) (*autoconfig.Result, error) {
+	t.Helper()
+	var events []autoconfig.Event
+	res, err := autoconfig.Discover(context.Background(), email, opts, func(e autoconfig.Event) { events = append(events, e) })
+	if res != nil {
+		for _, c := range res.Candidates {
+			t.Logf("candidate %s %s %s ok=%v err=%q", c.Source, c.Protocol, c.Endpoint, c.OK, c.Err)
+		}
+		for _, n := range res.Notes {
+			t.Logf("note %s", n)
+		}
+		if len(events) == 0 {
+			t.Error("no progress events")
+		}
+	}
+	return res, err
+}
+
+func wantWinner(t *testing.T, res *autoconfig.Result, source autoconfig.Source, imapAddr, smtpAddr string) {
+	t.Helper()
+	if res.IMAPCandidate == nil || res.SMTPCandidate == nil {
+		t.Fatalf("no winner: %+v", res)
+	}
+	if got := res.IMAP.Addr(); got != imapAddr || res.IMAPCandidate.Source != source {
+		t.Errorf("IMAP winner %s from %s, want %s from %s", got, res.IMAPCandidate.Source, imapAddr, source)
+	}
+	if got := res.SMTP.Addr(); got != smtpAddr || res.SMTPCandidate.Source != source {
+		t.Errorf("SMTP winner %s from %s, want %s from %s", got, res.SMTPCandidate.Source, smtpAddr, source)
+	}
+}
+
+func TestProviderTableWinsAndVerifies(t *testing.T) {
+	n := autoconfigtest.New(t)
+	srv := mailServer(t, "alice@gmail.com", "pw-gmail")
+	serve(n, srv, "imap.gmail.com", "smtp.gmail.com")
+	// Another source disagrees: the provider table wins.
+	n.SRV("imaps", "gmail.com", 0, 0, 993, "imap.elsewhere.test")
+	opts := n.Options()
+	res, err := discover(t, "alice@gmail.com", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceProvider, "imap.gmail.com:993", "smtp.gmail.com:465")
+	ev := res.IMAPCandidate.Evidence
+	if ev == nil || ev.Cert != "verified" || !strings.HasPrefix(ev.TLSVersion, "TLS 1.") || len(ev.AuthMechanisms) == 0 {
+		t.Fatalf("evidence: %+v", ev)
+	}
+
+	acct := accounts.Account{Email: "alice@gmail.com", IMAP: res.IMAP, SMTP: res.SMTP}
+	v, err := autoconfig.Verify(context.Background(), acct, "pw-gmail", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.IMAP.OK || !v.SMTP.OK || v.Account.IMAP.Username != "alice@gmail.com" || v.SMTP.Evidence.Cert != "verified" {
+		t.Fatalf("verification: %+v", v)
+	}
+}
+
+func TestDomainAutoconfigBeatsISPDBAndSRV(t *testing.T) {
+	n := autoconfigtest.New(t)
+	srv := mailServer(t, "alice", "pw")
+	serve(n, srv, "mail.example.test", "mail.example.test")
+	serve(n, srv, "isp.example.test", "isp.example.test")
+	serve(n, srv, "srv.example.test", "srv.example.test")
+	n.Page("https://autoconfig.example.test/mail/config-v1.1.xml",
+		configXML("mail.example.test", 993, "SSL", "mail.example.test", 465, "SSL", "%EMAILLOCALPART%"))
+	n.Page("https://autoconfig.thunderbird.net/v1.1/example.test",
+		configXML("isp.example.test", 993, "SSL", "isp.example.test", 465, "SSL", "%EMAILADDRESS%"))
+	n.SRV("imaps", "example.test", 0, 0, 993, "srv.example.test")
+	n.SRV("submissions", "example.test", 0, 0, 465, "srv.example.test")
+	opts := n.Options()
+	res, err := discover(t, "alice@example.test", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceAutoconfig, "mail.example.test:993", "mail.example.test:465")
+	if res.IMAP.Username != "alice" {
+		t.Errorf("username %q, want the local part", res.IMAP.Username)
+	}
+	v, err := autoconfig.Verify(context.Background(), accounts.Account{Email: "alice@example.test", IMAP: res.IMAP, SMTP: res.SMTP}, "pw", opts)
+	if err != nil || v.Account.SMTP.Username != "alice" {
+		t.Fatalf("verify: %v %+v", err, v)
+	}
+
+	// Without the domain's own document the ISPDB wins; the well-known
+	// location is the second place looked at.
+	n2 := autoconfigtest.New(t)
+	serve(n2, srv, "isp.example.test", "isp.example.test")
+	serve(n2, srv, "wk.example.test", "wk.example.test")
+	serve(n2, srv, "srv.example.test", "srv.example.test")
+	n2.Page("https://autoconfig.thunderbird.net/v1.1/example.test",
+		configXML("isp.example.test", 993, "SSL", "isp.example.test", 465, "SSL", "%EMAILADDRESS%"))
+	n2.SRV("imaps", "example.test", 0, 0, 993, "srv.example.test")
+	n2.SRV("submissions", "example.test", 0, 0, 465, "srv.example.test")
+	res, err = discover(t, "alice@example.test", n2.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceISPDB, "isp.example.test:993", "isp.example.test:465")
+	n2.Page("https://example.test/.well-known/autoconfig/mail/config-v1.1.xml",
+		configXML("wk.example.test", 993, "SSL", "wk.example.test", 465, "SSL", "%EMAILADDRESS%"))
+	res, err = discover(t, "alice@example.test", n2.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceAutoconfig, "wk.example.test:993", "wk.example.test:465")
+}
+
+func TestVerifiedBeatsPrecedence(t *testing.T) {
+	n := autoconfigtest.New(t)
+	srv := mailServer(t, "bob@mixed.test", "pw")
+	// The domain's document names a server that is down; SRV names one that works.
+	n.Page("https://autoconfig.mixed.test/mail/config-v1.1.xml",
+		configXML("down.mixed.test", 993, "SSL", "down.mixed.test", 465, "SSL", "%EMAILADDRESS%"))
+	n.Map("down.mixed.test", 993, autoconfigtest.Closed(t))
+	n.Map("down.mixed.test", 465, autoconfigtest.Closed(t))
+	serve(n, srv, "up.mixed.test", "up.mixed.test")
+	n.SRV("imaps", "mixed.test", 0, 0, 993, "up.mixed.test")
+	n.SRV("submissions", "mixed.test", 0, 0, 465, "up.mixed.test")
+	res, err := discover(t, "bob@mixed.test", n.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceSRV, "up.mixed.test:993", "up.mixed.test:465")
+	failed := 0
+	for _, c := range res.Candidates {
+		if c.Source == autoconfig.SourceAutoconfig && !c.OK && strings.Contains(c.Err, "connection refused") {
+			failed++
+		}
+	}
+	if failed != 2 {
+		t.Errorf("want both autoconfig candidates failed with connection refused, got %d", failed)
+	}
+}
+
+func TestSRVPriorityAndWeight(t *testing.T) {
+	n := autoconfigtest.New(t)
+	srv := mailServer(t, "carol@srv.test", "pw")
+	for _, h := range []string{"a.srv.test", "b.srv.test", "c.srv.test", "d.srv.test"} {
+		serve(n, srv, h, h)
+	}
+	n.SRV("imaps", "srv.test", 10, 100, 993, "a.srv.test")
+	n.SRV("imaps", "srv.test", 0, 5, 993, "b.srv.test")
+	n.SRV("imaps", "srv.test", 0, 50, 993, "c.srv.test")
+	n.SRV("imap", "srv.test", 0, 0, 143, "d.srv.test") // STARTTLS: implicit TLS is preferred
+	n.SRV("submissions", "srv.test", 0, 0, 465, "d.srv.test")
+	n.SRV("submission", "srv.test", 0, 0, 0, ".") // not offered
+	res, err := discover(t, "carol@srv.test", n.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceSRV, "c.srv.test:993", "d.srv.test:465")
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "_submission._tcp.srv.test: \".\": not offered") {
+		t.Errorf("notes do not report the \".\" target: %q", res.Notes)
+	}
+}
+
+func TestMXHostingProvider(t *testing.T) {
+	n := autoconfigtest.New(t)
+	srv := mailServer(t, "dan@hosted.test", "pw")
+	serve(n, srv, "imap.hoster.test", "smtp.hoster.test")
+	n.MX("hosted.test", 20, "mx.backup.test")
+	n.MX("hosted.test", 10, "mx1.eu.hoster.test")
+	n.Page("https://autoconfig.thunderbird.net/v1.1/hoster.test",
+		configXML("imap.hoster.test", 993, "SSL", "smtp.hoster.test", 465, "SSL", "%EMAILADDRESS%"))
+	res, err := discover(t, "dan@hosted.test", n.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceMX, "imap.hoster.test:993", "smtp.hoster.test:465")
+	if !strings.Contains(res.IMAPCandidate.Detail, "hoster.test") {
+		t.Errorf("detail %q", res.IMAPCandidate.Detail)
+	}
+
+	// A Google Workspace domain: MX into google.com, found in the table.
+	n.MX("workspace.test", 1, "aspmx.l.google.com")
+	ws := mailServer(t, "erin@workspace.test", "pw")
+	serve(n, ws, "imap.gmail.com", "smtp.gmail.com")
+	res, err = discover(t, "erin@workspace.test", n.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceMX, "imap.gmail.com:993", "smtp.gmail.com:465")
+}
+
+func TestGuessingSTARTTLSOnlyRealServers(t *testing.T) {
+	user := mailtest.RealUser{Name: "dave@starttls.test", Password: "dave-pw-9"}
+	real := mailtest.RealForTest(t, user)
+	n := autoconfigtest.New(t)
+	n.Roots.AppendCertsFromPEM(real.CertPEM) // valid for mail.starttls.test
+	n.A("mail.starttls.test", "starttls.test")
+	n.Map("mail.starttls.test", 143, real.IMAPAddr)
+	n.Map("mail.starttls.test", 587, real.SubmissionAddr)
+	opts := n.Options()
+	res, err := discover(t, user.Name, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceGuess, "mail.starttls.test:143", "mail.starttls.test:587")
+	if res.IMAP.Security != accounts.SecuritySTARTTLS || res.SMTP.Security != accounts.SecuritySTARTTLS {
+		t.Fatalf("security %s/%s", res.IMAP.Security, res.SMTP.Security)
+	}
+	for _, c := range res.Candidates {
+		if c.Endpoint.Host == "imap.starttls.test" && !strings.Contains(c.Err, "no such name") {
+			t.Errorf("unresolvable guess: %+v", c)
+		}
+	}
+	acct := accounts.Account{Email: user.Name, IMAP: res.IMAP, SMTP: res.SMTP}
+	v, err := autoconfig.Verify(context.Background(), acct, user.Password, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.SMTP.Evidence.TLSVersion == "" || v.IMAP.Evidence.Cert != "verified" {
+		t.Fatalf("evidence: %+v %+v", v.IMAP.Evidence, v.SMTP.Evidence)
+	}
+	// A wrong password: both user name forms tried, a clear error.
+	v, err = autoconfig.Verify(context.Background(), acct, "wrong-pw-123", opts)
+	var ae *autoconfig.AuthError
+	if !errors.As(err, &ae) || ae.Protocol != "IMAP" || len(v.IMAP.Attempts) != 2 || strings.Contains(err.Error(), "wrong-pw-123") {
+		t.Fatalf("wrong password: %v, %+v", err, v.IMAP.Attempts)
+	}
+	if !strings.Contains(err.Error(), "refused the user name or password") {
+		t.Fatalf("message: %v", err)
+	}
+}
+
+func TestSelfSignedCertificate(t *testing.T) {
+	n := autoconfigtest.New(t)
+	srv := mailServer(t, "fay@self.test", "pw")
+	cert, fp := n.SelfSigned("mail.self.test")
+	n.TLSFront("mail.self.test", 993, srv.IMAPAddr, cert)
+	n.Front("smtp.self.test", 465, srv.SMTPAddr)
+	n.Page("https://autoconfig.self.test/mail/config-v1.1.xml",
+		configXML("mail.self.test", 993, "SSL", "smtp.self.test", 465, "SSL", "%EMAILADDRESS%"))
+	opts := n.Options()
+	res, err := discover(t, "fay@self.test", opts)
+	var ce *accounts.CertError
+	if !errors.As(err, &ce) || ce.SHA256 != fp || ce.Host != "mail.self.test" || !strings.Contains(ce.Reason, "self-signed") || ce.Subject == "" {
+		t.Fatalf("want a CertError with fingerprint %s, got %v", fp, err)
+	}
+	if res == nil || res.IMAP.Host != "mail.self.test" || res.IMAPCandidate.Evidence.CertError == nil {
+		t.Fatalf("result: %+v", res)
+	}
+	opts.AcceptCerts = []string{strings.ToLower(fp)}
+	res, err = discover(t, "fay@self.test", opts)
+	if err != nil || !strings.HasPrefix(res.IMAPCandidate.Evidence.Cert, "accepted by fingerprint") {
+		t.Fatalf("with the fingerprint accepted: %v %+v", err, res)
+	}
+	// Verify uses the account's pins.
+	acct := accounts.Account{Email: "fay@self.test", IMAP: res.IMAP, SMTP: res.SMTP}
+	_, err = autoconfig.Verify(context.Background(), acct, "pw", n.Options())
+	if !errors.As(err, &ce) {
+		t.Fatalf("verify without pin: %v", err)
+	}
+	acct.TrustCert("mail.self.test", 993, fp)
+	if _, err := autoconfig.Verify(context.Background(), acct, "pw", n.Options()); err != nil {
+		t.Fatalf("verify with pin: %v", err)
+	}
+}
+
+func TestOutgoingServerRejectsAuth(t *testing.T) {
+	n := autoconfigtest.New(t)
+	in := mailServer(t, "gus@out.test", "pw")
+	other := mailServer(t, "gus@out.test", "another-pw")
+	n.Front("imap.out.test", 993, in.IMAPAddr)
+	n.Front("smtp.out.test", 465, other.SMTPAddr)
+	n.SMTPWithoutAuth("noauth.out.test", 587)
+	acct := accounts.Account{Email: "gus@out.test",
+		IMAP: accounts.Endpoint{Host: "imap.out.test", Port: 993, Security: accounts.SecurityTLS, Username: "gus@out.test"},
+		SMTP: accounts.Endpoint{Host: "smtp.out.test", Port: 465, Security: accounts.SecurityTLS, Username: "gus@out.test"}}
+	v, err := autoconfig.Verify(context.Background(), acct, "pw", n.Options())
+	var ae *autoconfig.AuthError
+	if !errors.As(err, &ae) || ae.Protocol != "SMTP" || !v.IMAP.OK || v.SMTP.OK {
+		t.Fatalf("want an SMTP AuthError, got %v (%+v)", err, v)
+	}
+	if !strings.Contains(err.Error(), "the SMTP server smtp.out.test:465 refused the user name or password") {
+		t.Errorf("message: %v", err)
+	}
+	acct.SMTP = accounts.Endpoint{Host: "noauth.out.test", Port: 587, Security: accounts.SecuritySTARTTLS}
+	_, err = autoconfig.Verify(context.Background(), acct, "pw", n.Options())
+	var se *autoconfig.SecurityError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "does not offer AUTH after STARTTLS") {
+		t.Fatalf("no AUTH: %v", err)
+	}
+	// STARTTLS is strict: a plaintext-only server is refused.
+	acct.SMTP = accounts.Endpoint{Host: "plain.out.test", Port: 587, Security: accounts.SecuritySTARTTLS}
+	n.Map("plain.out.test", 587, other.SMTPAddr)
+	v, _ = autoconfig.Verify(context.Background(), acct, "another-pw", n.Options())
+	if err := v.SMTP.Err; !errors.As(err, &se) || !strings.Contains(err.Error(), "does not offer STARTTLS") {
+		t.Fatalf("no STARTTLS: %v", err)
+	}
+}
+
+func TestBudgetWithHangingSources(t *testing.T) {
+	n := autoconfigtest.New(t)
+	srv := mailServer(t, "hal@slow.test", "pw")
+	serve(n, srv, "srv.slow.test", "srv.slow.test")
+	n.HangPage("https://autoconfig.slow.test/mail/config-v1.1.xml")
+	n.HangPage("https://slow.test/.well-known/autoconfig/mail/config-v1.1.xml")
+	n.HangPage("https://autoconfig.thunderbird.net/v1.1/slow.test")
+	n.HangDNS("slow.test") // MX and guessing never answer
+	n.SRV("imaps", "slow.test", 0, 0, 993, "srv.slow.test")
+	n.SRV("submissions", "slow.test", 0, 0, 465, "srv.slow.test")
+	opts := n.Options()
+	opts.Budget = 1500 * time.Millisecond
+	start := time.Now()
+	res, err := discover(t, "hal@slow.test", opts)
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceSRV, "srv.slow.test:993", "srv.slow.test:465")
+	if elapsed > opts.Budget+time.Second {
+		t.Fatalf("took %v with a budget of %v", elapsed, opts.Budget)
+	}
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "no answer within") {
+		t.Errorf("notes do not name the hanging sources: %q", res.Notes)
+	}
+}
+
+func TestPlainHTTPAutoconfigIsCrossChecked(t *testing.T) {
+	n := autoconfigtest.New(t)
+	srv := mailServer(t, "ivy@http.test", "pw")
+	serve(n, srv, "mail.http.test", "mail.http.test")
+	serve(n, srv, "mail.evil.test", "mail.evil.test")
+	n.Page("http://autoconfig.http.test/mail/config-v1.1.xml",
+		configXML("mail.evil.test", 993, "SSL", "mail.http.test", 465, "SSL", "%EMAILADDRESS%"))
+	res, err := discover(t, "ivy@http.test", n.Options())
+	var nf *autoconfig.NotFoundError
+	if !errors.As(err, &nf) || len(nf.Protocols) != 1 || nf.Protocols[0] != "IMAP" {
+		t.Fatalf("want IMAP not found (the HTTP-only server lies outside the domain), got %v", err)
+	}
+	if res.SMTP.Host != "mail.http.test" || res.SMTPCandidate.Source != autoconfig.SourceAutoconfigHTTP {
+		t.Fatalf("SMTP in the domain: %+v", res.SMTPCandidate)
+	}
+}
+
+func TestDiscoverRejectsBadAddress(t *testing.T) {
+	for _, bad := range []string{"", "alice", "@example.test", "alice@", "alice@localhost", "a b@example.test"} {
+		if _, err := autoconfig.Discover(context.Background(), bad, &autoconfig.Options{}, nil); err == nil {
+			t.Errorf("Discover(%q) succeeded", bad)
+		}
+	}
+}

@@ -1,0 +1,228 @@
+package autoconfig
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ternmail/tern/accounts"
+)
+
+// Source names where a server setting came from.
+type Source string
+
+// Sources, in order of precedence (see the package documentation).
+const (
+	SourceProvider       Source = "provider"
+	SourceAutoconfig     Source = "autoconfig"
+	SourceISPDB          Source = "ispdb"
+	SourceSRV            Source = "srv"
+	SourceMX             Source = "mx"
+	SourceAutoconfigHTTP Source = "autoconfig-http"
+	SourceGuess          Source = "guess"
+)
+
+// rank returns the precedence of s: lower is better.
+func (s Source) rank() int {
+	switch s {
+	case SourceProvider:
+		return 0
+	case SourceAutoconfig:
+		return 1
+	case SourceISPDB:
+		return 2
+	case SourceSRV:
+		return 3
+	case SourceMX:
+		return 4
+	case SourceAutoconfigHTTP:
+		return 5
+	}
+	return 6
+}
+
+// Protocols.
+const (
+	ProtocolIMAP = "imap"
+	ProtocolSMTP = "smtp"
+)
+
+// Evidence is what a probe or a login saw on one server.
+type Evidence struct {
+	// Addr is the server's host:port (before any Options.PortMap).
+	Addr     string
+	Security accounts.Security
+	// TLSVersion is "TLS 1.3" or the like; empty without TLS or when the
+	// handshake did not happen.
+	TLSVersion string
+	// Cert is the certificate status: "verified", "accepted by fingerprint",
+	// "not trusted: <reason>", or empty without TLS.
+	Cert string
+	// CertError is set when the certificate did not verify and is not
+	// accepted; it carries what a user needs to pin it.
+	CertError *accounts.CertError
+	// AuthMechanisms are the SASL mechanisms the server offers (after TLS),
+	// plus "LOGIN" for an IMAP server that allows the LOGIN command.
+	AuthMechanisms []string
+	// Elapsed is the time the probe or login took.
+	Elapsed time.Duration
+}
+
+// Candidate is one server a source proposed, and what its probe found.
+type Candidate struct {
+	Source Source
+	// Also lists the other sources that proposed the same server.
+	Also []Source
+	// Detail says where exactly it came from: a URL, a DNS name.
+	Detail   string
+	Protocol string // ProtocolIMAP or ProtocolSMTP
+	// Endpoint is the server. An empty Username means the source did not
+	// say: Verify then tries the email address and its local part.
+	Endpoint accounts.Endpoint
+	// OK reports that the probe succeeded.
+	OK bool
+	// Err says why the probe failed, in words; empty when OK.
+	Err string
+	// Evidence is nil when no connection was attempted.
+	Evidence *Evidence
+
+	rank, order int
+	insecure    bool // from plain HTTP: usable only when cross-checked
+	pending     bool
+	skipped     bool // not probed (p.skip)
+	err         error
+}
+
+// Result is the outcome of Discover.
+type Result struct {
+	Email string
+	// IMAP and SMTP are the winners; a zero Endpoint when none was found.
+	IMAP, SMTP accounts.Endpoint
+	// IMAPCandidate and SMTPCandidate point into Candidates; nil when none
+	// was found.
+	IMAPCandidate, SMTPCandidate *Candidate
+	// Source is the source of the winners: one name, or "imap-source+smtp-source"
+	// when they differ.
+	Source string
+	// Candidates are all servers tried, in the order their probes finished
+	// (those not probed last).
+	Candidates []Candidate
+	// Notes are what the sources reported, one line each.
+	Notes   []string
+	Elapsed time.Duration
+}
+
+// Event is one step of Discover, for progress display.
+type Event struct {
+	Source Source
+	// Message is one line, e.g. "srv: _imaps._tcp.example.com → imap.example.com:993".
+	Message string
+	// Candidate is set when a probe finished; it is a copy.
+	Candidate *Candidate
+}
+
+// Attempt is one login attempt of Verify.
+type Attempt struct {
+	Username string
+	Err      string // empty when the login worked
+}
+
+// Check is the verification of one server.
+type Check struct {
+	Protocol string
+	// Endpoint is the server, with the user name that worked.
+	Endpoint accounts.Endpoint
+	OK       bool
+	Evidence Evidence
+	Attempts []Attempt
+	// Err is why the check failed; nil when OK.
+	Err error
+}
+
+// Verification is the outcome of Verify.
+type Verification struct {
+	// Account is the verified account, with the user names that worked.
+	Account    accounts.Account
+	IMAP, SMTP Check
+	Elapsed    time.Duration
+}
+
+// AuthError means a server refused the user name or password.
+type AuthError struct {
+	Protocol  string // "IMAP" or "SMTP"
+	Addr      string
+	Usernames []string // the user names tried
+	Err       error
+}
+
+func (e *AuthError) Error() string {
+	return fmt.Sprintf("the %s server %s refused the user name or password (tried %s)", e.Protocol, e.Addr, strings.Join(e.Usernames, ", "))
+}
+
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// ConnectError means a server could not be reached, or broke the
+// connection, or did not answer in time.
+type ConnectError struct {
+	Protocol string
+	Addr     string
+	Err      error
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("cannot reach the %s server %s: %s", e.Protocol, e.Addr, reasonOf(e.Err))
+}
+
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// SecurityError means a server lacks something Tern requires: STARTTLS
+// where it was configured, or a usable authentication mechanism.
+type SecurityError struct {
+	Protocol string
+	Addr     string
+	// Problem completes "the SMTP server X …", e.g. "does not offer AUTH after STARTTLS".
+	Problem string
+}
+
+func (e *SecurityError) Error() string {
+	return fmt.Sprintf("the %s server %s %s", e.Protocol, e.Addr, e.Problem)
+}
+
+// NotFoundError means discovery found no working server for some protocol.
+type NotFoundError struct {
+	Email     string
+	Protocols []string // "IMAP", "SMTP"
+	Tried     int      // candidates tried
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("found no working %s server for %s (tried %d candidates); pass the servers explicitly",
+		strings.Join(e.Protocols, " or "), e.Email, e.Tried)
+}
+
+// reasonOf explains a network error in words.
+func reasonOf(err error) string {
+	var dnsErr *net.DNSError
+	var ne net.Error
+	switch {
+	case err == nil:
+		return "unknown error"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is the server running, and is the port right?)"
+	case errors.As(err, &dnsErr):
+		return "no such host"
+	case errors.Is(err, errTimeout), errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNRESET):
+		return "the connection was closed by the server"
+	}
+	return err.Error()
+}
+
+var errTimeout = errors.New("timed out")
+
+func upper(protocol string) string { return strings.ToUpper(protocol) }

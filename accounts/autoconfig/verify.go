@@ -1,0 +1,204 @@
+package autoconfig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/ternmail/tern/accounts"
+)
+
+// Verify logs in to acct's IMAP server (LOGIN) and SMTP server (AUTH PLAIN
+// or LOGIN; no mail is sent), both at once, with password. A server whose
+// Username is empty is tried with the email address, then with its local
+// part. Certificates are verified against Options.Roots (or the system
+// roots); a certificate pinned in acct.PinnedCerts or listed in
+// Options.AcceptCerts is accepted.
+//
+// The Verification is returned even on failure and says, per server, what
+// was tried and seen. The error is that of the IMAP server, else that of the
+// SMTP server: an *AuthError, a *accounts.CertError, a *SecurityError, a
+// *ConnectError, or ctx's error. No error contains the password.
+func Verify(ctx context.Context, acct accounts.Account, password string, opts *Options) (*Verification, error) {
+	if _, _, err := splitEmail(acct.Email); err != nil {
+		return nil, err
+	}
+	cfg := opts.config()
+	start := time.Now()
+	v := &Verification{Account: acct.Clone()}
+	done := make(chan struct{}, 2)
+	run := func(check *Check, fn func() Check) {
+		defer func() { done <- struct{}{} }()
+		defer func() {
+			if r := recover(); r != nil {
+				cfg.logf("autoconfig: verify panic: %v\n%s", r, debug.Stack())
+				check.Err = fmt.Errorf("internal error while checking the %s server: %v", upper(check.Protocol), r)
+			}
+		}()
+		*check = fn()
+	}
+	v.IMAP.Protocol, v.SMTP.Protocol = ProtocolIMAP, ProtocolSMTP
+	go run(&v.IMAP, func() Check { return cfg.verifyServer(ctx, acct, ProtocolIMAP, password) })
+	go run(&v.SMTP, func() Check { return cfg.verifyServer(ctx, acct, ProtocolSMTP, password) })
+	for range 2 {
+		<-done
+	}
+	v.Elapsed = time.Since(start)
+	if v.IMAP.OK {
+		v.Account.IMAP = v.IMAP.Endpoint
+	}
+	if v.SMTP.OK {
+		v.Account.SMTP = v.SMTP.Endpoint
+	}
+	if v.IMAP.Err != nil {
+		return v, v.IMAP.Err
+	}
+	if v.SMTP.Err != nil {
+		return v, v.SMTP.Err
+	}
+	return v, nil
+}
+
+// usernames returns the user names to try for ep.
+func usernames(ep accounts.Endpoint, email string) []string {
+	if ep.Username != "" {
+		return []string{ep.Username}
+	}
+	local, _, _ := strings.Cut(email, "@")
+	if local == email || local == "" {
+		return []string{email}
+	}
+	return []string{email, local}
+}
+
+// verifyServer logs in to one server, trying each user name form on a
+// fresh connection until one works or an error other than a refused login
+// occurs.
+func (c *config) verifyServer(ctx context.Context, acct accounts.Account, protocol, password string) Check {
+	ep := acct.IMAP
+	if protocol == ProtocolSMTP {
+		ep = acct.SMTP
+	}
+	check := Check{Protocol: protocol, Endpoint: ep}
+	if err := ep.Validate(); err != nil {
+		check.Err = fmt.Errorf("%s server: %w", upper(protocol), err)
+		return check
+	}
+	if ep.AuthMethod() == accounts.AuthOAuth2 {
+		check.Err = &SecurityError{Protocol: upper(protocol), Addr: ep.Addr(), Problem: "needs OAuth2 sign-in, which Tern does not support yet"}
+		return check
+	}
+	pin := acct.PinFor(ep.Host, ep.Port)
+	names := usernames(ep, acct.Email)
+	var refused error
+	for _, user := range names {
+		var ev Evidence
+		var err error
+		if protocol == ProtocolIMAP {
+			ev, err = c.loginIMAP(ctx, ep, pin, user, password)
+		} else {
+			ev, err = c.authSMTP(ctx, ep, pin, user, password)
+		}
+		check.Evidence = ev
+		att := Attempt{Username: user}
+		if err == nil {
+			check.Attempts = append(check.Attempts, att)
+			check.OK = true
+			check.Endpoint.Username = user
+			return check
+		}
+		att.Err = err.Error()
+		check.Attempts = append(check.Attempts, att)
+		var ae *AuthError
+		if !errors.As(err, &ae) {
+			check.Err = err
+			return check
+		}
+		refused = ae.Err
+	}
+	check.Err = &AuthError{Protocol: upper(protocol), Addr: ep.Addr(), Usernames: names, Err: refused}
+	return check
+}
+
+// loginIMAP logs in with user and password and logs out.
+func (c *config) loginIMAP(ctx context.Context, ep accounts.Endpoint, pin, user, password string) (Evidence, error) {
+	s := c.newSession(ctx, ProtocolIMAP, ep, pin)
+	defer s.close()
+	cl, caps, err := s.imapOpen()
+	if err != nil {
+		return s.evidence(), err
+	}
+	defer cl.Close()
+	ev := s.evidence()
+	ev.AuthMechanisms = imapMechanisms(caps)
+	if caps.Has(imap.CapLoginDisabled) {
+		if !caps.Has(imap.AuthCap(sasl.Plain)) {
+			return ev, s.security("allows no password login (LOGINDISABLED)")
+		}
+		err = cl.Authenticate(sasl.NewPlainClient("", user, password))
+	} else {
+		err = cl.Login(user, password).Wait()
+	}
+	ev.Elapsed = time.Since(s.start)
+	if err != nil {
+		var ie *imap.Error
+		if errors.As(err, &ie) && s.ctx.Err() == nil {
+			// Keep only the server's words: they never hold the password.
+			return ev, &AuthError{Protocol: "IMAP", Addr: s.addr(), Usernames: []string{user}, Err: errors.New(ie.Text)}
+		}
+		return ev, s.fail(err)
+	}
+	logout(cl)
+	return ev, nil
+}
+
+// authSMTP authenticates with user and password and quits; it never sends
+// MAIL.
+func (c *config) authSMTP(ctx context.Context, ep accounts.Endpoint, pin, user, password string) (Evidence, error) {
+	s := c.newSession(ctx, ProtocolSMTP, ep, pin)
+	defer s.close()
+	cl, err := s.smtpOpen()
+	if err != nil {
+		return s.evidence(), err
+	}
+	defer cl.Close()
+	ev := s.evidence()
+	mechs, ok := smtpMechanisms(cl)
+	ev.AuthMechanisms = mechs
+	if !ok {
+		return ev, s.noAuth()
+	}
+	var client sasl.Client
+	switch {
+	case slices.Contains(mechs, sasl.Plain):
+		client = sasl.NewPlainClient("", user, password)
+	case slices.Contains(mechs, sasl.Login):
+		client = sasl.NewLoginClient(user, password)
+	default:
+		return ev, s.security("offers only AUTH " + strings.Join(mechs, " ") + ", which Tern does not support")
+	}
+	err = cl.Auth(client)
+	ev.Elapsed = time.Since(s.start)
+	if err != nil {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) && s.ctx.Err() == nil {
+			if se.Code == 535 || se.Code/100 == 5 {
+				return ev, &AuthError{Protocol: "SMTP", Addr: s.addr(), Usernames: []string{user}, Err: fmt.Errorf("%d %s", se.Code, se.Message)}
+			}
+			return ev, fmt.Errorf("the SMTP server %s answered AUTH with %d %s", s.addr(), se.Code, oneLine(se.Message))
+		}
+		return ev, s.fail(err)
+	}
+	cl.Quit()
+	return ev, nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

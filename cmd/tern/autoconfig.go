@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/accounts/autoconfig"
+	"github.com/ternmail/tern/app"
+)
+
+// discoveryOptions is the type of env.autoconfig: nil means the real
+// network; tests point discovery at local servers through it.
+type discoveryOptions = autoconfig.Options
+
+// discoveryOpts returns a copy of the env's discovery options.
+func discoveryOpts(e *env) *autoconfig.Options {
+	var o autoconfig.Options
+	if e.autoconfig != nil {
+		o = *e.autoconfig
+		o.AcceptCerts = append([]string(nil), o.AcceptCerts...)
+	}
+	return &o
+}
+
+type evidenceJSON struct {
+	Addr           string   `json:"addr"`
+	Security       string   `json:"security"`
+	TLSVersion     string   `json:"tls_version,omitempty"`
+	Certificate    string   `json:"certificate,omitempty"`
+	CertSHA256     string   `json:"cert_sha256,omitempty"`
+	CertSubject    string   `json:"cert_subject,omitempty"`
+	CertIssuer     string   `json:"cert_issuer,omitempty"`
+	CertNotBefore  string   `json:"cert_not_before,omitempty"`
+	CertNotAfter   string   `json:"cert_not_after,omitempty"`
+	AuthMechanisms []string `json:"auth_mechanisms"`
+	ElapsedMS      int64    `json:"elapsed_ms"`
+}
+
+func evidenceOut(ev *autoconfig.Evidence) *evidenceJSON {
+	if ev == nil {
+		return nil
+	}
+	j := &evidenceJSON{Addr: ev.Addr, Security: string(ev.Security), TLSVersion: ev.TLSVersion, Certificate: ev.Cert,
+		AuthMechanisms: ev.AuthMechanisms, ElapsedMS: ev.Elapsed.Milliseconds()}
+	if j.AuthMechanisms == nil {
+		j.AuthMechanisms = []string{}
+	}
+	if ce := ev.CertError; ce != nil {
+		j.CertSHA256, j.CertSubject, j.CertIssuer = ce.SHA256, ce.Subject, ce.Issuer
+		j.CertNotBefore, j.CertNotAfter = ce.NotBefore.UTC().Format(time.RFC3339), ce.NotAfter.UTC().Format(time.RFC3339)
+	}
+	return j
+}
+
+type candidateJSON struct {
+	Source   string   `json:"source"`
+	Also     []string `json:"also,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
+	Protocol string   `json:"protocol"`
+	endpointJSON
+	OK       bool          `json:"ok"`
+	Error    string        `json:"error,omitempty"`
+	Evidence *evidenceJSON `json:"evidence,omitempty"`
+}
+
+func candidateOut(c autoconfig.Candidate) candidateJSON {
+	j := candidateJSON{Source: string(c.Source), Detail: c.Detail, Protocol: c.Protocol, endpointJSON: endpointOut(c.Endpoint),
+		OK: c.OK, Error: c.Err, Evidence: evidenceOut(c.Evidence)}
+	for _, s := range c.Also {
+		j.Also = append(j.Also, string(s))
+	}
+	return j
+}
+
+type discoveryJSON struct {
+	Email      string          `json:"email"`
+	IMAP       *endpointJSON   `json:"imap"`
+	SMTP       *endpointJSON   `json:"smtp"`
+	Source     string          `json:"source"`
+	Error      string          `json:"error,omitempty"`
+	ElapsedMS  int64           `json:"elapsed_ms"`
+	Candidates []candidateJSON `json:"candidates"`
+	Notes      []string        `json:"notes"`
+}
+
+func discoveryOut(res *autoconfig.Result, err error) discoveryJSON {
+	j := discoveryJSON{Email: res.Email, Source: res.Source, ElapsedMS: res.Elapsed.Milliseconds(),
+		Candidates: []candidateJSON{}, Notes: res.Notes}
+	if j.Notes == nil {
+		j.Notes = []string{}
+	}
+	if res.IMAPCandidate != nil {
+		ep := endpointOut(res.IMAP)
+		j.IMAP = &ep
+	}
+	if res.SMTPCandidate != nil {
+		ep := endpointOut(res.SMTP)
+		j.SMTP = &ep
+	}
+	if err != nil {
+		j.Error = oneLine(err.Error())
+	}
+	for _, c := range res.Candidates {
+		j.Candidates = append(j.Candidates, candidateOut(c))
+	}
+	return j
+}
+
+// describe is one line of evidence for people.
+func describe(c *autoconfig.Candidate) string {
+	var parts []string
+	if ev := c.Evidence; ev != nil {
+		if ev.TLSVersion != "" {
+			parts = append(parts, ev.TLSVersion)
+		}
+		if ev.Cert != "" {
+			parts = append(parts, "certificate "+ev.Cert)
+		}
+		if len(ev.AuthMechanisms) > 0 {
+			parts = append(parts, "auth "+strings.Join(ev.AuthMechanisms, " "))
+		}
+		parts = append(parts, ev.Elapsed.Round(time.Millisecond).String())
+	}
+	if !c.OK {
+		parts = append(parts, c.Err)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cmdAutoconfig runs discovery for an address and prints what it found,
+// without logging in.
+func cmdAutoconfig(ctx context.Context, core *app.Core, a *args, pos []string, e *env) error {
+	if len(pos) != 1 {
+		return fmt.Errorf("usage: tern autoconfig [--json] EMAIL")
+	}
+	var progress func(autoconfig.Event)
+	if !a.has("json") {
+		progress = func(ev autoconfig.Event) {
+			if c := ev.Candidate; c != nil {
+				mark := "ok  "
+				if !c.OK {
+					mark = "fail"
+				}
+				fmt.Fprintf(e.stdout, "%s %-4s %-40s %-15s %s\n", mark, c.Protocol, c.Endpoint.String(), c.Source, describe(c))
+			}
+		}
+	}
+	res, err := core.Discover(ctx, pos[0], discoveryOpts(e), progress)
+	if res == nil {
+		return err
+	}
+	if perr := out(e, a, discoveryOut(res, err), func(w io.Writer) {
+		fmt.Fprintln(w)
+		for _, win := range []struct {
+			name string
+			c    *autoconfig.Candidate
+		}{{"IMAP", res.IMAPCandidate}, {"SMTP", res.SMTPCandidate}} {
+			if win.c == nil {
+				fmt.Fprintf(w, "%s: none found\n", win.name)
+				continue
+			}
+			user := win.c.Endpoint.Username
+			if user == "" {
+				user = "(the address or its local part)"
+			}
+			fmt.Fprintf(w, "%s: %s, user %s, from %s (%s)\n", win.name, win.c.Endpoint.String(), user, win.c.Source, describe(win.c))
+		}
+		fmt.Fprintf(w, "Found in %v.\n", res.Elapsed.Round(time.Millisecond))
+	}); perr != nil {
+		return perr
+	}
+	return err
+}
+
+type attemptJSON struct {
+	Username string `json:"username"`
+	Error    string `json:"error,omitempty"`
+}
+
+type checkJSON struct {
+	OK       bool          `json:"ok"`
+	Username string        `json:"username,omitempty"`
+	Evidence *evidenceJSON `json:"evidence,omitempty"`
+	Attempts []attemptJSON `json:"attempts"`
+}
+
+func checkOut(c autoconfig.Check) checkJSON {
+	j := checkJSON{OK: c.OK, Evidence: evidenceOut(&c.Evidence), Attempts: []attemptJSON{}}
+	if c.OK {
+		j.Username = c.Endpoint.Username
+	}
+	for _, at := range c.Attempts {
+		j.Attempts = append(j.Attempts, attemptJSON{at.Username, at.Err})
+	}
+	return j
+}
+
+// addAccount is tern account add: discovery for the servers not given on
+// the command line, a real login on both servers, then the account is
+// stored. Nothing is stored when any step fails.
+func addAccount(ctx context.Context, core *app.Core, a *args, e *env) error {
+	email := strings.TrimSpace(a.str("email"))
+	if email == "" {
+		return fmt.Errorf("account add needs --email")
+	}
+	var imapEP, smtpEP accounts.Endpoint
+	var err error
+	haveIMAP, haveSMTP := a.str("imap") != "", a.str("smtp") != ""
+	if haveIMAP {
+		if imapEP, err = accounts.ParseEndpoint(a.str("imap")); err != nil {
+			return fmt.Errorf("--imap: %w", err)
+		}
+	}
+	if haveSMTP {
+		if smtpEP, err = accounts.ParseEndpoint(a.str("smtp")); err != nil {
+			return fmt.Errorf("--smtp: %w", err)
+		}
+	}
+	pin := ""
+	if fp := a.str("accept-cert"); fp != "" {
+		if pin, err = accounts.NormalizeFingerprint(fp); err != nil {
+			return fmt.Errorf("--accept-cert: %w", err)
+		}
+	}
+	if !a.has("password-stdin") {
+		return fmt.Errorf("pass the password on standard input with --password-stdin (Tern keeps it in the OS keychain only)")
+	}
+	raw, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+	if err != nil {
+		return fmt.Errorf("read password: %w", err)
+	}
+	password := strings.TrimRight(string(raw), "\r\n")
+	if password == "" {
+		return fmt.Errorf("the password on standard input is empty")
+	}
+
+	opts := discoveryOpts(e)
+	if pin != "" {
+		opts.AcceptCerts = append(opts.AcceptCerts, pin)
+	}
+	source := "command line"
+	if !haveIMAP || !haveSMTP {
+		res, derr := core.Discover(ctx, email, opts, nil)
+		if res == nil || errors.Is(derr, context.Canceled) {
+			return derr
+		}
+		pick := func(c *autoconfig.Candidate) (accounts.Endpoint, error) {
+			switch {
+			case c == nil:
+				return accounts.Endpoint{}, derr
+			case !c.OK && c.Evidence != nil && c.Evidence.CertError != nil:
+				return accounts.Endpoint{}, c.Evidence.CertError
+			case !c.OK:
+				return accounts.Endpoint{}, derr
+			}
+			return c.Endpoint, nil
+		}
+		if !haveIMAP {
+			if imapEP, err = pick(res.IMAPCandidate); err != nil {
+				return err
+			}
+		}
+		if !haveSMTP {
+			if smtpEP, err = pick(res.SMTPCandidate); err != nil {
+				return err
+			}
+		}
+		source = res.Source
+	}
+	if u := a.str("username"); u != "" {
+		imapEP.Username, smtpEP.Username = u, u
+	}
+	acct := accounts.Account{Name: a.str("name"), Email: email, IMAP: imapEP, SMTP: smtpEP}
+	if acct.Name == "" {
+		acct.Name = email
+	}
+	if pin != "" {
+		acct.PinnedCerts = map[string]string{imapEP.Addr(): pin, smtpEP.Addr(): pin}
+	}
+	v, err := core.VerifyAccount(ctx, acct, password, opts)
+	if err != nil {
+		return err
+	}
+	added, err := core.AddAccount(ctx, v.Account, password, &app.AddOptions{SkipVerify: true})
+	if err != nil {
+		return err
+	}
+	result := struct {
+		accountJSON
+		Source       string               `json:"source"`
+		Verification map[string]checkJSON `json:"verification"`
+	}{accountOut(added), source, map[string]checkJSON{"imap": checkOut(v.IMAP), "smtp": checkOut(v.SMTP)}}
+	return out(e, a, result, func(w io.Writer) {
+		fmt.Fprintf(w, "Added account %s (%s): logged in to %s and %s (settings from %s); password kept in the keychain.\n",
+			added.ID, added.Email, added.IMAP.Addr(), added.SMTP.Addr(), source)
+	})
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/accounts/autoconfig/autoconfigtest"
+	"github.com/ternmail/tern/internal/mailtest"
+)
+
+// netCLI runs tern with discovery pointed at a fake network.
+type netCLI struct {
+	*cli
+	net *autoconfigtest.Net
+}
+
+func newNetCLI(t *testing.T) *netCLI {
+	return &netCLI{cli: newCLI(t), net: autoconfigtest.New(t)}
+}
+
+func (c *netCLI) run(stdin string, args ...string) (code int, stdout, stderr string) {
+	c.t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" },
+		secrets: c.secrets, autoconfig: c.net.Options()}
+	code = run(append([]string{"--home", c.home}, args...), e)
+	return code, out.String(), errb.String()
+}
+
+func (c *netCLI) ok(stdin string, args ...string) string {
+	c.t.Helper()
+	code, out, errs := c.run(stdin, args...)
+	if code != 0 {
+		c.t.Fatalf("tern %s: exit %d: %s", strings.Join(args, " "), code, errs)
+	}
+	return out
+}
+
+func (c *netCLI) fails(stdin string, args ...string) string {
+	c.t.Helper()
+	code, _, errs := c.run(stdin, args...)
+	if code == 0 {
+		c.t.Fatalf("tern %s succeeded, want failure", strings.Join(args, " "))
+	}
+	if strings.Count(strings.TrimRight(errs, "\n"), "\n") != 0 || !strings.HasPrefix(errs, "tern: ") {
+		c.t.Fatalf("error is not one line: %q", errs)
+	}
+	return errs
+}
+
+const testConfigXML = `<clientConfig version="1.1"><emailProvider id="corp.test">
+<incomingServer type="imap"><hostname>mail.%%EMAILDOMAIN%%</hostname><port>993</port><socketType>SSL</socketType><username>%%EMAILADDRESS%%</username><authentication>password-cleartext</authentication></incomingServer>
+<outgoingServer type="smtp"><hostname>%s</hostname><port>465</port><socketType>SSL</socketType><username>%%EMAILADDRESS%%</username><authentication>password-cleartext</authentication></outgoingServer>
+</emailProvider></clientConfig>`
+
+func TestCLIAutoconfigJSON(t *testing.T) {
+	c := newNetCLI(t)
+	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{Username: "ann@corp.test", Password: "pw"})
+	c.net.Front("mail.corp.test", 993, srv.IMAPAddr)
+	c.net.Front("smtp.corp.test", 465, srv.SMTPAddr)
+	c.net.Page("https://autoconfig.corp.test/mail/config-v1.1.xml", fmt.Sprintf(testConfigXML, "smtp.corp.test"))
+
+	var got discoveryJSON
+	out := c.ok("", "autoconfig", "--json", "ann@corp.test")
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if got.IMAP == nil || got.SMTP == nil || got.Source != "autoconfig" {
+		t.Fatalf("result: %s", out)
+	}
+	want := endpointJSON{Host: "mail.corp.test", Port: 993, Security: "tls", Username: "ann@corp.test"}
+	if *got.IMAP != want || got.SMTP.Host != "smtp.corp.test" || got.SMTP.Security != "tls" {
+		t.Fatalf("endpoints: %+v %+v", got.IMAP, got.SMTP)
+	}
+	var okIMAP bool
+	for _, cand := range got.Candidates {
+		if cand.Source == "autoconfig" && cand.Protocol == "imap" && cand.OK {
+			okIMAP = cand.Evidence != nil && cand.Evidence.Certificate == "verified" && cand.Evidence.TLSVersion != "" &&
+				len(cand.Evidence.AuthMechanisms) > 0
+		}
+	}
+	if !okIMAP {
+		t.Fatalf("no evidence for the IMAP winner: %s", out)
+	}
+	// Text output streams the probes and names the winners.
+	text := c.ok("", "autoconfig", "ann@corp.test")
+	if !strings.Contains(text, "IMAP: mail.corp.test:993:tls") || !strings.Contains(text, "certificate verified") {
+		t.Fatalf("text: %s", text)
+	}
+	if errs := c.fails("", "autoconfig", "nobody@nowhere.test"); !strings.Contains(errs, "found no working IMAP or SMTP server") {
+		t.Fatalf("nothing found: %q", errs)
+	}
+}
+
+func TestCLIAccountAddDiscovers(t *testing.T) {
+	c := newNetCLI(t)
+	const password = "s3cret-Pa55word"
+	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{Username: "bea@corp.test", Password: password})
+	c.net.Front("mail.corp.test", 993, srv.IMAPAddr)
+	c.net.Front("smtp.corp.test", 465, srv.SMTPAddr)
+	c.net.Page("https://autoconfig.corp.test/mail/config-v1.1.xml", fmt.Sprintf(testConfigXML, "smtp.corp.test"))
+
+	// A wrong password: a clear error, nothing stored.
+	errs := c.fails("wrong-password\n", "account", "add", "--email", "bea@corp.test", "--password-stdin")
+	if !strings.Contains(errs, "refused the user name or password") || strings.Contains(errs, "wrong-password") {
+		t.Fatalf("wrong password: %q", errs)
+	}
+	if out := c.ok("", "account", "list", "--json"); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("stored after a failed login: %s", out)
+	}
+
+	out := c.ok(password+"\n", "account", "add", "--email", "bea@corp.test", "--name", "Bea", "--password-stdin", "--json")
+	var added struct {
+		accountJSON
+		Source       string               `json:"source"`
+		Verification map[string]checkJSON `json:"verification"`
+	}
+	if err := json.Unmarshal([]byte(out), &added); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if added.IMAP.Host != "mail.corp.test" || added.SMTP.Host != "smtp.corp.test" || added.Source != "autoconfig" ||
+		!added.Verification["imap"].OK || !added.Verification["smtp"].OK || added.IMAP.Username != "bea@corp.test" {
+		t.Fatalf("account add: %s", out)
+	}
+	got, err := c.secrets.Get(context.Background(), added.ID, accounts.ServerSMTP)
+	if err != nil || got != password {
+		t.Fatalf("keychain: %q %v", got, err)
+	}
+	// The password is nowhere but the keychain.
+	cfg, _ := os.ReadFile(filepath.Join(c.home, "accounts.toml"))
+	db, _ := os.ReadFile(filepath.Join(c.home, "tern.db"))
+	if len(cfg) == 0 || bytes.Contains(cfg, []byte(password)) || bytes.Contains(db, []byte(password)) || strings.Contains(out, password) {
+		t.Fatal("password found in accounts.toml, the store or the --json output")
+	}
+	matches, _ := filepath.Glob(filepath.Join(c.home, "*"))
+	for _, m := range matches {
+		if data, err := os.ReadFile(m); err == nil && bytes.Contains(data, []byte(password)) {
+			t.Fatalf("password found in %s", m)
+		}
+	}
+}
+
+func TestCLIAccountAddSelfSignedAndOverrides(t *testing.T) {
+	c := newNetCLI(t)
+	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{Username: "cy@corp.test", Password: "pw"})
+	cert, fp := c.net.SelfSigned("mail.corp.test")
+	c.net.TLSFront("mail.corp.test", 993, srv.IMAPAddr, cert)
+	c.net.Front("smtp.corp.test", 465, srv.SMTPAddr)
+	c.net.Page("https://autoconfig.corp.test/mail/config-v1.1.xml", fmt.Sprintf(testConfigXML, "smtp.corp.test"))
+
+	errs := c.fails("pw\n", "account", "add", "--email", "cy@corp.test", "--password-stdin")
+	if !strings.Contains(errs, fp) || !strings.Contains(errs, "--accept-cert") || !strings.Contains(errs, "mail.corp.test:993") {
+		t.Fatalf("self-signed: %q", errs)
+	}
+	// An explicit SMTP server overrides discovery (and is verified too).
+	c.net.Front("out.corp.test", 465, autoconfigtest.Closed(t))
+	errs = c.fails("pw\n", "account", "add", "--email", "cy@corp.test", "--password-stdin", "--accept-cert", fp, "--smtp", "out.corp.test:465:tls")
+	if !strings.Contains(errs, "SMTP server out.corp.test:465") {
+		t.Fatalf("explicit SMTP not verified: %q", errs)
+	}
+	out := c.ok("pw\n", "account", "add", "--email", "cy@corp.test", "--password-stdin", "--accept-cert", fp, "--json")
+	if !strings.Contains(out, `"host": "mail.corp.test"`) {
+		t.Fatalf("add with --accept-cert: %s", out)
+	}
+	cfg, err := accounts.Load(filepath.Join(c.home, "accounts.toml"))
+	if err != nil || len(cfg.Accounts) != 1 || cfg.Accounts[0].PinFor("mail.corp.test", 993) != fp {
+		t.Fatalf("pin not stored: %v %+v", err, cfg)
+	}
+}
+
+func TestCLIAccountAddSMTPRefusesAuth(t *testing.T) {
+	c := newNetCLI(t)
+	in := mailtest.ServerForTest(t, &mailtest.ServerOptions{Username: "dee@corp.test", Password: "pw"})
+	other := mailtest.ServerForTest(t, &mailtest.ServerOptions{Username: "dee@corp.test", Password: "other"})
+	c.net.Front("mail.corp.test", 993, in.IMAPAddr)
+	c.net.Front("smtp.corp.test", 465, other.SMTPAddr)
+	c.net.Page("https://autoconfig.corp.test/mail/config-v1.1.xml", fmt.Sprintf(testConfigXML, "smtp.corp.test"))
+	errs := c.fails("pw\n", "account", "add", "--email", "dee@corp.test", "--password-stdin")
+	if !strings.Contains(errs, "the SMTP server smtp.corp.test:465 refused the user name or password") {
+		t.Fatalf("SMTP refusal: %q", errs)
+	}
+	if out := c.ok("", "account", "list", "--json"); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("stored after a failed SMTP login: %s", out)
+	}
+}
