@@ -21,6 +21,7 @@ import (
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 	"github.com/ternmail/tern/sync/imapsync"
+	"github.com/ternmail/tern/sync/outbox"
 )
 
 // Demo is a running embedded demo server and the account that reaches it.
@@ -43,6 +44,8 @@ type Options struct {
 	StartDemo func() (*Demo, error)
 	// Sync tunes every engine; nil means defaults.
 	Sync *imapsync.Options
+	// Outbox tunes the outbox worker (see app/send.go); nil means defaults.
+	Outbox *outbox.Options
 	// Logf receives diagnostics; nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -67,6 +70,7 @@ type Core struct {
 	// ephemeral accounts live for this session only: never saved, their
 	// local data removed at Shutdown (the demo).
 	ephemeral map[string]bool
+	outbox    outboxRun // the send queue's worker, stopped by Shutdown via runCtx and wg
 	demo      *Demo
 	started   bool
 	runCtx    context.Context
@@ -142,6 +146,7 @@ func (c *Core) Start() {
 	for _, a := range c.cfg.Accounts {
 		c.startEngineLocked(a)
 	}
+	c.startOutboxLocked()
 }
 
 // Shutdown stops every engine and the demo server, and closes the store.

@@ -27,8 +27,10 @@ const usage = `Tern, a desktop mail client.
 
 Usage:
   tern [--home DIR] [--demo]              open the window (--demo: the embedded demo mailbox)
-  tern account add --email E [--name N] --password-stdin --imap HOST:PORT:tls|starttls|none
-                   --smtp HOST:PORT:tls|starttls|none [--username U] [--accept-cert SHA256:HEX]
+  tern account add --email E [--name N] --password-stdin [--imap HOST:PORT:tls|starttls|none]
+                   [--smtp HOST:PORT:tls|starttls|none] [--username U] [--accept-cert SHA256:HEX]
+                                          servers not given are discovered; both are logged in to
+  tern autoconfig EMAIL                   discover the servers for EMAIL, with evidence (no login)
   tern account list
   tern account remove ID
   tern sync [--account ID]                one full sync pass, then exit
@@ -36,6 +38,10 @@ Usage:
   tern list FOLDER [--limit N] [--account ID]
   tern show FOLDER UID [--account ID]
   tern search QUERY [--limit N] [--account ID]
+  tern send [--account ID] --to A [--cc B] [--bcc C] [--subject S] [--attach FILE]... [--timeout 2m] < body
+  tern send [--account ID] --eml FILE     send a message file as it is (Bcc is taken out)
+  tern outbox [--account ID]              messages waiting, sent or failed
+  tern outbox retry ID | outbox cancel ID
   tern version
 
 Every verb takes --json for machine-readable output and --home DIR (or
@@ -50,6 +56,9 @@ type env struct {
 	getenv func(string) string
 	// secrets overrides the OS keychain (tests).
 	secrets accounts.Secrets
+	// autoconfig points server discovery and verification at test
+	// servers; nil means the real network.
+	autoconfig *discoveryOptions
 }
 
 func main() {
@@ -98,6 +107,8 @@ func dispatch(argv []string, e *env) error {
 		extra = map[string]bool{"email": true, "name": true, "password-stdin": false, "imap": true, "smtp": true, "username": true, "accept-cert": true}
 	case "list", "search":
 		extra = map[string]bool{"limit": true}
+	case "send", "outbox":
+		extra = sendFlags
 	}
 	a, err := parseArgs(argv, spec(extra))
 	if err != nil {
@@ -142,13 +153,20 @@ func dispatch(argv []string, e *env) error {
 		return cmdShow(ctx, core, a, pos, e)
 	case "search":
 		return cmdSearch(ctx, core, a, pos, e)
+	case "autoconfig":
+		return cmdAutoconfig(ctx, core, a, pos, e)
+	case "send":
+		return cmdSend(ctx, core, a, pos, e)
+	case "outbox":
+		return cmdOutbox(ctx, core, a, pos, e)
 	}
 	return fmt.Errorf("unknown command %q (try tern --help)", verb)
 }
 
 // valueFlags are the flags, of any verb, that take a value.
 var valueFlags = map[string]bool{"home": true, "account": true, "limit": true, "email": true, "name": true,
-	"imap": true, "smtp": true, "username": true, "accept-cert": true}
+	"imap": true, "smtp": true, "username": true, "accept-cert": true,
+	"to": true, "cc": true, "bcc": true, "subject": true, "attach": true, "eml": true, "timeout": true}
 
 // findVerb returns the first argument that is neither a flag nor a flag's
 // value.

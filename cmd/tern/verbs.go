@@ -103,54 +103,11 @@ func cmdAccount(ctx context.Context, core *app.Core, a *args, pos []string, e *e
 	return fmt.Errorf("unknown account command %q (add, list, remove)", pos[0])
 }
 
+// cmdAccountAdd adds an account: servers not given with --imap/--smtp are
+// discovered, both servers are logged in to, then it is stored (see
+// addAccount in autoconfig.go).
 func cmdAccountAdd(ctx context.Context, core *app.Core, a *args, e *env) error {
-	email := strings.TrimSpace(a.str("email"))
-	if email == "" {
-		return fmt.Errorf("account add needs --email")
-	}
-	if a.str("imap") == "" || a.str("smtp") == "" {
-		return fmt.Errorf("automatic server discovery is not built yet: pass --imap HOST:PORT:tls|starttls and --smtp HOST:PORT:tls|starttls")
-	}
-	imapEP, err := accounts.ParseEndpoint(a.str("imap"))
-	if err != nil {
-		return fmt.Errorf("--imap: %w", err)
-	}
-	smtpEP, err := accounts.ParseEndpoint(a.str("smtp"))
-	if err != nil {
-		return fmt.Errorf("--smtp: %w", err)
-	}
-	if u := a.str("username"); u != "" {
-		imapEP.Username, smtpEP.Username = u, u
-	}
-	acct := accounts.Account{Name: a.str("name"), Email: email, IMAP: imapEP, SMTP: smtpEP}
-	if acct.Name == "" {
-		acct.Name = email
-	}
-	if fp := a.str("accept-cert"); fp != "" {
-		norm, err := accounts.NormalizeFingerprint(fp)
-		if err != nil {
-			return fmt.Errorf("--accept-cert: %w", err)
-		}
-		acct.PinnedCerts = map[string]string{imapEP.Addr(): norm, smtpEP.Addr(): norm}
-	}
-	if !a.has("password-stdin") {
-		return fmt.Errorf("pass the password on standard input with --password-stdin (Tern keeps it in the OS keychain only)")
-	}
-	raw, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
-	if err != nil {
-		return fmt.Errorf("read password: %w", err)
-	}
-	password := strings.TrimRight(string(raw), "\r\n")
-	if password == "" {
-		return fmt.Errorf("the password on standard input is empty")
-	}
-	added, err := core.AddAccount(ctx, acct, password, nil)
-	if err != nil {
-		return err
-	}
-	return out(e, a, accountOut(added), func(w io.Writer) {
-		fmt.Fprintf(w, "Added account %s (%s): logged in to %s; password kept in the keychain.\n", added.ID, added.Email, added.IMAP.Addr())
-	})
+	return addAccount(ctx, core, a, e)
 }
 
 func cmdSync(ctx context.Context, core *app.Core, a *args, e *env) error {

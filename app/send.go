@@ -1,0 +1,181 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/message"
+	"github.com/ternmail/tern/store"
+	"github.com/ternmail/tern/sync/outbox"
+)
+
+// OutboxChanged says an outbox message of Account changed state (queued,
+// sent, failed, cancelled…). ID is the outbox row.
+type OutboxChanged struct {
+	Account string
+	ID      int64
+}
+
+func (OutboxChanged) isEvent() {}
+
+// outboxRun is the core's outbox worker; guarded by Core.mu.
+type outboxRun struct {
+	worker  *outbox.Worker
+	running bool
+}
+
+// SendOptions tunes Send and SendRaw. A nil *SendOptions means send now,
+// after the undo window.
+type SendOptions struct {
+	// At sends the message later, at this time.
+	At time.Time
+	// NoUndo skips the undo window (the command line).
+	NoUndo bool
+}
+
+// outboxLocked returns the outbox worker, creating it (not running) if
+// needed. c.mu must be held.
+func (c *Core) outboxLocked() *outbox.Worker {
+	if c.outbox.worker != nil {
+		return c.outbox.worker
+	}
+	var o outbox.Options
+	if c.opts.Outbox != nil {
+		o = *c.opts.Outbox
+	}
+	o.Account = c.Account
+	o.Password = func(ctx context.Context, id string) (string, error) { return c.password(ctx, id, "smtp") }
+	if o.LockPath == "" {
+		o.LockPath = filepath.Join(c.opts.DataDir, "outbox.lock")
+	}
+	o.OnChange = func(account string, id int64) { c.bus.Publish(OutboxChanged{Account: account, ID: id}) }
+	if o.Logf == nil {
+		o.Logf = c.opts.Logf
+	}
+	c.outbox.worker = outbox.New(c.store, &o)
+	return c.outbox.worker
+}
+
+// startOutboxLocked starts the outbox worker unless it runs. c.mu must be
+// held. The worker stops with the core (Shutdown).
+func (c *Core) startOutboxLocked() {
+	w := c.outboxLocked()
+	if c.outbox.running || c.runCtx.Err() != nil {
+		return
+	}
+	c.outbox.running = true
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				c.opts.Logf("outbox: panic: %v\n%s", r, debug.Stack())
+			}
+		}()
+		if err := w.Run(c.runCtx); err != nil {
+			c.opts.Logf("outbox: %v", err)
+		}
+	}()
+}
+
+func (c *Core) outboxWorker(start bool) *outbox.Worker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if start {
+		c.startOutboxLocked()
+	}
+	return c.outboxLocked()
+}
+
+// Send builds d and queues it for sending through account, after the undo
+// window (or at opts.At). An empty d.From is filled in with the account's
+// first identity (or its name and address). It returns the outbox row at
+// once; OutboxChanged events follow its progress.
+func (c *Core) Send(ctx context.Context, account string, d *message.Draft, opts *SendOptions) (store.OutboxItem, error) {
+	acct, ok := c.Account(account)
+	if !ok {
+		return store.OutboxItem{}, fmt.Errorf("no account %q", account)
+	}
+	dd := *d
+	if dd.From.Email == "" {
+		dd.From = defaultFrom(acct)
+	}
+	rcpts := dd.Recipients()
+	if len(rcpts) == 0 {
+		return store.OutboxItem{}, errors.New("the message has no recipient")
+	}
+	if dd.MessageID == "" {
+		dd.MessageID = message.NewMessageID(domainOf(dd.From.Email))
+	}
+	raw, err := message.Build(&dd, time.Now(), "")
+	if err != nil {
+		return store.OutboxItem{}, err
+	}
+	return c.queue(ctx, &outbox.Message{Account: account, From: dd.From.Email, Rcpts: rcpts, Raw: raw,
+		Subject: dd.Subject, MessageID: dd.MessageID}, opts)
+}
+
+// SendRaw queues an existing message (an .eml file, say) for sending
+// through account; see message.Prepare for what it requires and changes.
+func (c *Core) SendRaw(ctx context.Context, account string, raw []byte, opts *SendOptions) (store.OutboxItem, error) {
+	if _, ok := c.Account(account); !ok {
+		return store.OutboxItem{}, fmt.Errorf("no account %q", account)
+	}
+	p, err := message.Prepare(raw, time.Now(), "")
+	if err != nil {
+		return store.OutboxItem{}, err
+	}
+	return c.queue(ctx, &outbox.Message{Account: account, From: p.From, Rcpts: p.Rcpts, Raw: p.Raw,
+		Subject: p.Subject, MessageID: p.MessageID}, opts)
+}
+
+func (c *Core) queue(ctx context.Context, m *outbox.Message, opts *SendOptions) (store.OutboxItem, error) {
+	if opts != nil {
+		m.At, m.NoUndo = opts.At, opts.NoUndo
+	}
+	w := c.outboxWorker(true)
+	return w.Queue(ctx, m)
+}
+
+func defaultFrom(acct accounts.Account) message.Address {
+	if len(acct.Identities) > 0 {
+		id := acct.Identities[0]
+		return message.Address{Name: id.Name, Email: id.Email}
+	}
+	return message.Address{Name: acct.Name, Email: acct.Email}
+}
+
+func domainOf(email string) string {
+	return email[strings.LastIndexByte(email, '@')+1:]
+}
+
+// Outbox returns the outbox of account (all accounts when empty), newest
+// first.
+func (c *Core) Outbox(ctx context.Context, account string) ([]store.OutboxItem, error) {
+	return c.store.Outbox(ctx, account)
+}
+
+// CancelSend takes back a message that has not been handed to the server
+// (undo, or giving up on a failed one), and returns its raw bytes.
+func (c *Core) CancelSend(ctx context.Context, id int64) (store.OutboxItem, []byte, error) {
+	return c.outboxWorker(false).Cancel(ctx, id)
+}
+
+// RetrySend queues a failed, uncertain or partially sent message again,
+// now, and makes sure the outbox worker runs.
+func (c *Core) RetrySend(ctx context.Context, id int64) (store.OutboxItem, error) {
+	return c.outboxWorker(true).Retry(ctx, id)
+}
+
+// WaitSent waits until outbox message id is sent or failed for good (or
+// uncertain), and returns it; or returns ctx's error with the message as it
+// is then.
+func (c *Core) WaitSent(ctx context.Context, id int64) (store.OutboxItem, error) {
+	return c.outboxWorker(false).Wait(ctx, id)
+}

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/mailtest"
+	"github.com/ternmail/tern/message"
+	"github.com/ternmail/tern/store"
+	"github.com/ternmail/tern/sync/outbox"
+)
+
+func newSendCore(t *testing.T) (*Core, *mailtest.Server, accounts.Account) {
+	t.Helper()
+	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{TLS: true})
+	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets(),
+		Outbox: &outbox.Options{UndoDelay: 300 * time.Millisecond, RetryBase: 50 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	acct, err := c.AddAccount(context.Background(), mailtest.DemoAccount(srv), srv.Password, &AddOptions{SkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, srv, acct
+}
+
+func TestSendThroughCore(t *testing.T) {
+	c, srv, acct := newSendCore(t)
+	sub := c.Subscribe()
+	defer sub.Close()
+	ctx := context.Background()
+	d := &message.Draft{To: []message.Address{{Name: "Bob", Email: "bob@example.com"}},
+		Bcc: []message.Address{{Email: "secret@example.com"}}, Subject: "Hello from the core", Text: "Hi Bob.\n"}
+	it, err := c.Send(ctx, acct.ID, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.State != store.OutboxQueued || it.From != srv.Username {
+		t.Fatalf("queued: %+v", it)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if it, err = c.WaitSent(wctx, it.ID); err != nil || it.State != store.OutboxSent {
+		t.Fatalf("sent: %+v %v", it, err)
+	}
+	got := srv.Received()
+	if len(got) != 1 || len(got[0].To) != 2 || bytes.Contains(got[0].Data, []byte("secret@")) ||
+		!bytes.Contains(got[0].Data, []byte("Subject: Hello from the core")) {
+		t.Fatalf("received %+v", got)
+	}
+	// OutboxChanged events followed the message.
+	seen := 0
+	for seen < 2 {
+		ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ev, err := sub.Next(ectx)
+		cancel()
+		if err != nil {
+			t.Fatalf("events: saw %d OutboxChanged: %v", seen, err)
+		}
+		if oc, ok := ev.(OutboxChanged); ok && oc.Account == acct.ID && oc.ID == it.ID {
+			seen++
+		}
+	}
+	list, err := c.Outbox(ctx, "")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("outbox: %v %v", list, err)
+	}
+}
+
+func TestSendUndo(t *testing.T) {
+	c, srv, acct := newSendCore(t)
+	ctx := context.Background()
+	it, err := c.Send(ctx, acct.ID, &message.Draft{To: []message.Address{{Email: "bob@example.com"}}, Subject: "oops"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, raw, err := c.CancelSend(ctx, it.ID)
+	if err != nil || !bytes.Contains(raw, []byte("Subject: oops")) {
+		t.Fatalf("undo: %v", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(srv.Received()); n != 0 {
+		t.Fatalf("%d messages sent after undo", n)
+	}
+	if _, err := c.Send(ctx, acct.ID, &message.Draft{Subject: "nobody"}, nil); err == nil {
+		t.Fatal("sent without recipients")
+	}
+	_, err = c.Send(ctx, acct.ID, &message.Draft{To: []message.Address{{Email: "b@example.com"}}, Subject: "a\nBcc: x@y"}, nil)
+	var he *message.HeaderError
+	if !errors.As(err, &he) {
+		t.Fatalf("header injection: %v", err)
+	}
+	if _, err := c.Send(ctx, "nope", &message.Draft{}, nil); err == nil {
+		t.Fatal("unknown account accepted")
+	}
+}

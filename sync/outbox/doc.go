@@ -1,0 +1,49 @@
+// Package outbox is Tern's durable send queue and its SMTP sender.
+//
+// Queue writes a message to the store's outbox before anything touches the
+// network. A Worker then sends the due messages of each account over one
+// SMTP connection per account (implicit TLS or STARTTLS, never a plaintext
+// fallback; AUTH PLAIN or LOGIN), and records every outcome in the store:
+//
+//	queued → sending → sent       every recipient accepted
+//	                 → partial    some accepted, the others refused for good
+//	                 → failed     refused for good; LastError has the server's words
+//	                 → queued     a temporary refusal (4xx, network, timeout): retried
+//	                              with capped exponential backoff, at most
+//	                              Options.MaxAttempts times, then failed
+//	                 → uncertain  see below
+//
+// A queued message is due at the end of the undo window (Options.UndoDelay
+// after Queue) or at its "send later" time; until the worker hands it to
+// the server it can be taken back with Cancel.
+//
+// Recipients are tracked one by one: those refused with 5xx are final, those
+// refused with 4xx are retried alone once the others have the message. The
+// state "partial" means the message went to some recipients and was
+// refused for good for the others (see store.OutboxItem.Results); Retry sends
+// it again to the refused ones only.
+//
+// When the server first accepts a message, the same store transaction
+// records a pending action of kind store.ActionAppend that the IMAP sync
+// engine replays to copy the message to the Sent folder, unless
+// Options.AppendSent says the provider files sent mail itself (Gmail).
+//
+// # Crashes and the at-most-once promise
+//
+// A row is "sending" only from the DATA command on, so a process killed
+// before that leaves it "queued" and it is simply sent later. A process
+// killed during DATA, or after the server's final reply but before Tern
+// recorded it, leaves it "sending": the server may or may not have accepted
+// it, and Tern cannot tell. The next Worker marks such rows "uncertain" with
+// an explanation instead of sending them again; the user retries or cancels.
+// The same holds when the connection breaks, or the server stops answering,
+// after the final "." was sent. So a message is sent at most once, except if
+// the user retries an uncertain one that had in fact been accepted.
+//
+// Only one Worker per store may send: Options.LockPath names a lock file
+// (held with flock on Unix) that a second process waits for, so that it
+// never marks the first one's messages uncertain nor sends them twice.
+//
+// Worker is safe for concurrent use. Every goroutine it starts recovers
+// panics and reports them through Options.Logf.
+package outbox

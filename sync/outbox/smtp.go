@@ -1,0 +1,240 @@
+package outbox
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/ternmail/tern/accounts"
+)
+
+// ServerError is a refusal by the SMTP server, with its words. Codes 4xx
+// are temporary, 5xx permanent.
+type ServerError struct {
+	Op  string // the command refused: "AUTH", "MAIL FROM", "RCPT TO <x>", "DATA", …
+	Err *smtp.SMTPError
+}
+
+// Error returns the command and the server's reply, e.g.
+// "RCPT TO <bob@example.com>: 550 5.1.1 User unknown".
+func (e *ServerError) Error() string { return e.Op + ": " + reply(e.Err) }
+
+// Unwrap returns the go-smtp error.
+func (e *ServerError) Unwrap() error { return e.Err }
+
+// Temporary reports whether the server asked to try again later (4xx).
+func (e *ServerError) Temporary() bool { return e.Err.Code/100 == 4 }
+
+func reply(e *smtp.SMTPError) string {
+	s := fmt.Sprintf("%03d", e.Code)
+	if c := e.EnhancedCode; c != smtp.NoEnhancedCode && c != smtp.EnhancedCodeNotSet && c[0] > 0 {
+		s += fmt.Sprintf(" %d.%d.%d", c[0], c[1], c[2])
+	}
+	if msg := strings.Join(strings.Fields(e.Message), " "); msg != "" {
+		s += " " + msg
+	}
+	return s
+}
+
+// ConnectError means the server could not be reached, the connection
+// broke, or the server stopped answering. It is temporary.
+type ConnectError struct {
+	Addr string
+	Err  error
+}
+
+// Error returns one line saying what went wrong.
+func (e *ConnectError) Error() string {
+	reason := e.Err.Error()
+	var ne net.Error
+	switch {
+	case errors.Is(e.Err, syscall.ECONNREFUSED):
+		reason = "connection refused"
+	case errors.As(e.Err, &ne) && ne.Timeout():
+		reason = "the server stopped answering"
+	case errors.Is(e.Err, io.EOF) || errors.Is(e.Err, net.ErrClosed) || errors.Is(e.Err, syscall.ECONNRESET) || errors.Is(e.Err, io.ErrUnexpectedEOF):
+		reason = "the connection was closed"
+	}
+	return fmt.Sprintf("cannot send through %s: %s", e.Addr, reason)
+}
+
+// Unwrap returns the network error.
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// ConfigError is a problem only the user can fix: a server without
+// STARTTLS, an untrusted certificate, a missing password, an unknown
+// account. It is permanent.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// temporary reports whether err is worth retrying.
+func temporary(err error) bool {
+	var se *ServerError
+	if errors.As(err, &se) {
+		return se.Temporary()
+	}
+	var ce *ConfigError
+	return !errors.As(err, &ce)
+}
+
+// trackConn counts failed writes, so that a broken DATA can be told apart
+// from one whose final "." reached the server; each write has a deadline.
+type trackConn struct {
+	net.Conn
+	timeout  time.Duration
+	writeErr atomic.Bool
+}
+
+func (c *trackConn) Write(b []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	n, err := c.Conn.Write(b)
+	if err != nil {
+		c.writeErr.Store(true)
+	}
+	return n, err
+}
+
+// client is one SMTP connection, used by one goroutine.
+type client struct {
+	c    *smtp.Client
+	conn *trackConn
+	addr string
+	stop func() bool
+}
+
+func (cl *client) close() {
+	cl.stop()
+	cl.c.Close()
+}
+
+func (cl *client) quit() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { recover() }()
+		cl.c.Quit()
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
+	cl.close()
+}
+
+// connect dials the account's SMTP server, secures the connection and
+// authenticates. Cancelling ctx closes the connection.
+func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, error) {
+	ep := acct.SMTP
+	addr := ep.Addr()
+	// The whole setup is bounded; afterwards each command is.
+	dctx, cancel := context.WithTimeout(ctx, 3*w.opts.CommandTimeout)
+	defer cancel()
+	nc, err := w.opts.Dial(dctx, "tcp", addr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &ConnectError{Addr: addr, Err: err}
+	}
+	setupStop := context.AfterFunc(dctx, func() { nc.Close() })
+	tc := &trackConn{Conn: nc, timeout: w.opts.CommandTimeout}
+	tlsCfg := accounts.TLSConfig(ep.Host, ep.Port, acct.PinFor(ep.Host, ep.Port), w.opts.Roots)
+	var c *smtp.Client
+	switch ep.Security {
+	case accounts.SecurityTLS:
+		c = smtp.NewClient(tls.Client(tc, tlsCfg))
+	case accounts.SecuritySTARTTLS:
+		c, err = smtp.NewClientStartTLS(tc, tlsCfg)
+		if err != nil && strings.Contains(err.Error(), "support STARTTLS") {
+			err = &ConfigError{Err: fmt.Errorf("the server %s does not offer STARTTLS; Tern will not send in clear text", addr)}
+		}
+	case accounts.SecurityNone: // the user's explicit choice
+		c = smtp.NewClient(tc)
+	default:
+		err = &ConfigError{Err: fmt.Errorf("unknown security %q for %s", ep.Security, addr)}
+	}
+	if err == nil {
+		c.CommandTimeout = w.opts.CommandTimeout
+		c.SubmissionTimeout = w.opts.DataTimeout
+		err = c.Hello(w.opts.LocalName) // with TLS, the handshake happens here
+	}
+	var cl *client
+	if err == nil {
+		cl = &client{c: c, conn: tc, addr: addr, stop: func() bool { return false }}
+		err = w.auth(dctx, cl, acct)
+	}
+	setupStop()
+	if err == nil && dctx.Err() != nil {
+		err = dctx.Err()
+	}
+	if err != nil {
+		nc.Close()
+		var certErr *accounts.CertError
+		var se *smtp.SMTPError
+		var ce *ConfigError
+		var sve *ServerError
+		switch {
+		case errors.As(err, &ce), errors.As(err, &sve):
+			return nil, err
+		case errors.As(err, &certErr):
+			return nil, &ConfigError{Err: certErr}
+		case errors.As(err, &se):
+			return nil, &ServerError{Op: "EHLO", Err: se}
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		}
+		return nil, &ConnectError{Addr: addr, Err: err}
+	}
+	cl.stop = context.AfterFunc(ctx, func() { nc.Close() })
+	return cl, nil
+}
+
+// auth authenticates with PLAIN, else LOGIN, when the server offers AUTH.
+func (w *Worker) auth(ctx context.Context, cl *client, acct accounts.Account) error {
+	ok, _ := cl.c.Extension("AUTH")
+	if !ok {
+		return nil
+	}
+	user := acct.SMTP.Username
+	if user == "" {
+		user = acct.Email
+	}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	pw, err := w.opts.Password(pctx, acct.ID)
+	cancel()
+	if err != nil {
+		if errors.Is(err, accounts.ErrSecretNotFound) {
+			return &ConfigError{Err: fmt.Errorf("no SMTP password stored for account %s", acct.ID)}
+		}
+		return fmt.Errorf("cannot read the SMTP password: %w", err) // keychain trouble: temporary
+	}
+	var mech sasl.Client
+	switch {
+	case cl.c.SupportsAuth(sasl.Plain):
+		mech = sasl.NewPlainClient("", user, pw)
+	case cl.c.SupportsAuth(sasl.Login):
+		mech = sasl.NewLoginClient(user, pw)
+	default:
+		return &ConfigError{Err: fmt.Errorf("the server %s offers no password authentication Tern knows (PLAIN, LOGIN)", cl.addr)}
+	}
+	if err := cl.c.Auth(mech); err != nil {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			return &ServerError{Op: "AUTH as " + user, Err: se}
+		}
+		return &ConnectError{Addr: cl.addr, Err: err}
+	}
+	return nil
+}
