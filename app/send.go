@@ -54,7 +54,16 @@ func (c *Core) outboxLocked() *outbox.Worker {
 	if o.LockPath == "" {
 		o.LockPath = filepath.Join(c.opts.DataDir, "outbox.lock")
 	}
-	o.OnChange = func(account string, id int64) { c.bus.Publish(OutboxChanged{Account: account, ID: id}) }
+	o.OnChange = func(account string, id int64) {
+		c.bus.Publish(OutboxChanged{Account: account, ID: id})
+		// A sent message may wait for its copy to Sent: wake the engine.
+		c.mu.Lock()
+		run, ok := c.engines[account]
+		c.mu.Unlock()
+		if ok {
+			run.engine.Kick()
+		}
+	}
 	if o.Logf == nil {
 		o.Logf = c.opts.Logf
 	}

@@ -499,8 +499,72 @@ func hasAttachments(bs imap.BodyStructure) bool {
 	return found
 }
 
-// replay sends pending local actions to the server, in order.
+// replay sends pending local actions to the server, in order, then files
+// sent mail in the Sent folder.
 func (e *Engine) replay(ctx context.Context, cn *conn) (int, error) {
+	n, err := e.replayActions(ctx, cn)
+	if err != nil {
+		return n, err
+	}
+	m, err := e.replayAppends(ctx, cn)
+	return n + m, err
+}
+
+// replayAppends APPENDs messages the outbox sent to the Sent folder.
+func (e *Engine) replayAppends(ctx context.Context, cn *conn) (int, error) {
+	apps, err := e.st.PendingAppends(ctx, e.acct.ID)
+	if err != nil || len(apps) == 0 {
+		return 0, err
+	}
+	sent := e.acct.Folders[store.RoleSent]
+	if sent == "" {
+		if mb, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleSent); err == nil {
+			sent = mb.Name
+		}
+	}
+	done := 0
+	for _, a := range apps {
+		if sent == "" {
+			e.st.AppendFailed(ctx, a.ActionID, errors.New("the account has no Sent folder"))
+			continue
+		}
+		raw, err := e.st.OutboxRaw(ctx, a.OutboxID)
+		if err != nil {
+			e.st.AppendFailed(ctx, a.ActionID, err)
+			continue
+		}
+		err = cn.do(func() error {
+			cmd := cn.c.Append(sent, int64(len(raw)), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}})
+			if _, err := cmd.Write(raw); err != nil {
+				cmd.Close()
+				return err
+			}
+			if err := cmd.Close(); err != nil {
+				return err
+			}
+			_, err := cmd.Wait()
+			return err
+		})
+		if err != nil {
+			var ie *imap.Error
+			if errors.As(err, &ie) {
+				e.st.AppendFailed(ctx, a.ActionID, err)
+				continue
+			}
+			e.st.ActionRetry(ctx, a.ActionID, err)
+			return done, err
+		}
+		if err := e.st.AppendDone(ctx, a.ActionID); err != nil {
+			return done, err
+		}
+		e.touched[sent] = true
+		done++
+	}
+	return done, nil
+}
+
+// replayActions replays the actions on stored messages, in order.
+func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 	acts, err := e.st.PendingActions(ctx, e.acct.ID)
 	if err != nil || len(acts) == 0 {
 		return 0, err

@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/mailtest"
+	"github.com/ternmail/tern/message"
+	"github.com/ternmail/tern/store"
+)
+
+func endpointOf(t *testing.T, addr string) accounts.Endpoint {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	return accounts.Endpoint{Host: host, Port: p, Security: accounts.SecuritySTARTTLS}
+}
+
+// TestSentCopyFiledThroughDovecot sends through real Postfix with a running
+// core, and finds the message delivered to the recipient and filed, once,
+// in the sender's Sent folder by the sync engine.
+func TestSentCopyFiledThroughDovecot(t *testing.T) {
+	alice := mailtest.RealUser{Name: "alice@example.test", Password: "alice-pw-3"}
+	bob := mailtest.RealUser{Name: "bob@example.test", Password: "bob-pw-3"}
+	real := mailtest.RealForTest(t, alice, bob)
+	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	c.Start()
+	ctx := context.Background()
+	a := accounts.Account{Name: "Alice", Email: alice.Name, IMAP: endpointOf(t, real.IMAPAddr), SMTP: endpointOf(t, real.SubmissionAddr),
+		PinnedCerts: map[string]string{real.IMAPAddr: real.CertSHA256, real.SubmissionAddr: real.CertSHA256}}
+	acct, err := c.AddAccount(ctx, a, alice.Password, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the first sync", func() bool {
+		_, err := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
+		return err == nil && c.Status(acct.ID).State == "idle"
+	})
+	d := &message.Draft{To: []message.Address{{Name: "Bob", Email: bob.Name}}, Subject: "Filed in Sent", Text: "Hello Bob.\n"}
+	it, err := c.Send(ctx, acct.ID, d, &SendOptions{NoUndo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if it, err = c.WaitSent(wctx, it.ID); err != nil || it.State != store.OutboxSent {
+		t.Fatalf("send: %+v %v", it, err)
+	}
+	sent, _ := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
+	waitUntil(t, "the copy in Sent", func() bool {
+		msgs, _ := c.Messages(ctx, sent.ID, 0, 10)
+		return len(msgs) == 1 && msgs[0].Subject == "Filed in Sent" && msgs[0].Seen()
+	})
+	if acts, _ := c.Store().PendingAppends(ctx, acct.ID); len(acts) != 0 {
+		t.Fatalf("append still pending: %+v", acts)
+	}
+	// Exactly one copy, also after another pass.
+	c.SyncNow(acct.ID)
+	time.Sleep(500 * time.Millisecond)
+	waitUntil(t, "idle again", func() bool { return c.Status(acct.ID).State == "idle" })
+	if n, _ := c.CountMessages(ctx, sent.ID); n != 1 {
+		t.Fatalf("%d copies in Sent", n)
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
