@@ -87,8 +87,8 @@ type conn struct {
 	timeout  time.Duration
 	timedOut atomic.Bool
 	selected string
-	// changed is signalled when the server reports new or expunged
-	// messages in the selected mailbox (EXISTS, EXPUNGE).
+	// changed is signalled when the server reports new, expunged or
+	// re-flagged messages in the selected mailbox (EXISTS, EXPUNGE, FETCH).
 	changed chan struct{}
 	stop    func() bool
 }
@@ -116,6 +116,11 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 				if d.NumMessages != nil {
 					signal(cn.changed)
 				}
+			},
+			// Flags changed by another client (reported during IDLE).
+			Fetch: func(msg *imapclient.FetchMessageData) {
+				msg.Collect()
+				signal(cn.changed)
 			},
 		},
 	}

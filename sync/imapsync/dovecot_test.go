@@ -435,3 +435,62 @@ func TestSyncDovecotFolders(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncDovecotAnotherClientWhileConnected changes flags, moves and
+// expunges from a second client while the engine runs: the store follows,
+// message by message, without waiting for the poll interval.
+func TestSyncDovecotAnotherClientWhileConnected(t *testing.T) {
+	seed := mailtest.DemoSeed(time.Now())
+	f := newDovecotFixture(t, seed)
+	f.opts.PollInterval = time.Hour
+	f.opts.BodiesPerPass = -1
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := New(f.st, f.acct, f.opts)
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	waitFor(t, "idle", func() bool { return e.Status().State == StateIdle })
+	time.Sleep(200 * time.Millisecond) // the idler is in IDLE
+
+	if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.other.Store(imap.SeqSetNum(1, 2), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagFlagged}, Silent: true}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	matches := func(mailbox string) bool {
+		_, want := f.serverState(t, mailbox)
+		mb, err := f.st.MailboxByName(context.Background(), f.acct.ID, mailbox)
+		if err != nil {
+			return false
+		}
+		msgs, _ := f.st.Messages(context.Background(), mb.ID, 0, 1<<20)
+		if len(msgs) != len(want) {
+			return false
+		}
+		for _, m := range msgs {
+			if want[m.UID] != flagKey(m.Flags) {
+				return false
+			}
+		}
+		return true
+	}
+	waitFor(t, "flag changes from the other client", func() bool { return matches("INBOX") })
+	if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.other.Move(imap.SeqSetNum(3), "Archive").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.other.Store(imap.SeqSetNum(4), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.other.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the move and the expunge", func() bool { return matches("INBOX") })
+	e.Refresh() // Archive is polled; ask for it now rather than in an hour
+	waitFor(t, "Archive", func() bool { return matches("Archive") })
+	cancel()
+	<-done
+}
