@@ -34,6 +34,7 @@ type Mailbox struct {
 	UIDValidity uint32
 	UIDNext     uint32
 	ModSeq      uint64 // HIGHESTMODSEQ at the last sync, 0 without CONDSTORE
+	ServerTotal int    // the server's message count at the last sync
 	Total       int    // messages in the store
 	Unread      int    // unseen messages in the store
 	SyncedAt    time.Time
@@ -140,7 +141,7 @@ func deleteMailbox(tx *sql.Tx, id int64) error {
 }
 
 const mailboxCols = `mb.id, mb.account, mb.name, mb.delim, mb.role, mb.attrs, mb.subscribed, mb.selectable,
-	mb.uidvalidity, mb.uidnext, mb.highestmodseq, mb.synced_at,
+	mb.uidvalidity, mb.uidnext, mb.highestmodseq, mb.server_total, mb.synced_at,
 	(SELECT count(*) FROM messages m WHERE m.mailbox_id = mb.id AND m.hidden = 0),
 	(SELECT count(*) FROM messages m WHERE m.mailbox_id = mb.id AND m.seen = 0 AND m.hidden = 0)`
 
@@ -150,7 +151,7 @@ func scanMailbox(sc interface{ Scan(...any) error }) (Mailbox, error) {
 	var sub, sel int
 	var synced int64
 	err := sc.Scan(&b.ID, &b.Account, &b.Name, &b.Delim, &b.Role, &attrs, &sub, &sel,
-		&b.UIDValidity, &b.UIDNext, &b.ModSeq, &synced, &b.Total, &b.Unread)
+		&b.UIDValidity, &b.UIDNext, &b.ModSeq, &b.ServerTotal, &synced, &b.Total, &b.Unread)
 	b.Attrs = splitFlags(attrs)
 	b.Subscribed, b.Selectable = sub != 0, sel != 0
 	b.SyncedAt = fromUnix(synced)

@@ -36,8 +36,9 @@ func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error)
 		return rep, err
 	}
 	var boxes []store.Mailbox
+	var statuses map[string]*imap.StatusData
 	if full {
-		boxes, err = e.listMailboxes(ctx, cn)
+		boxes, statuses, err = e.listMailboxesStatus(ctx, cn)
 		if err != nil {
 			return rep, err
 		}
@@ -57,6 +58,11 @@ func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error)
 		if !mb.Selectable {
 			continue
 		}
+		if unchanged(mb, statuses[mb.Name]) {
+			rep.Folders = append(rep.Folders, FolderReport{Name: mb.Name, Role: mb.Role, ServerTotal: mb.ServerTotal,
+				Stored: mb.Total, Unread: mb.Unread, Skipped: true})
+			continue
+		}
 		fr, err := e.syncMailbox(ctx, cn, mb)
 		if err != nil {
 			return rep, err
@@ -71,11 +77,32 @@ func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error)
 	return rep, nil
 }
 
+// unchanged reports whether a LIST-STATUS answer shows mailbox mb exactly
+// as the last completed sync left it, so that it need not be selected.
+func unchanged(mb store.Mailbox, st *imap.StatusData) bool {
+	if st == nil || st.NumMessages == nil || mb.UIDNext == 0 {
+		return false
+	}
+	return st.UIDValidity == mb.UIDValidity && uint32(st.UIDNext) == mb.UIDNext &&
+		int(*st.NumMessages) == mb.ServerTotal && st.HighestModSeq == mb.ModSeq && st.HighestModSeq != 0
+}
+
 // listMailboxes reads the folder list and stores it.
 func (e *Engine) listMailboxes(ctx context.Context, cn *conn) ([]store.Mailbox, error) {
+	boxes, _, err := e.listMailboxesStatus(ctx, cn)
+	return boxes, err
+}
+
+// listMailboxesStatus reads the folder list, with each folder's status in
+// the same round trip where the server has LIST-STATUS and CONDSTORE, and
+// stores the list.
+func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mailbox, map[string]*imap.StatusData, error) {
 	opts := &imap.ListOptions{}
 	if cn.has(imap.CapSpecialUse) {
 		opts.ReturnSpecialUse = true
+	}
+	if cn.has(imap.CapListStatus) && cn.has(imap.CapCondStore) {
+		opts.ReturnStatus = &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true, HighestModSeq: true}
 	}
 	var list []*imap.ListData
 	err := cn.do(func() error {
@@ -84,7 +111,13 @@ func (e *Engine) listMailboxes(ctx context.Context, cn *conn) ([]store.Mailbox, 
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	statuses := map[string]*imap.StatusData{}
+	for _, l := range list {
+		if l.Status != nil {
+			statuses[l.Mailbox] = l.Status
+		}
 	}
 	var subscribed map[string]bool
 	err = cn.do(func() error {
@@ -99,7 +132,7 @@ func (e *Engine) listMailboxes(ctx context.Context, cn *conn) ([]store.Mailbox, 
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	boxes := make([]store.Mailbox, 0, len(list))
 	roles := map[string]bool{}
@@ -145,9 +178,9 @@ func (e *Engine) listMailboxes(ctx context.Context, cn *conn) ([]store.Mailbox, 
 	}
 	stored, err := e.st.SetMailboxes(ctx, e.acct.ID, boxes)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return stored, nil
+	return stored, statuses, nil
 }
 
 func toAttrs(s []string) []imap.MailboxAttr {
