@@ -127,42 +127,69 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 				from_addr=excluded.from_addr, to_addr=excluded.to_addr, cc_addr=excluded.cc_addr, reply_to=excluded.reply_to,
 				message_id=excluded.message_id, in_reply_to=excluded.in_reply_to, refs=excluded.refs,
 				has_attachments=max(has_attachments, excluded.has_attachments)
-			RETURNING id`)
+			RETURNING id, has_body, flags`)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
-		fts, err := tx.Prepare(`INSERT OR REPLACE INTO messages_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, '')`)
-		if err != nil {
-			return err
-		}
-		defer fts.Close()
+		var index []ftsRow
 		for i := range msgs {
 			m := &msgs[i]
+			var hasBody int
+			var flags string
 			err := ins.QueryRow(account, mailboxID, m.UIDValidity, m.UID, m.ModSeq, joinFlags(m.Flags),
 				boolInt(hasFlag(m.Flags, FlagSeen)), boolInt(hasFlag(m.Flags, FlagFlagged)),
 				boolInt(hasFlag(m.Flags, FlagAnswered)), boolInt(hasFlag(m.Flags, FlagDraft)),
 				unix(m.InternalDate), m.Size, unix(m.Date), m.Subject,
 				encodeAddrs(m.From), encodeAddrs(m.To), encodeAddrs(m.Cc), encodeAddrs(m.ReplyTo),
-				m.MessageID, m.InReplyTo, strings.Join(m.References, " "), boolInt(m.HasAttachments)).Scan(&m.ID)
+				m.MessageID, m.InReplyTo, strings.Join(m.References, " "), boolInt(m.HasAttachments)).Scan(&m.ID, &hasBody, &flags)
 			if err != nil {
 				return fmt.Errorf("store: save message uid %d: %w", m.UID, err)
 			}
-			if err := setFlags(tx, m.ID, m.Flags, m.ModSeq); err != nil {
-				return err
-			}
-			var hasBody int
-			if err := tx.QueryRow(`SELECT has_body FROM messages WHERE id = ?`, m.ID).Scan(&hasBody); err != nil {
-				return err
-			}
-			if hasBody == 0 {
-				if _, err := fts.Exec(m.ID, m.Subject, addrText(m.From, m.To, m.Cc)); err != nil {
-					return fmt.Errorf("store: index message: %w", err)
+			if flags != joinFlags(m.Flags) { // a known message whose flags changed
+				if err := setFlags(tx, m.ID, m.Flags, m.ModSeq); err != nil {
+					return err
 				}
 			}
+			if hasBody == 0 {
+				index = append(index, ftsRow{m.ID, m.Subject, addrText(m.From, m.To, m.Cc), ""})
+			}
 		}
-		return nil
+		return ftsIndex(tx, index)
 	})
+}
+
+// ftsRow is one message's entry in the full-text index.
+type ftsRow struct {
+	id                       int64
+	subject, addresses, body string
+}
+
+// ftsIndex replaces the index entries of rows, many rows a statement: FTS5
+// writes its pending index to disk at the start of every statement that
+// changes it inside a transaction, so one statement a row is slow.
+func ftsIndex(tx *sql.Tx, rows []ftsRow) error {
+	const chunk = 200
+	for len(rows) > 0 {
+		n := min(chunk, len(rows))
+		part := rows[:n]
+		rows = rows[n:]
+		ids := make([]any, n)
+		vals := make([]any, 0, 4*n)
+		for i, r := range part {
+			ids[i] = r.id
+			vals = append(vals, r.id, r.subject, r.addresses, r.body)
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?,", n), ",")
+		if _, err := tx.Exec(`DELETE FROM messages_fts WHERE rowid IN (`+marks+`)`, ids...); err != nil {
+			return fmt.Errorf("store: index: %w", err)
+		}
+		tuples := strings.TrimSuffix(strings.Repeat("(?,?,?,?),", n), ",")
+		if _, err := tx.Exec(`INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES `+tuples, vals...); err != nil {
+			return fmt.Errorf("store: index: %w", err)
+		}
+	}
+	return nil
 }
 
 // setFlagsSQL stores the server's flags for a message unless a local
@@ -375,6 +402,7 @@ type Body struct {
 func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
 	stored := 0
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		var index []ftsRow
 		for _, b := range bodies {
 			var subject, from, to, cc string
 			err := tx.QueryRow(`SELECT subject, from_addr, to_addr, cc_addr FROM messages WHERE id = ?`, b.MessageID).Scan(&subject, &from, &to, &cc)
@@ -390,13 +418,10 @@ func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
 			if _, err := tx.Exec(`UPDATE messages SET has_body=1, preview=?, has_attachments=? WHERE id=?`, b.Info.Preview, boolInt(b.Info.HasAttachments), b.MessageID); err != nil {
 				return err
 			}
-			if _, err = tx.Exec(`INSERT OR REPLACE INTO messages_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)`,
-				b.MessageID, subject, addrText(decodeAddrs(from), decodeAddrs(to), decodeAddrs(cc)), b.Info.Text); err != nil {
-				return err
-			}
+			index = append(index, ftsRow{b.MessageID, subject, addrText(decodeAddrs(from), decodeAddrs(to), decodeAddrs(cc)), b.Info.Text})
 			stored++
 		}
-		return nil
+		return ftsIndex(tx, index)
 	})
 	if err != nil {
 		stored = 0
