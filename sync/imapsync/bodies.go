@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
@@ -89,34 +90,22 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 	const flushBytes = 4 << 20
 	var bodies []store.Body
 	size := 0
-	err := cn.do(func() error {
-		cmd := cn.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}})
-		for {
-			msg := cmd.Next()
-			if msg == nil {
-				break
-			}
-			buf, err := msg.Collect()
-			if err != nil {
-				cmd.Close()
+	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}}
+	err := cn.fetch(imap.UIDSetNum(uids...), opts, func(buf *imapclient.FetchMessageBuffer) error {
+		m, ok := byUID[uint32(buf.UID)]
+		raw := buf.FindBodySection(fullBody)
+		if !ok || raw == nil {
+			return nil
+		}
+		delete(byUID, m.UID)
+		bodies = append(bodies, store.Body{MessageID: m.ID, Raw: raw})
+		if size += len(raw); size >= flushBytes {
+			if err := w.put(bodies); err != nil {
 				return err
 			}
-			m, ok := byUID[uint32(buf.UID)]
-			raw := buf.FindBodySection(fullBody)
-			if !ok || raw == nil {
-				continue
-			}
-			delete(byUID, m.UID)
-			bodies = append(bodies, store.Body{MessageID: m.ID, Raw: raw})
-			if size += len(raw); size >= flushBytes {
-				if err := w.put(bodies); err != nil {
-					cmd.Close()
-					return err
-				}
-				bodies, size = nil, 0
-			}
+			bodies, size = nil, 0
 		}
-		return cmd.Close()
+		return nil
 	})
 	if err == nil && len(bodies) > 0 {
 		err = w.put(bodies)
@@ -256,14 +245,12 @@ func (e *Engine) fetchOneOn(cn *conn, m store.Message, mb store.Mailbox) ([]byte
 		}
 	}
 	var raw []byte
-	err := cn.do(func() error {
-		bufs, err := cn.c.Fetch(imap.UIDSetNum(imap.UID(m.UID)), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}}).Collect()
-		for _, b := range bufs {
-			if uint32(b.UID) == m.UID {
-				raw = b.FindBodySection(fullBody)
-			}
+	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}}
+	err := cn.fetch(imap.UIDSetNum(imap.UID(m.UID)), opts, func(b *imapclient.FetchMessageBuffer) error {
+		if uint32(b.UID) == m.UID {
+			raw = b.FindBodySection(fullBody)
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -400,21 +400,9 @@ func (e *Engine) syncFlags(ctx context.Context, cn *conn, mb store.Mailbox, cond
 		opts.ChangedSince = mb.ModSeq
 	}
 	var ups []store.FlagUpdate
-	err := cn.do(func() error {
-		cmd := cn.c.Fetch(set, opts)
-		for {
-			msg := cmd.Next()
-			if msg == nil {
-				break
-			}
-			buf, err := msg.Collect()
-			if err != nil {
-				cmd.Close()
-				return err
-			}
-			ups = append(ups, store.FlagUpdate{UID: uint32(buf.UID), Flags: flagStrings(buf.Flags), ModSeq: buf.ModSeq})
-		}
-		return cmd.Close()
+	err := cn.fetch(set, opts, func(buf *imapclient.FetchMessageBuffer) error {
+		ups = append(ups, store.FlagUpdate{UID: uint32(buf.UID), Flags: flagStrings(buf.Flags), ModSeq: buf.ModSeq})
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -433,24 +421,11 @@ func (e *Engine) fetchHeaders(cn *conn, mb store.Mailbox, uids []imap.UID, conds
 		ModSeq:        condstore,
 	}
 	msgs := make([]store.Message, 0, len(uids))
-	err := cn.do(func() error {
-		cmd := cn.c.Fetch(imap.UIDSetNum(uids...), opts)
-		for {
-			msg := cmd.Next()
-			if msg == nil {
-				break
-			}
-			buf, err := msg.Collect()
-			if err != nil {
-				cmd.Close()
-				return err
-			}
-			if buf.UID == 0 {
-				continue
-			}
+	err := cn.fetch(imap.UIDSetNum(uids...), opts, func(buf *imapclient.FetchMessageBuffer) error {
+		if buf.UID != 0 {
 			msgs = append(msgs, toStoreMessage(e.acct.ID, mb, buf))
 		}
-		return cmd.Close()
+		return nil
 	})
 	return msgs, err
 }
