@@ -494,3 +494,45 @@ func TestSyncDovecotAnotherClientWhileConnected(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestSyncDovecotLargeMessage syncs a 14 MB message among small ones: its
+// body arrives whole, in the same FETCH as the others.
+func TestSyncDovecotLargeMessage(t *testing.T) {
+	f := newDovecotFixture(t, nil)
+	big := make([]byte, 14<<20)
+	for i := range big {
+		big[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i%64]
+	}
+	var sb strings.Builder
+	sb.WriteString("From: Big <big@example.test>\r\nSubject: Big one\r\nMessage-ID: <big@example.test>\r\nMIME-Version: 1.0\r\n")
+	sb.WriteString("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--b\r\n")
+	sb.WriteString("Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=big.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+	for i := 0; i < len(big); i += 76 {
+		sb.Write(big[i:min(i+76, len(big))])
+		sb.WriteString("\r\n")
+	}
+	sb.WriteString("--b--\r\n")
+	for i, raw := range []string{"From: a@example.test\r\nSubject: small 1\r\n\r\nhi\r\n", sb.String(), "From: a@example.test\r\nSubject: small 2\r\n\r\nhi\r\n"} {
+		if err := f.real.Deliver(f.user.Name, []byte(raw)); err != nil {
+			t.Fatalf("deliver %d: %v", i, err)
+		}
+	}
+	rep, err := New(f.st, f.acct, f.opts).SyncOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Bodies != 3 {
+		t.Fatalf("bodies %d, want 3", rep.Bodies)
+	}
+	inbox, _ := f.st.MailboxByRole(context.Background(), f.acct.ID, store.RoleInbox)
+	msgs, _ := f.st.Messages(context.Background(), inbox.ID, 0, 10)
+	for _, m := range msgs {
+		raw, err := f.st.Body(context.Background(), m.ID)
+		if err != nil || int64(len(raw)) != m.Size {
+			t.Fatalf("%q: body %d bytes, size %d, %v", m.Subject, len(raw), m.Size, err)
+		}
+		if m.Subject == "Big one" && !m.HasAttachments {
+			t.Error("the big message has no attachment flag")
+		}
+	}
+}
