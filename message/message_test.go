@@ -308,7 +308,7 @@ func TestParseLimits(t *testing.T) {
 		if m.Subject != "deep" {
 			t.Errorf("Subject = %q", m.Subject)
 		}
-		if d := time.Since(start); d > 5*time.Second {
+		if d := time.Since(start); d > 60*time.Second { // a hang guard, not a speed test (see the benchmarks)
 			t.Errorf("took %v", d)
 		}
 	})
@@ -660,7 +660,7 @@ func TestHTMLToTextDeep(t *testing.T) {
 	if got := HTMLToText(in); got != "x" {
 		t.Errorf("got %q", got)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 60*time.Second { // a hang guard, not a speed test (see the benchmarks)
 		t.Errorf("took %v", d)
 	}
 }
@@ -701,7 +701,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(nested(30))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		// A hang shows up as a crash, so the fuzzer keeps the input.
-		watchdog := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("Parse took over 10s on %d bytes", len(raw))) })
+		watchdog := time.AfterFunc(60*time.Second, func() { panic(fmt.Sprintf("Parse took over 60s on %d bytes", len(raw))) })
 		defer watchdog.Stop()
 		m, err := Parse(raw, &Options{MaxParts: 50, MaxDepth: 10, MaxDecodedBytes: 1 << 20})
 		if err != nil {
@@ -812,7 +812,7 @@ func TestParseHostile(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = Preview(m.Text, 100)
-			if d := time.Since(start); d > 3*time.Second {
+			if d := time.Since(start); d > 60*time.Second { // a hang guard, not a speed test (see the benchmarks)
 				t.Errorf("took %v", d)
 			}
 		})
