@@ -116,4 +116,77 @@ DROP INDEX messages_unread;
 CREATE INDEX messages_by_date ON messages (mailbox_id, hidden, internal_date DESC, uid DESC);
 CREATE INDEX messages_unread ON messages (mailbox_id, hidden, seen);
 `,
+	// 5: the composer: the addresses seen in messages (for autocomplete,
+	// kept up to date by a trigger so that a lookup never scans messages)
+	// and local drafts with their attachments.
+	`
+CREATE TABLE addresses (
+	account   TEXT    NOT NULL,
+	email     TEXT    NOT NULL, -- lower case
+	name      TEXT    NOT NULL DEFAULT '',
+	uses      INTEGER NOT NULL DEFAULT 0, -- messages it appears in (From, To, Cc)
+	sent      INTEGER NOT NULL DEFAULT 0, -- of which as a recipient in the Sent folder
+	last_used INTEGER NOT NULL DEFAULT 0, -- the newest such message's date, unix seconds
+	PRIMARY KEY (account, email)
+) WITHOUT ROWID;
+
+INSERT INTO addresses (account, email, name, uses, sent, last_used)
+SELECT account, email, name, count(*), sum(sent), max(date) FROM (
+	SELECT m.account AS account, lower(trim(json_extract(j.value, '$.e'))) AS email,
+		coalesce(json_extract(j.value, '$.n'), '') AS name, m.date AS date, 0 AS sent
+	FROM messages m, json_each(CASE WHEN json_valid(m.from_addr) THEN m.from_addr ELSE '[]' END) j
+	UNION ALL
+	SELECT m.account, lower(trim(json_extract(j.value, '$.e'))), coalesce(json_extract(j.value, '$.n'), ''), m.date,
+		coalesce((SELECT role = 'sent' FROM mailboxes WHERE id = m.mailbox_id), 0)
+	FROM messages m, json_each(CASE WHEN json_valid(m.to_addr) THEN m.to_addr ELSE '[]' END) j
+	UNION ALL
+	SELECT m.account, lower(trim(json_extract(j.value, '$.e'))), coalesce(json_extract(j.value, '$.n'), ''), m.date,
+		coalesce((SELECT role = 'sent' FROM mailboxes WHERE id = m.mailbox_id), 0)
+	FROM messages m, json_each(CASE WHEN json_valid(m.cc_addr) THEN m.cc_addr ELSE '[]' END) j
+) WHERE email LIKE '%_@_%'
+GROUP BY account, email;
+
+CREATE TRIGGER addresses_on_message AFTER INSERT ON messages BEGIN
+	INSERT INTO addresses (account, email, name, uses, sent, last_used)
+	SELECT NEW.account, email, name, 1, sent, NEW.date FROM (
+		SELECT lower(trim(json_extract(value, '$.e'))) AS email, coalesce(json_extract(value, '$.n'), '') AS name,
+			(rcpt AND coalesce((SELECT role = 'sent' FROM mailboxes WHERE id = NEW.mailbox_id), 0)) AS sent
+		FROM (SELECT value, 0 AS rcpt FROM json_each(CASE WHEN json_valid(NEW.from_addr) THEN NEW.from_addr ELSE '[]' END)
+			UNION ALL SELECT value, 1 FROM json_each(CASE WHEN json_valid(NEW.to_addr) THEN NEW.to_addr ELSE '[]' END)
+			UNION ALL SELECT value, 1 FROM json_each(CASE WHEN json_valid(NEW.cc_addr) THEN NEW.cc_addr ELSE '[]' END))
+	) WHERE email LIKE '%_@_%'
+	ON CONFLICT (account, email) DO UPDATE SET
+		uses = uses + 1,
+		sent = sent + excluded.sent,
+		name = CASE WHEN excluded.name <> '' AND (name = '' OR excluded.last_used >= last_used) THEN excluded.name ELSE name END,
+		last_used = max(last_used, excluded.last_used);
+END;
+
+CREATE TABLE drafts (
+	id          INTEGER PRIMARY KEY,
+	account     TEXT    NOT NULL,
+	from_addr   TEXT    NOT NULL DEFAULT '', -- "Name <email>"
+	to_addr     TEXT    NOT NULL DEFAULT '', -- as typed
+	cc_addr     TEXT    NOT NULL DEFAULT '',
+	bcc_addr    TEXT    NOT NULL DEFAULT '',
+	subject     TEXT    NOT NULL DEFAULT '',
+	body        TEXT    NOT NULL DEFAULT '',
+	in_reply_to TEXT    NOT NULL DEFAULT '',
+	refs        TEXT    NOT NULL DEFAULT '', -- space-separated message IDs
+	source_id   INTEGER NOT NULL DEFAULT 0,  -- the local message replied to or forwarded
+	created     INTEGER NOT NULL,            -- unix milliseconds
+	updated     INTEGER NOT NULL
+);
+CREATE INDEX drafts_by_account ON drafts (account, updated DESC);
+
+CREATE TABLE draft_attachments (
+	id           INTEGER PRIMARY KEY,
+	draft_id     INTEGER NOT NULL REFERENCES drafts(id) ON DELETE CASCADE,
+	pos          INTEGER NOT NULL,
+	filename     TEXT    NOT NULL,
+	content_type TEXT    NOT NULL DEFAULT '',
+	data         BLOB    NOT NULL
+);
+CREATE INDEX draft_attachments_by_draft ON draft_attachments (draft_id, pos);
+`,
 }
