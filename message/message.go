@@ -2,6 +2,11 @@
 // pane displays: decoded headers, a plain-text body, the raw HTML body and
 // a list of attachments.
 //
+// Beside the body it reads what the reader shows around it: calendar
+// invitations (ParseCalendar), the files inside Outlook's winmail.dat
+// (ParseTNEF), the header fields and raw source for display (Headers,
+// SourceText) and a sanitized page for a web browser (BrowserHTML).
+//
 // Parsing is lenient and bounded: broken MIME yields a best-effort Message
 // with Warnings, and the part count, multipart depth and decoded text size
 // are limited so that hostile input can neither panic nor hang the parser.
