@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/accounts/autoconfig"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 	"github.com/ternmail/tern/sync/imapsync"
@@ -48,6 +49,8 @@ type Options struct {
 	Outbox *outbox.Options
 	// Logf receives diagnostics; nil discards them.
 	Logf func(format string, args ...any)
+	// Autoconfig tunes discovery and verification (see AutoconfigOptions); nil means the real network.
+	Autoconfig *autoconfig.Options
 }
 
 // Core is the facade of Tern's backend: accounts, the store, one sync engine

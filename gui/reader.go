@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ternmail/tern/app"
+	"github.com/ternmail/tern/gui/widgets"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 )
@@ -64,6 +66,32 @@ type reader struct {
 	copyBtn    *widget.Button
 	actions    *fyne.Container
 	linkStatus *widget.Label
+	hoverText  string // the link target linkStatus shows while hovered
+
+	// find in message
+	findBar   *fyne.Container
+	findEntry *findEntry
+	findCount *widget.Label
+	find      *finder // nil when nothing is searched
+
+	// the body (label and rich text) under a theme that zooms its text
+	bodyBox   *container.ThemeOverride
+	bodyTheme *widgets.ScaledTheme
+	zoom      float32
+
+	calendar                *fyne.Container // invitation summaries
+	detailsBtn              *widget.Button
+	sourceBtn               *widget.Button
+	browserBtn              *widget.Button
+	sourceWin               fyne.Window // the last "View source" window (tests)
+	sourceLabel, sourceNote *widget.Label
+	headersLabel            *widget.Label // the last headers dialog's text (tests)
+	browserDir              string        // private directory of "Open in browser" pages
+
+	// The native dialogs and the browser, replaceable by tests.
+	pickSaveFile func(name string, done func(fyne.URIWriteCloser))
+	pickFolder   func(done func(dir string))
+	openURL      func(*url.URL) error
 
 	view      *app.ReaderView // the loaded message, nil while loading
 	images    map[*message.Image]shownImage
@@ -132,23 +160,41 @@ func newReader(w *MainWindow) *reader {
 	r.rich.Hide()
 	r.senderWarn = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance, TextStyle: fyne.TextStyle{Bold: true}}
 	r.senderWarn.Hide()
-	r.remoteText = &widget.Label{}
+	r.remoteText = &widget.Label{Wrapping: fyne.TextWrapWord}
 	r.loadBtn = widget.NewButton("Load", r.loadRemote)
 	r.alwaysBtn = widget.NewButton("Always for this sender", r.alwaysRemote)
-	r.remoteBar = container.NewHBox(widget.NewIcon(theme.VisibilityOffIcon()), r.remoteText, r.loadBtn, r.alwaysBtn)
+	// The text wraps, so that the bar never makes the page wider than
+	// the pane.
+	r.remoteBar = container.NewBorder(nil, nil, widget.NewIcon(theme.VisibilityOffIcon()),
+		container.NewVBox(container.NewHBox(r.loadBtn, r.alwaysBtn)), r.remoteText)
 	r.remoteBar.Hide()
 	r.viewBtn = widget.NewButtonWithIcon("Plain text", theme.DocumentIcon(), r.toggleView)
 	r.copyBtn = widget.NewButtonWithIcon("Copy text", theme.ContentCopyIcon(), r.copyText)
-	r.actions = container.NewHBox(r.viewBtn, r.copyBtn)
+	r.detailsBtn = widget.NewButtonWithIcon("Headers", theme.InfoIcon(), r.showHeaders)
+	r.sourceBtn = widget.NewButtonWithIcon("Source", theme.FileTextIcon(), r.viewSource)
+	r.browserBtn = widget.NewButtonWithIcon("Browser", theme.ComputerIcon(), r.openInBrowser)
+	for _, b := range []*widget.Button{r.viewBtn, r.copyBtn, r.detailsBtn, r.sourceBtn, r.browserBtn} {
+		b.Importance = widget.LowImportance
+	}
+	r.actions = container.NewHBox(r.viewBtn, r.copyBtn, r.detailsBtn, r.sourceBtn, r.browserBtn)
 	r.actions.Hide()
 	r.linkStatus = &widget.Label{Importance: widget.LowImportance, Truncation: fyne.TextTruncateEllipsis, SizeName: theme.SizeNameCaptionText}
 	r.linkStatus.Hide()
+	r.calendar = container.NewVBox()
+	r.calendar.Hide()
+	r.zoom = 1
+	r.bodyTheme = &widgets.ScaledTheme{Base: func() fyne.Theme { return w.app.Settings().Theme() }, Scale: 1}
+	r.bodyBox = container.NewThemeOverride(container.NewVBox(r.body, r.rich), r.bodyTheme)
+	r.buildFindBar()
 	content := container.NewVBox(
-		r.subject, r.senderWarn, fields, r.attachments, r.remoteBar, r.actions, widget.NewSeparator(),
-		r.state, container.NewHBox(r.retryBtn), r.body, r.rich, r.warnings,
+		r.subject, r.senderWarn, fields, r.attachments, r.remoteBar, r.calendar, r.actions, widget.NewSeparator(),
+		r.state, container.NewHBox(r.retryBtn), r.bodyBox, r.warnings,
 	)
 	r.scroll = container.NewVScroll(content)
-	r.page = container.NewBorder(nil, r.linkStatus, nil, nil, r.scroll)
+	r.page = container.NewBorder(r.findBar, r.linkStatus, nil, nil, r.scroll)
+	r.pickSaveFile, r.pickFolder = r.nativeSaveFile, r.nativeFolder
+	r.openURL = w.app.OpenURL
+	r.addShortcuts()
 	r.placeholder = &widget.Label{Text: "Select a message to read it.", Importance: widget.LowImportance}
 	r.root = container.NewStack(container.NewCenter(r.placeholder))
 	return r
@@ -196,8 +242,14 @@ func (r *reader) show(m store.Message) {
 	r.rich.Hide()
 	r.senderWarn.Hide()
 	r.remoteBar.Hide()
+	r.calendar.RemoveAll()
+	r.calendar.Hide()
 	r.actions.Hide()
 	r.linkStatus.Hide()
+	r.hoverText = ""
+	if r.find != nil {
+		r.find = &finder{query: r.find.query}
+	}
 	r.view, r.images, r.remote, r.plainView = nil, nil, false, false
 	r.warnings.Hide()
 	r.retryBtn.Hide()
@@ -268,6 +320,7 @@ func (r *reader) fillView(v *app.ReaderView, imgs map[*message.Image]shownImage)
 	r.view, r.images = v, imgs
 	r.fill(v.Message)
 	r.showSenderWarning(v.Senders)
+	r.showEvents(v.Events)
 	r.renderBody()
 }
 

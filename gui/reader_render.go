@@ -22,11 +22,34 @@ type shownImage struct {
 	width, height int
 }
 
+// linkActions is what links do: open is called with a tapped link's
+// target and its warning, hover when the pointer enters (in) or leaves it.
+type linkActions struct {
+	open  func(target, warning string)
+	hover func(target, warning string, in bool)
+}
+
+func (a linkActions) segment(text, target, warning string, highlight bool) *widgets.LinkSegment {
+	return &widgets.LinkSegment{
+		Text: text, Target: target, Highlight: highlight,
+		OnTapped: func() {
+			if a.open != nil {
+				a.open(target, warning)
+			}
+		},
+		OnHover: func(in bool) {
+			if a.hover != nil {
+				a.hover(target, warning, in)
+			}
+		},
+	}
+}
+
 // segmentsFor turns a rendered document into rich-text segments. Images
 // appear only from images (bytes in memory), never by URL; a missing image
-// shows its description. onLink is called with a tapped link's target and
-// its warning.
-func segmentsFor(doc *message.Document, images map[*message.Image]shownImage, onLink func(target, warning string)) []widget.RichTextSegment {
+// shows its description. Links show their target on hover and open
+// through links. find, when not nil, marks the matches of a search.
+func segmentsFor(doc *message.Document, images map[*message.Image]shownImage, links linkActions, find *finder) []widget.RichTextSegment {
 	var segs []widget.RichTextSegment
 	for i := range doc.Blocks {
 		b := &doc.Blocks[i]
@@ -40,9 +63,9 @@ func segmentsFor(doc *message.Document, images map[*message.Image]shownImage, on
 		case message.BlockImage:
 			segs = append(segs, imageSegment(b.Image, images))
 		case message.BlockTable:
-			segs = append(segs, tableSegment(b, onLink))
+			segs = append(segs, tableSegment(b, links, find))
 		default:
-			segs = append(segs, textSegments(b, onLink)...)
+			segs = append(segs, textSegments(b, links, find)...)
 		}
 	}
 	return segs
@@ -77,12 +100,24 @@ func imageSegment(img *message.Image, images map[*message.Image]shownImage) widg
 	return &widget.TextSegment{Text: text, Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Italic: true}}}
 }
 
-func tableSegment(b *message.Block, onLink func(target, warning string)) widget.RichTextSegment {
-	t := &widgets.TableSegment{OnLink: func(target string) { onLink(target, "") }}
+func tableSegment(b *message.Block, links linkActions, find *finder) widget.RichTextSegment {
+	t := &widgets.TableSegment{
+		OnLink: func(target string) {
+			if links.open != nil {
+				links.open(target, "")
+			}
+		},
+		OnHover: func(target string, in bool) {
+			if links.hover != nil {
+				links.hover(target, "", in)
+			}
+		},
+	}
 	for _, row := range b.Rows {
 		var cells []widgets.TableCell
 		for _, c := range row {
 			cell := widgets.TableCell{Text: message.SpansText(c.Spans), Header: c.Header}
+			cell.Highlight = find.count(cell.Text)
 			for _, s := range c.Spans {
 				cell.Bold = cell.Bold || s.Bold
 				if s.Link != "" && s.LinkWarning == "" && cell.Link == "" {
@@ -98,7 +133,7 @@ func tableSegment(b *message.Block, onLink func(target, warning string)) widget.
 
 // textSegments renders a text block: its spans inline, ended by a
 // non-inline segment.
-func textSegments(b *message.Block, onLink func(target, warning string)) []widget.RichTextSegment {
+func textSegments(b *message.Block, links linkActions, find *finder) []widget.RichTextSegment {
 	prefix := ""
 	if b.Indent > 0 {
 		prefix = strings.Repeat("    ", b.Indent-1)
@@ -114,7 +149,7 @@ func textSegments(b *message.Block, onLink func(target, warning string)) []widge
 		bar := strings.Repeat("▍", b.Quote) + " "
 		text := prefix + message.SpansText(b.Spans)
 		text = bar + strings.ReplaceAll(text, "\n", "\n"+bar)
-		return []widget.RichTextSegment{&widget.TextSegment{Style: widget.RichTextStyleBlockquote, Text: text}}
+		return find.split(text, widget.RichTextStyleBlockquote)
 	}
 	base := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameForeground, SizeName: theme.SizeNameText}
 	switch b.Kind {
@@ -135,10 +170,10 @@ func textSegments(b *message.Block, onLink func(target, warning string)) []widge
 	}
 	for _, s := range b.Spans {
 		if s.Link != "" {
-			u, err := url.Parse(s.Link)
+			_, err := url.Parse(s.Link)
 			if err == nil {
 				target, warning := s.Link, s.LinkWarning
-				segs = append(segs, &widget.HyperlinkSegment{Text: s.Text, URL: u, OnTapped: func() { onLink(target, warning) }})
+				segs = append(segs, links.segment(s.Text, target, warning, find.count(s.Text)))
 				if warning != "" {
 					segs = append(segs, &widget.TextSegment{
 						Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameError, SizeName: theme.SizeNameText, TextStyle: fyne.TextStyle{Bold: true}},
@@ -152,10 +187,20 @@ func textSegments(b *message.Block, onLink func(target, warning string)) []widge
 		st.TextStyle.Bold = st.TextStyle.Bold || s.Bold
 		st.TextStyle.Italic = s.Italic
 		st.TextStyle.Monospace = st.TextStyle.Monospace || s.Monospace
-		segs = append(segs, &widget.TextSegment{Style: st, Text: s.Text})
+		segs = append(segs, find.split(s.Text, st)...)
 	}
 	end := base
 	end.Inline = false
 	segs = append(segs, &widget.TextSegment{Style: end, Text: ""})
 	return segs
+}
+
+// plainSegments shows plain text as rich text, for finding in the plain
+// view.
+func plainSegments(text string, find *finder) []widget.RichTextSegment {
+	st := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameForeground, SizeName: theme.SizeNameText}
+	segs := find.split(text, st)
+	end := st
+	end.Inline = false
+	return append(segs, &widget.TextSegment{Style: end, Text: ""})
 }

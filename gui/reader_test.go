@@ -206,7 +206,7 @@ func TestReaderRichHTML(t *testing.T) {
 			if strings.Contains(s.Text, "spring specials") {
 				t.Error("hidden preheader shown")
 			}
-		case *widget.HyperlinkSegment:
+		case *widgets.LinkSegment:
 			links++
 		case *widgets.ImageSegment:
 			t.Error("an image shown before remote content was allowed")

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -67,6 +70,9 @@ func (r *reader) renderBody() {
 	if v == nil {
 		return
 	}
+	if r.find != nil {
+		r.find.n, r.find.mark, r.find.markable = 0, nil, false
+	}
 	rich := wantsRich(v) && len(v.Doc.Blocks) > 0
 	r.actions.Show()
 	if !rich {
@@ -74,19 +80,50 @@ func (r *reader) renderBody() {
 	} else {
 		r.viewBtn.Show()
 	}
-	if rich && !r.plainView {
-		r.rich.Segments = segmentsFor(v.Doc, r.images, r.openLink)
-		r.rich.Refresh()
+	links := linkActions{open: r.openLink, hover: r.hoverLink}
+	switch {
+	case rich && !r.plainView:
+		r.rich.Segments = segmentsFor(v.Doc, r.images, links, r.find)
 		r.rich.Show()
 		r.body.Hide()
 		r.viewBtn.SetText("Plain text")
-	} else {
+	case r.find != nil:
+		// Finding in the plain view: the text as rich text, to mark
+		// the matches.
+		r.rich.Segments = plainSegments(bodyText(v.Message), r.find)
+		r.rich.Show()
+		r.body.Hide()
+		r.viewBtn.SetText("Formatted")
+	default:
 		r.rich.Segments = nil
 		r.rich.Hide()
 		r.body.Show()
 		r.viewBtn.SetText("Formatted")
 	}
+	r.rich.Refresh()
+	if r.zoom != 1 {
+		// Segment visuals made by the refresh take the zoomed theme.
+		r.bodyBox.Refresh()
+	}
+	r.updateFindCount()
 	r.updateRemoteBar()
+}
+
+// hoverLink shows where a link really goes while the pointer is on it.
+func (r *reader) hoverLink(target, warning string, in bool) {
+	if !in {
+		if r.hoverText != "" && r.linkStatus.Text == r.hoverText {
+			r.linkStatus.Hide()
+		}
+		r.hoverText = ""
+		return
+	}
+	text := "→ " + target
+	if warning != "" {
+		text += "   ⚠ " + warning
+	}
+	r.hoverText = text
+	r.setLinkStatus(text)
 }
 
 func (r *reader) updateRemoteBar() {
@@ -180,7 +217,7 @@ func (r *reader) openLink(target, warning string) {
 	}
 	r.setLinkStatus("Link: " + target)
 	open := func() {
-		if err := r.w.app.OpenURL(u); err != nil {
+		if err := r.openURL(u); err != nil {
 			r.setLinkStatus("Could not open " + target + ": " + err.Error())
 		}
 	}
@@ -257,10 +294,40 @@ func (r *reader) fillAttachments(pm *message.Message) {
 		att := a
 		save := widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { r.saveAttachment(att) })
 		r.attachments.Add(container.NewBorder(nil, nil, widget.NewIcon(attachmentIcon(a.ContentType)), save, label))
+		if r.view != nil {
+			r.addTNEFFiles(r.view.TNEF[a.PartPath])
+		}
 	}
 	if len(listed) > 1 {
 		all := widget.NewButtonWithIcon("Save all", theme.DownloadIcon(), func() { r.saveAll(listed) })
 		r.attachments.Add(container.NewHBox(all))
+	}
+}
+
+// addTNEFFiles lists the files inside a winmail.dat, indented under it,
+// each with its own Save button.
+func (r *reader) addTNEFFiles(files []message.TNEFAttachment) {
+	const shown = 50
+	for i, f := range files {
+		if i == shown {
+			r.attachments.Add(&widget.Label{Text: fmt.Sprintf("      … and %d more files in winmail.dat", len(files)-shown), Importance: widget.LowImportance})
+			break
+		}
+		name := f.Name
+		if name == "" {
+			name = fmt.Sprintf("(unnamed file %d)", i+1)
+		}
+		label := &widget.Label{Text: "↳ " + name + "  ·  " + byteSize(int64(f.Size)), Truncation: fyne.TextTruncateEllipsis}
+		var save fyne.CanvasObject = layout.NewSpacer()
+		if f.Data != nil {
+			data := f.Data
+			save = widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() {
+				r.saveData(name, func() ([]byte, error) { return data, nil })
+			})
+		}
+		pad := canvas.NewRectangle(color.Transparent)
+		pad.SetMinSize(fyne.NewSize(24, 1))
+		r.attachments.Add(container.NewBorder(nil, nil, container.NewHBox(pad, widget.NewIcon(attachmentIcon(""))), save, label))
 	}
 }
 
@@ -280,35 +347,63 @@ func attachmentIcon(ct string) fyne.Resource {
 	return theme.FileIcon()
 }
 
-// saveAttachment asks where to save a and writes it there; the file
-// dialog asks before replacing a file.
+// nativeSaveFile asks with the file dialog where to save a file named
+// name; the dialog asks before replacing a file. done is not called when
+// the user cancels.
+func (r *reader) nativeSaveFile(name string, done func(fyne.URIWriteCloser)) {
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err == nil && w != nil {
+			done(w)
+		}
+	}, r.w.win)
+	d.SetFileName(name)
+	if dir, err := storage.ListerForURI(storage.NewFileURI(downloadsDir())); err == nil {
+		d.SetLocation(dir)
+	}
+	d.Show()
+}
+
+// nativeFolder asks with the folder dialog for a directory.
+func (r *reader) nativeFolder(done func(dir string)) {
+	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err == nil && dir != nil {
+			done(dir.Path())
+		}
+	}, r.w.win)
+	if dir, err := storage.ListerForURI(storage.NewFileURI(downloadsDir())); err == nil {
+		d.SetLocation(dir)
+	}
+	d.Show()
+}
+
+// saveAttachment asks where to save a and writes it there.
 func (r *reader) saveAttachment(a message.Attachment) {
 	v := r.view
 	if v == nil {
 		return
 	}
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
-			return
-		}
+	r.saveData(a.Filename, func() ([]byte, error) { return v.AttachmentData(a) })
+}
+
+// saveData asks where to save a file named name and writes what data
+// returns there, off the UI goroutine.
+func (r *reader) saveData(name string, data func() ([]byte, error)) {
+	r.pickSaveFile(message.SafeFilename(name), func(w fyne.URIWriteCloser) {
 		r.w.spawn("save attachment", func() {
-			defer w.Close()
-			data, err := v.AttachmentData(a)
+			b, err := data()
 			if err == nil {
-				_, err = w.Write(data)
+				_, err = w.Write(b)
+			}
+			if cerr := w.Close(); err == nil {
+				err = cerr
 			}
 			msg := "Saved " + w.URI().Name()
 			if err != nil {
-				msg = "Could not save " + a.Filename + ": " + err.Error()
+				msg = "Could not save " + name + ": " + err.Error()
 			}
 			r.w.do(func() { r.setLinkStatus(msg) })
 		})
-	}, r.w.win)
-	d.SetFileName(message.SafeFilename(a.Filename))
-	if dir, err := storage.ListerForURI(storage.NewFileURI(downloadsDir())); err == nil {
-		d.SetLocation(dir)
-	}
-	d.Show()
+	})
 }
 
 // saveAll asks for a folder and saves every attachment there under a
@@ -318,11 +413,7 @@ func (r *reader) saveAll(list []message.Attachment) {
 	if v == nil {
 		return
 	}
-	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
-		if err != nil || dir == nil {
-			return
-		}
-		path := dir.Path()
+	r.pickFolder(func(path string) {
 		r.w.spawn("save attachments", func() {
 			n, err := saveAttachments(v, list, path)
 			msg := fmt.Sprintf("Saved %d attachments to %s", n, path)
@@ -331,11 +422,7 @@ func (r *reader) saveAll(list []message.Attachment) {
 			}
 			r.w.do(func() { r.setLinkStatus(msg) })
 		})
-	}, r.w.win)
-	if dir, err := storage.ListerForURI(storage.NewFileURI(downloadsDir())); err == nil {
-		d.SetLocation(dir)
-	}
-	d.Show()
+	})
 }
 
 // saveAttachments writes attachments into dir without overwriting any

@@ -100,6 +100,7 @@ type MainWindow struct {
 	unreadBtn    *widget.Button
 	archiveBtn   *widget.Button
 	deleteBtn    *widget.Button
+	compose      *composers // composer windows, undo send, outbox view
 	autoSelected bool
 	edits        []*localEdit
 	applied      int // snapshots applied (tests)
@@ -160,6 +161,7 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 	w.reader = newReader(w)
 	w.status = newStatusBar(w)
 	w.welcome = newWelcome(w)
+	w.compose = newComposers(w)
 	w.mainUI = w.buildMain()
 
 	loading := widget.NewLabel("Loading…")
@@ -253,13 +255,17 @@ func (w *MainWindow) buildMain() fyne.CanvasObject {
 	}
 	w.updateActions()
 	bar := container.NewHBox(addBtn, syncBtn, widget.NewSeparator(), w.starBtn, w.unreadBtn, w.archiveBtn, w.deleteBtn)
+	bar.Add(widget.NewSeparator())
+	for _, b := range w.compose.toolbar() {
+		bar.Add(b)
+	}
 	top := container.NewVBox(bar, widget.NewSeparator())
 
 	right := container.NewHSplit(w.list.root, w.reader.root)
 	right.SetOffset(0.42)
 	split := container.NewHSplit(w.folders.root, right)
 	split.SetOffset(0.2)
-	bottom := container.NewVBox(widget.NewSeparator(), w.status.root)
+	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, w.compose.bar, w.status.root))
 	return container.NewBorder(top, bottom, nil, nil, split)
 }
 
@@ -267,16 +273,19 @@ func (w *MainWindow) buildMenu() *fyne.MainMenu {
 	return fyne.NewMainMenu(
 		fyne.NewMenu("File",
 			fyne.NewMenuItem("Add account…", w.showAddAccount),
+			fyne.NewMenuItem("Accounts…", w.showAccounts),
 			fyne.NewMenuItem("Sync now", w.syncNow),
 			fyne.NewMenuItemSeparator(),
 			&fyne.MenuItem{Label: "Quit", IsQuit: true, Action: w.app.Quit},
 		),
-		fyne.NewMenu("Message",
+		fyne.NewMenu("Message", append([]*fyne.MenuItem{
 			fyne.NewMenuItem("Star or unstar (S)", w.toggleStarSelected),
 			fyne.NewMenuItem("Mark as unread (U)", w.markUnreadSelected),
 			fyne.NewMenuItem("Archive (E)", w.archiveSelected),
 			fyne.NewMenuItem("Delete (Delete)", w.deleteSelected),
-		),
+			fyne.NewMenuItemSeparator(),
+		}, w.compose.menuItems()...)...),
+		w.reader.viewMenu(),
 		fyne.NewMenu("Folder",
 			fyne.NewMenuItem("New folder…", w.newFolder),
 			fyne.NewMenuItem("Rename folder…", w.renameFolder),
@@ -506,6 +515,7 @@ func (w *MainWindow) updateActions() {
 		return
 	}
 	id := w.selectedID()
+	w.compose.updateActions(id)
 	if id == 0 {
 		w.starBtn.Disable()
 		w.unreadBtn.Disable()

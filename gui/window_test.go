@@ -223,32 +223,35 @@ func TestOfflineAccount(t *testing.T) {
 	})
 	t.Logf("status: %s", strings.TrimSpace(h.w.status.text()))
 
-	// The window still reacts: sync now, the account form opens and
+	// The window still reacts: sync now, the setup wizard opens and
 	// reports a failed check without closing.
 	test.Tap(findButton(t, h, "Sync now"))
-	f := h.w.newAccountForm()
-	f.dlg.Show()
-	f.email.SetText("bob@example.com")
-	f.password.SetText("pw")
-	f.imap.SetText("127.0.0.1:" + itoa(port) + ":tls")
-	f.smtp.SetText("127.0.0.1:" + itoa(port) + ":tls")
-	test.Tap(f.addBtn)
-	if !f.busy || !f.checking.Visible() {
-		t.Error("no progress shown while checking")
+	wz := h.w.newWizard(nil)
+	wz.show()
+	wz.email.SetText("bob@example.com")
+	wz.password.SetText("pw")
+	test.Tap(wz.manualBtn)
+	wz.imap.host.SetText("127.0.0.1")
+	wz.imap.port.SetText(itoa(port))
+	wz.smtp.host.SetText("127.0.0.1")
+	wz.smtp.port.SetText(itoa(port))
+	test.Tap(wz.nextBtn)
+	if wz.step != stepCheck {
+		t.Errorf("step %q while checking", wz.step)
 	}
-	h.waitFor("the form's error", func() bool { return !f.busy && f.errLabel.Visible() })
-	t.Logf("form error: %s", f.errLabel.Text)
-	if f.errLabel.Text == "" || len(h.core.Accounts()) != 1 {
-		t.Errorf("error %q, %d accounts", f.errLabel.Text, len(h.core.Accounts()))
+	h.waitFor("the wizard's error", func() bool { return wz.active == 0 && wz.settingsErr.Visible() })
+	t.Logf("wizard error: %s", wz.settingsErr.Text)
+	if wz.step != stepSettings || len(h.core.Accounts()) != 1 {
+		t.Errorf("step %q, %d accounts", wz.step, len(h.core.Accounts()))
 	}
 
 	// A malformed server is reported without any network.
-	f.imap.SetText("imap.example.com")
-	test.Tap(f.addBtn)
-	if f.busy || !strings.Contains(f.errLabel.Text, "IMAP server") {
-		t.Errorf("bad server: busy %v, error %q", f.busy, f.errLabel.Text)
+	wz.imap.port.SetText("imap")
+	test.Tap(wz.nextBtn)
+	if wz.step != stepSettings || !strings.Contains(wz.settingsErr.Text, "IMAP") {
+		t.Errorf("bad server: step %q, error %q", wz.step, wz.settingsErr.Text)
 	}
-	f.close()
+	wz.close()
 }
 
 func findButton(t *testing.T, h *harness, text string) *widget.Button {

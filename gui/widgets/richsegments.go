@@ -59,6 +59,9 @@ type TableCell struct {
 	Bold   bool
 	Link   string // tapping calls TableSegment.OnLink with it
 	Header bool
+	// Highlight marks a cell that matches a search: shown in the primary
+	// color.
+	Highlight bool
 }
 
 // TableSegment is a rich-text block showing a data table in aligned
@@ -66,6 +69,8 @@ type TableCell struct {
 type TableSegment struct {
 	Rows   [][]TableCell
 	OnLink func(target string)
+	// OnHover is called when the pointer enters (in) or leaves a link.
+	OnHover func(target string, in bool)
 }
 
 // Inline reports false: tables are blocks.
@@ -109,13 +114,21 @@ func (s *TableSegment) Visual() fyne.CanvasObject {
 
 func (s *TableSegment) cell(c TableCell) fyne.CanvasObject {
 	if c.Link != "" && s.OnLink != nil {
-		h := widget.NewHyperlink(c.Text, nil)
-		h.Truncation = fyne.TextTruncateEllipsis
 		target := c.Link
-		h.OnTapped = func() { s.OnLink(target) }
+		h := NewHoverLink(c.Text, func() { s.OnLink(target) }, func(in bool) {
+			if s.OnHover != nil {
+				s.OnHover(target, in)
+			}
+		})
+		h.Truncation = fyne.TextTruncateEllipsis
+		h.TextStyle.Bold = c.Highlight
 		return h
 	}
-	return &widget.Label{Text: c.Text, Truncation: fyne.TextTruncateEllipsis, TextStyle: fyne.TextStyle{Bold: c.Bold || c.Header}}
+	l := &widget.Label{Text: c.Text, Truncation: fyne.TextTruncateEllipsis, TextStyle: fyne.TextStyle{Bold: c.Bold || c.Header || c.Highlight}}
+	if c.Highlight {
+		l.Importance = widget.HighImportance
+	}
+	return l
 }
 
 // Update rebuilds the cells of a visual made by Visual.

@@ -1,0 +1,1090 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ternmail/tern/app"
+	"github.com/ternmail/tern/message"
+	"github.com/ternmail/tern/store"
+)
+
+// draftPause is how long typing must pause before the draft is saved.
+const draftPause = 1500 * time.Millisecond
+
+// maxSuggestions bounds the autocomplete suggestions shown.
+const maxSuggestions = 6
+
+// composeState is everything a composer holds, as a plain value: what a
+// draft saves, and what an undone send reopens.
+type composeState struct {
+	Account     string
+	DraftID     int64
+	From        string // "Name <email>"
+	To, Cc, Bcc string
+	Subject     string
+	Body        string
+	InReplyTo   string
+	References  []string
+	SourceID    int64
+	Attachments []message.DraftAttachment
+}
+
+func (s *composeState) storeDraft() *store.Draft {
+	d := &store.Draft{ID: s.DraftID, Account: s.Account, From: s.From, To: s.To, Cc: s.Cc, Bcc: s.Bcc,
+		Subject: s.Subject, Body: s.Body, InReplyTo: s.InReplyTo, References: s.References, SourceID: s.SourceID}
+	for _, a := range s.Attachments {
+		d.Attachments = append(d.Attachments, store.DraftFile{Filename: a.Filename, ContentType: a.ContentType, Data: a.Data})
+	}
+	return d
+}
+
+func stateFromDraft(d store.Draft) composeState {
+	s := composeState{Account: d.Account, DraftID: d.ID, From: d.From, To: d.To, Cc: d.Cc, Bcc: d.Bcc,
+		Subject: d.Subject, Body: d.Body, InReplyTo: d.InReplyTo, References: d.References, SourceID: d.SourceID}
+	for _, f := range d.Attachments {
+		s.Attachments = append(s.Attachments, message.DraftAttachment{Filename: f.Filename, ContentType: f.ContentType, Data: f.Data})
+	}
+	return s
+}
+
+// formatAddress returns a as the user would type it, quoting the name
+// when it has characters that would split it.
+func formatAddress(a message.Address) string {
+	if a.Name == "" {
+		return a.Email
+	}
+	name := a.Name
+	if strings.ContainsAny(name, `,;<>@"()[]:\.`) {
+		name = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+	}
+	return name + " <" + a.Email + ">"
+}
+
+func formatAddresses(list []message.Address) string {
+	s := make([]string, len(list))
+	for i, a := range list {
+		s[i] = formatAddress(a)
+	}
+	return strings.Join(s, ", ")
+}
+
+// composer is one message being written, in its own window. Its methods
+// run on the UI goroutine.
+type composer struct {
+	cs    *composers
+	w     *MainWindow
+	win   fyne.Window
+	state composeState // the fields not in widgets: account, IDs, threading, attachments
+
+	from        *widget.Select
+	fromChoices []app.FromChoice
+	signature   string // the signature block now in the body, "" if none
+	to, cc, bcc *addressEntry
+	subject     *composerEntry
+	body        *bodyEditor
+	suggest     *fyne.Container
+	suggestFor  *addressEntry
+	suggestGen  int
+	attsBox     *fyne.Container
+	sizeWarn    *widget.Label
+	errLabel    *widget.Label
+	sendBtn     *widget.Button
+	confirm     dialog.Dialog // the open "discard?" question (tests)
+
+	loading     bool // setting fields, not the user typing
+	changed     bool // edited since opened
+	unsaved     bool // edited since the last save started
+	attsChanged bool // attachments changed since the last save started
+	saving      bool
+	saveAgain   bool
+	saveGen     int
+	finished    bool // sent or discarded: no more saves
+	closed      bool
+	saves       int // saves finished (tests)
+}
+
+// composerEntry is a single-line Entry that hands the composer's keys and
+// shortcuts (Escape, Ctrl+Enter, Ctrl+S) to it.
+type composerEntry struct {
+	widget.Entry
+	c     *composer
+	onKey func(*fyne.KeyEvent) bool
+}
+
+func newComposerEntry(c *composer, placeholder string) *composerEntry {
+	e := &composerEntry{c: c}
+	e.PlaceHolder = placeholder
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+func (e *composerEntry) TypedKey(ev *fyne.KeyEvent) {
+	if e.onKey != nil && e.onKey(ev) {
+		return
+	}
+	if e.c.key(ev) {
+		return
+	}
+	e.Entry.TypedKey(ev)
+}
+
+func (e *composerEntry) TypedShortcut(s fyne.Shortcut) {
+	if e.c.shortcut(s) {
+		return
+	}
+	e.Entry.TypedShortcut(s)
+}
+
+// addressEntry is a recipients field with autocomplete.
+type addressEntry = composerEntry
+
+// openComposer opens a composer window for st.
+func (cs *composers) openComposer(st composeState, fresh bool) *composer {
+	w := cs.w
+	c := &composer{cs: cs, w: w, state: st}
+	c.win = w.app.NewWindow(composerTitle(st.Subject))
+	c.win.Resize(fyne.NewSize(760, 640))
+
+	c.fromChoices = w.core.FromChoices(st.Account)
+	var opts []string
+	for _, fc := range c.fromChoices {
+		opts = append(opts, formatAddress(fc.Address))
+	}
+	if st.From != "" && !contains(opts, st.From) {
+		opts = append(opts, st.From)
+	}
+	c.from = widget.NewSelect(opts, func(string) { c.fromChanged() })
+	c.to = c.newAddressEntry("To")
+	c.cc = c.newAddressEntry("Cc")
+	c.bcc = c.newAddressEntry("Bcc")
+	c.subject = newComposerEntry(c, "Subject")
+	c.subject.OnChanged = func(s string) {
+		c.win.SetTitle(composerTitle(s))
+		c.edited()
+	}
+	c.body = newBodyEditor(func() fyne.Canvas {
+		if c.win == nil {
+			return nil
+		}
+		return c.win.Canvas()
+	}, w.do)
+	c.body.onChanged = c.edited
+	c.body.onKey = c.key
+	c.body.onShortcut = c.shortcut
+	c.suggest = container.NewVBox()
+	c.attsBox = container.NewVBox()
+	c.sizeWarn = &widget.Label{Importance: widget.WarningImportance, Wrapping: fyne.TextWrapWord}
+	c.sizeWarn.Hide()
+	c.errLabel = &widget.Label{Importance: widget.DangerImportance, Wrapping: fyne.TextWrapWord}
+	c.errLabel.Hide()
+
+	c.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), c.send)
+	c.sendBtn.Importance = widget.HighImportance
+	saveBtn := widget.NewButtonWithIcon("Save draft", theme.DocumentSaveIcon(), func() { c.save() })
+	attachBtn := widget.NewButtonWithIcon("Attach…", theme.ContentAddIcon(), c.chooseFile)
+	discardBtn := widget.NewButtonWithIcon("Discard", theme.DeleteIcon(), c.askDiscard)
+	for _, b := range []*widget.Button{saveBtn, attachBtn, discardBtn} {
+		b.Importance = widget.LowImportance
+	}
+	bar := container.NewHBox(c.sendBtn, saveBtn, attachBtn, discardBtn)
+	form := widget.NewForm(
+		widget.NewFormItem("From", c.from),
+		widget.NewFormItem("To", c.to),
+		widget.NewFormItem("Cc", c.cc),
+		widget.NewFormItem("Bcc", c.bcc),
+		widget.NewFormItem("Subject", c.subject),
+	)
+	top := container.NewVBox(bar, widget.NewSeparator(), form, c.suggest, c.attsBox, c.sizeWarn, c.errLabel)
+	c.win.SetContent(container.NewBorder(top, nil, nil, nil, c.body.root))
+
+	send := func(fyne.Shortcut) { c.send() }
+	save := func(fyne.Shortcut) { c.save() }
+	for _, k := range []fyne.KeyName{fyne.KeyReturn, fyne.KeyEnter} {
+		c.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}, send)
+	}
+	c.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}, save)
+	c.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) { c.key(ev) })
+	c.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { c.addFiles(uris) })
+	c.win.SetCloseIntercept(c.closeAndSave)
+
+	c.fill(st, fresh)
+	cs.open = append(cs.open, c)
+	c.win.Show()
+	if st.To == "" {
+		c.win.Canvas().Focus(c.to)
+	} else {
+		c.body.Focus()
+	}
+	return c
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func composerTitle(subject string) string {
+	if strings.TrimSpace(subject) == "" {
+		return "New message"
+	}
+	return oneLine(subject)
+}
+
+// fill sets the widgets from st; fresh adds the identity's signature.
+func (c *composer) fill(st composeState, fresh bool) {
+	c.loading = true
+	defer func() { c.loading = false }()
+	if st.From == "" && len(c.fromChoices) > 0 {
+		st.From = formatAddress(c.fromChoices[0].Address)
+	}
+	c.from.SetSelected(st.From)
+	c.to.SetText(st.To)
+	c.cc.SetText(st.Cc)
+	c.bcc.SetText(st.Bcc)
+	c.subject.SetText(st.Subject)
+	body := st.Body
+	if fresh {
+		if sig := c.choiceSignature(st.From); sig != "" {
+			c.signature = signatureBlock(sig)
+			body = insertSignature(body, c.signature)
+		}
+	}
+	c.body.SetText(body)
+	c.refreshAttachments()
+}
+
+func (c *composer) choiceSignature(from string) string {
+	for _, fc := range c.fromChoices {
+		if formatAddress(fc.Address) == from {
+			return strings.TrimRight(fc.Signature, "\n")
+		}
+	}
+	return ""
+}
+
+// signatureBlock is the "-- " separator line and the signature.
+func signatureBlock(sig string) string { return "-- \n" + sig + "\n" }
+
+// insertSignature puts the block below the user's text: before a quote or
+// forwarded message, or at the end.
+func insertSignature(body, block string) string {
+	if strings.HasPrefix(body, "\n\n") {
+		return "\n\n" + block + body[1:]
+	}
+	if body == "" {
+		return "\n\n" + block
+	}
+	return body + "\n" + block
+}
+
+// fromChanged swaps the signature for the new identity's.
+func (c *composer) fromChanged() {
+	if c.loading {
+		return
+	}
+	sig := c.choiceSignature(c.from.Selected)
+	block := ""
+	if sig != "" {
+		block = signatureBlock(sig)
+	}
+	if block != c.signature {
+		text := c.body.Text()
+		switch {
+		case c.signature != "" && strings.Contains(text, c.signature):
+			text = strings.Replace(text, c.signature, block, 1)
+		case c.signature == "" && block != "":
+			text = insertSignature(text, block)
+		}
+		c.signature = block
+		c.body.SetText(text)
+	}
+	c.edited()
+}
+
+func (c *composer) newAddressEntry(placeholder string) *addressEntry {
+	e := newComposerEntry(c, "")
+	_ = placeholder
+	e.OnChanged = func(string) {
+		c.edited()
+		c.lookup(e)
+	}
+	e.onKey = func(ev *fyne.KeyEvent) bool {
+		if c.suggestFor != e || len(c.suggest.Objects) == 0 {
+			return false
+		}
+		switch ev.Name {
+		case fyne.KeyReturn, fyne.KeyEnter:
+			c.suggest.Objects[0].(*widget.Button).OnTapped()
+			return true
+		case fyne.KeyEscape:
+			c.hideSuggestions()
+			return true
+		}
+		return false
+	}
+	return e
+}
+
+// lookup asks the store for addresses that complete the last one typed in
+// e, off the UI goroutine.
+func (c *composer) lookup(e *addressEntry) {
+	if c.loading {
+		return
+	}
+	c.suggestGen++
+	gen := c.suggestGen
+	text := e.Text
+	prefix := strings.TrimSpace(text[strings.LastIndexAny(text, ",;")+1:])
+	if prefix == "" {
+		c.hideSuggestions()
+		return
+	}
+	account := c.state.Account
+	c.w.spawn("address lookup", func() {
+		ctx, cancel := context.WithTimeout(c.w.ctx, 5*time.Second)
+		defer cancel()
+		list, err := c.w.core.RecentAddresses(ctx, account, prefix, maxSuggestions+4)
+		c.w.do(func() {
+			if gen != c.suggestGen || c.closed {
+				return
+			}
+			if err != nil {
+				c.w.logf("gui: address lookup: %v", err)
+				return
+			}
+			c.showSuggestions(e, list)
+		})
+	})
+}
+
+func (c *composer) showSuggestions(e *addressEntry, list []store.RecentAddress) {
+	present := map[string]bool{}
+	for _, a := range message.ParseAddressList(e.Text) {
+		present[strings.ToLower(a.Email)] = true
+	}
+	for _, own := range c.w.core.OwnAddresses(c.state.Account) {
+		present[strings.ToLower(own)] = true
+	}
+	var objs []fyne.CanvasObject
+	for _, ra := range list {
+		if present[strings.ToLower(ra.Email)] || len(objs) == maxSuggestions {
+			continue
+		}
+		addr := message.Address{Name: ra.Name, Email: ra.Email}
+		b := widget.NewButtonWithIcon(formatAddress(addr), theme.AccountIcon(), func() { c.complete(e, addr) })
+		b.Alignment = widget.ButtonAlignLeading
+		b.Importance = widget.LowImportance
+		objs = append(objs, b)
+	}
+	c.suggestFor = e
+	c.suggest.Objects = objs
+	c.suggest.Refresh()
+}
+
+func (c *composer) hideSuggestions() {
+	c.suggestGen++
+	c.suggestFor = nil
+	if len(c.suggest.Objects) > 0 {
+		c.suggest.Objects = nil
+		c.suggest.Refresh()
+	}
+}
+
+// complete replaces the address being typed in e with a.
+func (c *composer) complete(e *addressEntry, a message.Address) {
+	text := e.Text
+	head := text[:strings.LastIndexAny(text, ",;")+1]
+	if head != "" {
+		head += " "
+	}
+	e.SetText(head + formatAddress(a) + ", ")
+	e.CursorColumn = len([]rune(e.Text))
+	e.Refresh()
+	c.hideSuggestions()
+	c.win.Canvas().Focus(e)
+}
+
+// key handles the composer's keys; true means handled.
+func (c *composer) key(ev *fyne.KeyEvent) bool {
+	if ev.Name == fyne.KeyEscape {
+		c.escape()
+		return true
+	}
+	return false
+}
+
+// shortcut handles Ctrl+Enter (send) and Ctrl+S (save).
+func (c *composer) shortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	if !ok || cs.Modifier != fyne.KeyModifierShortcutDefault {
+		return false
+	}
+	switch cs.KeyName {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		c.send()
+		return true
+	case fyne.KeyS:
+		c.save()
+		return true
+	}
+	return false
+}
+
+// edited notes a change by the user and schedules a save after a pause.
+func (c *composer) edited() {
+	if c.loading || c.finished {
+		return
+	}
+	c.changed, c.unsaved = true, true
+	c.saveGen++
+	gen := c.saveGen
+	time.AfterFunc(draftPause, func() {
+		c.w.do(func() {
+			if gen == c.saveGen && c.unsaved && !c.finished {
+				c.save()
+			}
+		})
+	})
+}
+
+// snapshot returns the composer's state.
+func (c *composer) snapshot() composeState {
+	st := c.state
+	st.From = c.from.Selected
+	st.To, st.Cc, st.Bcc = c.to.Text, c.cc.Text, c.bcc.Text
+	st.Subject = c.subject.Text
+	st.Body = c.body.Text()
+	st.Attachments = append([]message.DraftAttachment(nil), c.state.Attachments...)
+	return st
+}
+
+// save saves the draft locally, off the UI goroutine; one save at a time.
+func (c *composer) save() {
+	if c.finished {
+		return
+	}
+	if c.saving {
+		c.saveAgain = true
+		return
+	}
+	st := c.snapshot()
+	withFiles := c.attsChanged || st.DraftID == 0
+	c.saving, c.unsaved, c.attsChanged = true, false, false
+	c.w.spawn("save draft", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		id, err := c.w.core.SaveDraft(ctx, st.storeDraft(), withFiles)
+		if errors.Is(err, store.ErrNotFound) { // deleted meanwhile: save anew
+			st.DraftID = 0
+			id, err = c.w.core.SaveDraft(ctx, st.storeDraft(), true)
+		}
+		c.w.do(func() {
+			c.saving = false
+			c.saves++
+			if err != nil {
+				c.unsaved, c.attsChanged = true, c.attsChanged || withFiles
+				c.showError("Could not save the draft: " + err.Error())
+				return
+			}
+			c.state.DraftID = id
+			if c.finished {
+				c.deleteDraft()
+				return
+			}
+			if c.saveAgain {
+				c.saveAgain = false
+				c.save()
+			}
+		})
+	})
+}
+
+// deleteDraft deletes the saved draft, off the UI goroutine.
+func (c *composer) deleteDraft() {
+	id := c.state.DraftID
+	if id == 0 {
+		return
+	}
+	c.state.DraftID = 0
+	c.w.spawn("delete draft", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.w.core.DeleteDraft(ctx, id); err != nil {
+			c.w.logf("gui: delete draft %d: %v", id, err)
+		}
+	})
+}
+
+func (c *composer) showError(msg string) {
+	c.errLabel.SetText(msg)
+	if msg == "" {
+		c.errLabel.Hide()
+	} else {
+		c.errLabel.Show()
+	}
+}
+
+// draft turns the fields into a message draft, or says what is wrong.
+func (c *composer) draft() (*message.Draft, error) {
+	d := &message.Draft{Subject: c.subject.Text, Text: c.body.Text(), InReplyTo: c.state.InReplyTo,
+		References: c.state.References, Attachments: c.state.Attachments}
+	from, err := message.ParseAddresses(c.from.Selected)
+	if err != nil || len(from) != 1 {
+		return nil, errors.New("choose the address to send from")
+	}
+	d.From = from[0]
+	for _, f := range []struct {
+		name string
+		e    *addressEntry
+		dst  *[]message.Address
+	}{{"To", c.to, &d.To}, {"Cc", c.cc, &d.Cc}, {"Bcc", c.bcc, &d.Bcc}} {
+		list, err := message.ParseAddresses(strings.TrimRight(strings.TrimSpace(f.e.Text), ",;"))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is not a list of email addresses", f.name, f.e.Text)
+		}
+		*f.dst = list
+	}
+	if len(d.Recipients()) == 0 {
+		return nil, errors.New("add at least one recipient")
+	}
+	return d, nil
+}
+
+// send queues the message and closes the composer; the status bar offers
+// to undo it for the outbox's undo window.
+func (c *composer) send() {
+	if c.finished || c.sendBtn.Disabled() {
+		return
+	}
+	d, err := c.draft()
+	if err != nil {
+		c.showError("Cannot send: " + err.Error())
+		return
+	}
+	c.showError("")
+	c.sendBtn.Disable()
+	st := c.snapshot()
+	account := c.state.Account
+	c.w.spawn("send", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		it, err := c.w.core.Send(ctx, account, d, nil)
+		c.w.do(func() {
+			c.sendBtn.Enable()
+			if err != nil {
+				c.showError("Cannot send: " + sendErrorText(err))
+				return
+			}
+			c.finish()
+			c.deleteDraft()
+			st.DraftID = 0
+			c.cs.sent(it, st)
+		})
+	})
+}
+
+// sendErrorText explains err in the user's words.
+func sendErrorText(err error) string {
+	var he *message.HeaderError
+	if errors.As(err, &he) {
+		switch {
+		case strings.Contains(he.Reason, "line break"):
+			return fmt.Sprintf("the %s contains a line break; remove it", strings.ToLower(he.Field))
+		case strings.Contains(he.Reason, "control character"):
+			return fmt.Sprintf("the %s contains an invisible control character; remove it", strings.ToLower(he.Field))
+		}
+	}
+	return err.Error()
+}
+
+// finish ends the composer (sent or discarded) and closes its window.
+func (c *composer) finish() {
+	c.finished = true
+	c.close()
+}
+
+func (c *composer) close() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.saveGen++
+	c.cs.forget(c)
+	c.win.Close()
+}
+
+// closeAndSave closes the window, saving the draft if it changed.
+func (c *composer) closeAndSave() {
+	if c.unsaved || c.attsChanged {
+		c.save()
+	}
+	c.close()
+}
+
+// escape closes an unchanged composer, and asks before discarding a
+// changed one.
+func (c *composer) escape() {
+	if c.suggestFor != nil && len(c.suggest.Objects) > 0 {
+		c.hideSuggestions()
+		return
+	}
+	if !c.changed {
+		c.close()
+		return
+	}
+	c.askDiscard()
+}
+
+// askDiscard asks whether to throw the message away.
+func (c *composer) askDiscard() {
+	if !c.changed && c.state.DraftID == 0 {
+		c.discard()
+		return
+	}
+	if c.confirm != nil {
+		return
+	}
+	d := dialog.NewConfirm("Discard this message?", "The draft will be deleted.", func(ok bool) {
+		c.confirm = nil
+		if ok {
+			c.discard()
+		}
+	}, c.win)
+	d.SetConfirmText("Discard")
+	d.SetDismissText("Keep editing")
+	c.confirm = d
+	d.Show()
+}
+
+// discard deletes the draft and closes the composer.
+func (c *composer) discard() {
+	c.finish()
+	if !c.saving {
+		c.deleteDraft()
+	}
+}
+
+// chooseFile opens the file dialog to attach a file.
+func (c *composer) chooseFile() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil || rc == nil {
+			return
+		}
+		rc.Close()
+		c.addFiles([]fyne.URI{rc.URI()})
+	}, c.win)
+	d.Resize(fyne.NewSize(700, 500))
+	d.Show()
+}
+
+// addFiles reads files off the UI goroutine and attaches them.
+func (c *composer) addFiles(uris []fyne.URI) {
+	if len(uris) == 0 {
+		return
+	}
+	c.w.spawn("attach", func() {
+		var atts []message.DraftAttachment
+		var errs []string
+		for _, u := range uris {
+			data, err := readURI(u)
+			if err != nil {
+				errs = append(errs, u.Name()+": "+err.Error())
+				continue
+			}
+			atts = append(atts, message.DraftAttachment{Filename: u.Name(), Data: data})
+		}
+		c.w.do(func() {
+			if c.closed {
+				return
+			}
+			if len(errs) > 0 {
+				c.showError("Could not attach " + strings.Join(errs, "; "))
+			}
+			c.attach(atts...)
+		})
+	})
+}
+
+func readURI(u fyne.URI) ([]byte, error) {
+	if ok, err := storage.CanList(u); err == nil && ok {
+		return nil, errors.New("is a folder")
+	}
+	rc, err := storage.Reader(u)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// attach adds attachments.
+func (c *composer) attach(atts ...message.DraftAttachment) {
+	if len(atts) == 0 {
+		return
+	}
+	for _, a := range atts {
+		a.Filename = filepath.Base(a.Filename)
+		c.state.Attachments = append(c.state.Attachments, a)
+	}
+	c.attsChanged = true
+	c.refreshAttachments()
+	c.edited()
+}
+
+// removeAttachment removes attachment i.
+func (c *composer) removeAttachment(i int) {
+	if i < 0 || i >= len(c.state.Attachments) {
+		return
+	}
+	c.state.Attachments = append(c.state.Attachments[:i:i], c.state.Attachments[i+1:]...)
+	c.attsChanged = true
+	c.refreshAttachments()
+	c.edited()
+}
+
+// refreshAttachments redraws the attachment rows and the size warning.
+func (c *composer) refreshAttachments() {
+	var objs []fyne.CanvasObject
+	var total int64
+	for i, a := range c.state.Attachments {
+		total += int64(len(a.Data))
+		idx := i
+		rm := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { c.removeAttachment(idx) })
+		rm.Importance = widget.LowImportance
+		name := widget.NewLabel(a.Filename)
+		name.Truncation = fyne.TextTruncateEllipsis
+		size := widget.NewLabel(byteSize(int64(len(a.Data))))
+		objs = append(objs, container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()), container.NewHBox(size, rm), name))
+	}
+	c.attsBox.Objects = objs
+	c.attsBox.Refresh()
+	// Base64 grows attachments by a third, plus line breaks.
+	wire := total*4/3 + total/38 + int64(len(c.body.Text()))
+	limit := c.w.core.SizeLimit(c.state.Account)
+	switch {
+	case limit > 0 && wire > limit:
+		c.sizeWarn.SetText(fmt.Sprintf("This message is about %s once encoded, more than the %s the server accepts: it will likely be refused.",
+			byteSize(wire), byteSize(limit)))
+		c.sizeWarn.Show()
+	case limit <= 0 && wire > app.DefaultSizeWarning:
+		c.sizeWarn.SetText(fmt.Sprintf("This message is about %s once encoded; many servers refuse messages over %s.",
+			byteSize(wire), byteSize(app.DefaultSizeWarning)))
+		c.sizeWarn.Show()
+	default:
+		c.sizeWarn.Hide()
+	}
+}
+
+// composers is the main window's composing machinery: the open composer
+// windows, the message in its undo window and the outbox window.
+type composers struct {
+	w    *MainWindow
+	open []*composer
+
+	bar     *fyne.Container // in the status line
+	label   *widget.Label
+	undoBtn *widget.Button
+	viewBtn *widget.Button
+	last    *sendingMsg
+	outbox  *outboxView
+
+	replyBtn, replyAllBtn, forwardBtn *widget.Button
+}
+
+// sendingMsg is the last message sent from a composer.
+type sendingMsg struct {
+	id    int64
+	state composeState
+	due   time.Time
+	final bool
+}
+
+func newComposers(w *MainWindow) *composers {
+	cs := &composers{w: w}
+	cs.label = widget.NewLabel("")
+	cs.undoBtn = widget.NewButton("Undo", cs.undo)
+	cs.undoBtn.Importance = widget.HighImportance
+	cs.viewBtn = widget.NewButton("Outbox", cs.showOutbox)
+	cs.viewBtn.Importance = widget.LowImportance
+	cs.bar = container.NewHBox(cs.label, cs.undoBtn, cs.viewBtn)
+	cs.bar.Hide()
+	sub := w.core.Subscribe()
+	w.spawn("outbox events", func() {
+		defer sub.Close()
+		for {
+			ev, err := sub.Next(w.ctx)
+			if err != nil {
+				return
+			}
+			switch ev.(type) {
+			case app.OutboxChanged, app.Resync:
+				w.do(cs.outboxChanged)
+			}
+		}
+	})
+	return cs
+}
+
+func (cs *composers) forget(c *composer) {
+	for i, x := range cs.open {
+		if x == c {
+			cs.open = append(cs.open[:i], cs.open[i+1:]...)
+			return
+		}
+	}
+}
+
+// toolbar returns the main window's compose buttons.
+func (cs *composers) toolbar() []fyne.CanvasObject {
+	w := cs.w
+	newBtn := widget.NewButtonWithIcon("New", theme.DocumentCreateIcon(), cs.compose)
+	cs.replyBtn = widget.NewButtonWithIcon("Reply", theme.MailReplyIcon(), func() { cs.reply(false) })
+	cs.replyAllBtn = widget.NewButtonWithIcon("Reply all", theme.MailReplyAllIcon(), func() { cs.reply(true) })
+	cs.forwardBtn = widget.NewButtonWithIcon("Forward", theme.MailForwardIcon(), nil)
+	cs.forwardBtn.OnTapped = func() {
+		menu := fyne.NewMenu("",
+			fyne.NewMenuItem("Forward inline", func() { cs.forward(false) }),
+			fyne.NewMenuItem("Forward as attachment", func() { cs.forward(true) }))
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(cs.forwardBtn).AddXY(0, cs.forwardBtn.Size().Height)
+		widget.ShowPopUpMenuAtPosition(menu, w.win.Canvas(), pos)
+	}
+	outboxBtn := widget.NewButtonWithIcon("Outbox", theme.MailSendIcon(), cs.showOutbox)
+	objs := []fyne.CanvasObject{newBtn, cs.replyBtn, cs.replyAllBtn, cs.forwardBtn, outboxBtn}
+	for _, o := range objs {
+		o.(*widget.Button).Importance = widget.LowImportance
+	}
+	cs.updateActions(w.selectedID())
+	return objs
+}
+
+// menuItems returns the Message menu's compose items.
+func (cs *composers) menuItems() []*fyne.MenuItem {
+	item := func(label string, key fyne.KeyName, mod fyne.KeyModifier, fn func()) *fyne.MenuItem {
+		it := fyne.NewMenuItem(label, fn)
+		it.Shortcut = &desktop.CustomShortcut{KeyName: key, Modifier: mod}
+		return it
+	}
+	sc := fyne.KeyModifierShortcutDefault
+	return []*fyne.MenuItem{
+		item("New message", fyne.KeyN, sc, cs.compose),
+		item("Reply", fyne.KeyR, sc, func() { cs.reply(false) }),
+		item("Reply all", fyne.KeyR, sc|fyne.KeyModifierShift, func() { cs.reply(true) }),
+		item("Forward", fyne.KeyL, sc, func() { cs.forward(false) }),
+		fyne.NewMenuItem("Forward as attachment", func() { cs.forward(true) }),
+		fyne.NewMenuItem("Outbox and drafts", cs.showOutbox),
+	}
+}
+
+// updateActions enables Reply, Reply all and Forward when a message is
+// selected.
+func (cs *composers) updateActions(id int64) {
+	for _, b := range []*widget.Button{cs.replyBtn, cs.replyAllBtn, cs.forwardBtn} {
+		if b == nil {
+			continue
+		}
+		if id == 0 {
+			b.Disable()
+		} else {
+			b.Enable()
+		}
+	}
+}
+
+// currentAccount is the account of the folder shown, else the first one.
+func (cs *composers) currentAccount() string {
+	if a := cs.w.list.mailbox.Account; a != "" {
+		return a
+	}
+	if len(cs.w.accounts) > 0 {
+		return cs.w.accounts[0].ID
+	}
+	return ""
+}
+
+// compose opens an empty composer.
+func (cs *composers) compose() {
+	account := cs.currentAccount()
+	if account == "" {
+		cs.w.status.notice("Add an account to write messages.")
+		return
+	}
+	cs.openComposer(composeState{Account: account}, true)
+}
+
+func (cs *composers) reply(all bool) {
+	cs.fromMessage("reply", func(ctx context.Context, id int64) (*app.Compose, error) {
+		return cs.w.core.ComposeReply(ctx, id, all)
+	})
+}
+
+func (cs *composers) forward(asAttachment bool) {
+	cs.fromMessage("forward", func(ctx context.Context, id int64) (*app.Compose, error) {
+		return cs.w.core.ComposeForward(ctx, id, asAttachment)
+	})
+}
+
+// fromMessage reads the selected message off the UI goroutine and opens a
+// composer with what build returns.
+func (cs *composers) fromMessage(what string, build func(context.Context, int64) (*app.Compose, error)) {
+	id := cs.w.selectedID()
+	if id == 0 {
+		return
+	}
+	cs.w.spawn(what, func() {
+		ctx, cancel := context.WithTimeout(cs.w.ctx, 60*time.Second)
+		defer cancel()
+		cp, err := build(ctx, id)
+		cs.w.do(func() {
+			if err != nil {
+				cs.w.status.notice("Could not " + what + ": " + err.Error())
+				return
+			}
+			cs.openComposer(stateFromCompose(cp), true)
+		})
+	})
+}
+
+func stateFromCompose(cp *app.Compose) composeState {
+	d := cp.Draft
+	st := composeState{Account: cp.Account, To: formatAddresses(d.To), Cc: formatAddresses(d.Cc), Bcc: formatAddresses(d.Bcc),
+		Subject: d.Subject, Body: d.Text, InReplyTo: d.InReplyTo, References: d.References, SourceID: cp.SourceID,
+		Attachments: d.Attachments}
+	if d.From.Email != "" {
+		st.From = formatAddress(d.From)
+	}
+	return st
+}
+
+// openDraft reopens saved draft id, off the UI goroutine.
+func (cs *composers) openDraft(id int64) {
+	for _, c := range cs.open {
+		if c.state.DraftID == id {
+			c.win.RequestFocus()
+			return
+		}
+	}
+	cs.w.spawn("open draft", func() {
+		ctx, cancel := context.WithTimeout(cs.w.ctx, 30*time.Second)
+		defer cancel()
+		d, err := cs.w.core.Draft(ctx, id)
+		cs.w.do(func() {
+			if err != nil {
+				cs.w.status.notice("Could not open the draft: " + err.Error())
+				return
+			}
+			cs.openComposer(stateFromDraft(d), false)
+		})
+	})
+}
+
+// sent shows "Sending… Undo" for the message just queued.
+func (cs *composers) sent(it store.OutboxItem, st composeState) {
+	cs.last = &sendingMsg{id: it.ID, state: st, due: it.NextAttempt}
+	cs.label.SetText("Sending “" + oneLine(subjectText(st.Subject)) + "”…")
+	cs.label.Importance = widget.MediumImportance
+	cs.undoBtn.Show()
+	cs.bar.Show()
+	if d := time.Until(it.NextAttempt); d > 0 {
+		time.AfterFunc(d, func() { cs.w.do(cs.outboxChanged) })
+	}
+	cs.outboxChanged()
+}
+
+// undo takes the last message back to a composer, if the server does not
+// have it yet.
+func (cs *composers) undo() {
+	m := cs.last
+	if m == nil || m.final {
+		return
+	}
+	cs.undoBtn.Hide()
+	cs.w.spawn("undo send", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _, err := cs.w.core.CancelSend(ctx, m.id)
+		cs.w.do(func() {
+			if err != nil {
+				cs.label.SetText("Too late to undo: " + err.Error())
+				return
+			}
+			m.final = true
+			cs.bar.Hide()
+			c := cs.openComposer(m.state, false)
+			c.changed, c.unsaved, c.attsChanged = true, true, true
+			c.save()
+		})
+	})
+}
+
+// outboxChanged updates the sending line and the outbox window from the
+// store, off the UI goroutine.
+func (cs *composers) outboxChanged() {
+	if cs.outbox != nil {
+		cs.outbox.reload()
+	}
+	m := cs.last
+	if m == nil || m.final {
+		return
+	}
+	cs.w.spawn("outbox state", func() {
+		ctx, cancel := context.WithTimeout(cs.w.ctx, 10*time.Second)
+		defer cancel()
+		it, err := cs.w.core.Store().OutboxItem(ctx, m.id)
+		cs.w.do(func() {
+			if cs.last != m || m.final {
+				return
+			}
+			subj := "“" + oneLine(subjectText(m.state.Subject)) + "”"
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				m.final = true
+				cs.bar.Hide()
+			case err != nil:
+			case it.State == store.OutboxQueued && time.Now().Before(it.NextAttempt) && it.Attempts == 0:
+				// Still in the undo window.
+			case it.State == store.OutboxQueued || it.State == store.OutboxSending:
+				cs.undoBtn.Hide()
+				text := "Sending " + subj + "…"
+				if it.LastError != "" {
+					text += " (will retry: " + it.LastError + ")"
+				}
+				cs.label.SetText(text)
+			case it.State == store.OutboxSent:
+				m.final = true
+				cs.undoBtn.Hide()
+				cs.label.Importance = widget.SuccessImportance
+				cs.label.SetText("Sent " + subj)
+				time.AfterFunc(8*time.Second, func() {
+					cs.w.do(func() {
+						if cs.last == m {
+							cs.bar.Hide()
+						}
+					})
+				})
+			default:
+				m.final = true
+				cs.undoBtn.Hide()
+				cs.label.Importance = widget.DangerImportance
+				cs.label.SetText("Not sent " + subj + ": " + oneLine(it.LastError))
+			}
+		})
+	})
+}
