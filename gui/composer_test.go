@@ -53,24 +53,7 @@ func newComposeHarness(t *testing.T, undo time.Duration) *composeHarness {
 		t.Fatal(err)
 	}
 	core.Start()
-	h := &harness{t: t, core: core, q: make(chan func(), 4096), done: make(chan struct{})}
-	opts := &Options{Logf: log.logf}
-	opts.dispatch = func(fn func()) {
-		select {
-		case h.q <- fn:
-		case <-h.done:
-		}
-	}
-	h.w = NewWindow(a, core, opts)
-	h.w.Window().Resize(fyne.NewSize(1200, 760))
-	h.w.Window().Show()
-	t.Cleanup(func() {
-		h.w.Close()
-		close(h.done)
-		h.w.wait()
-		core.Shutdown()
-		log.stop()
-	})
+	h := windowFor(t, a, core, log)
 	ch.harness = h
 	h.startDemo()
 	ch.srv = <-srvc

@@ -93,6 +93,14 @@ func newHarnessWith(t *testing.T, secrets accounts.Secrets, setup func(*app.Core
 	if setup != nil {
 		setup(core)
 	}
+	return windowFor(t, a, core, log)
+}
+
+// windowFor opens the main window of a test app over core, with UI work
+// queued for the test goroutine to run, and closes everything at the end
+// of the test.
+func windowFor(t *testing.T, a fyne.App, core *app.Core, log *testLog) *harness {
+	t.Helper()
 	h := &harness{t: t, core: core, q: make(chan func(), 4096), done: make(chan struct{})}
 	opts := &Options{Logf: log.logf}
 	opts.dispatch = func(fn func()) {

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -58,25 +57,7 @@ func newReaderHarness(t *testing.T, extra ...[]byte) *harness {
 		t.Fatal(err)
 	}
 	core.Start()
-	h := &harness{t: t, core: core, q: make(chan func(), 4096), done: make(chan struct{})}
-	opts := &Options{Logf: log.logf}
-	opts.dispatch = func(fn func()) {
-		select {
-		case h.q <- fn:
-		case <-h.done:
-		}
-	}
-	h.w = NewWindow(a, core, opts)
-	h.w.Window().Resize(fyne.NewSize(1200, 760))
-	h.w.Window().Show()
-	t.Cleanup(func() {
-		h.w.Close()
-		close(h.done)
-		h.w.wait()
-		core.Shutdown()
-		log.stop()
-	})
-	return h
+	return windowFor(t, a, core, log)
 }
 
 func withDate(s string) []byte {

@@ -79,24 +79,7 @@ func newWizardEnv(t *testing.T, ws wizardSetup) *wizardEnv {
 		ws.setup(core, srv)
 	}
 	a := test.NewTempApp(t)
-	h := &harness{t: t, core: core, q: make(chan func(), 4096), done: make(chan struct{})}
-	gopts := &Options{Logf: log.logf}
-	gopts.dispatch = func(fn func()) {
-		select {
-		case h.q <- fn:
-		case <-h.done:
-		}
-	}
-	h.w = NewWindow(a, core, gopts)
-	h.w.Window().Resize(fyne.NewSize(1200, 760))
-	h.w.Window().Show()
-	t.Cleanup(func() {
-		h.w.Close()
-		close(h.done)
-		h.w.wait()
-		core.Shutdown()
-		log.stop()
-	})
+	h := windowFor(t, a, core, log)
 	h.waitFor("the window to load", func() bool { return h.w.loaded })
 	return &wizardEnv{harness: h, net: n, srv: srv, secrets: secrets}
 }
