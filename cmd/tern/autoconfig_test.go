@@ -22,37 +22,9 @@ type netCLI struct {
 }
 
 func newNetCLI(t *testing.T) *netCLI {
-	return &netCLI{cli: newCLI(t), net: autoconfigtest.New(t)}
-}
-
-func (c *netCLI) run(stdin string, args ...string) (code int, stdout, stderr string) {
-	c.t.Helper()
-	var out, errb bytes.Buffer
-	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" },
-		secrets: c.secrets, autoconfig: c.net.Options()}
-	code = run(append([]string{"--home", c.home}, args...), e)
-	return code, out.String(), errb.String()
-}
-
-func (c *netCLI) ok(stdin string, args ...string) string {
-	c.t.Helper()
-	code, out, errs := c.run(stdin, args...)
-	if code != 0 {
-		c.t.Fatalf("tern %s: exit %d: %s", strings.Join(args, " "), code, errs)
-	}
-	return out
-}
-
-func (c *netCLI) fails(stdin string, args ...string) string {
-	c.t.Helper()
-	code, _, errs := c.run(stdin, args...)
-	if code == 0 {
-		c.t.Fatalf("tern %s succeeded, want failure", strings.Join(args, " "))
-	}
-	if strings.Count(strings.TrimRight(errs, "\n"), "\n") != 0 || !strings.HasPrefix(errs, "tern: ") {
-		c.t.Fatalf("error is not one line: %q", errs)
-	}
-	return errs
+	c := &netCLI{cli: newCLI(t), net: autoconfigtest.New(t)}
+	c.autoconfig = c.net.Options()
+	return c
 }
 
 const testConfigXML = `<clientConfig version="1.1"><emailProvider id="corp.test">

@@ -17,9 +17,10 @@ import (
 
 // cli runs tern's command line in-process the way a user's shell would.
 type cli struct {
-	t       *testing.T
-	home    string
-	secrets accounts.Secrets
+	t          *testing.T
+	home       string
+	secrets    accounts.Secrets
+	autoconfig *discoveryOptions // discovery's fake network; nil: none used
 }
 
 func newCLI(t *testing.T) *cli {
@@ -29,7 +30,8 @@ func newCLI(t *testing.T) *cli {
 func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string) {
 	c.t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, secrets: c.secrets}
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" },
+		secrets: c.secrets, autoconfig: c.autoconfig}
 	code = run(append([]string{"--home", c.home}, args...), e)
 	return code, out.String(), errb.String()
 }
