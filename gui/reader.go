@@ -87,6 +87,7 @@ type reader struct {
 	sourceLabel, sourceNote *widget.Label
 	headersLabel            *widget.Label // the last headers dialog's text (tests)
 	browserDir              string        // private directory of "Open in browser" pages
+	nestedWins              []fyne.Window // attached messages opened in windows of their own (tests)
 
 	// The native dialogs and the browser, replaceable by tests.
 	pickSaveFile func(name string, done func(fyne.URIWriteCloser))

@@ -293,7 +293,8 @@ func (r *reader) fillAttachments(pm *message.Message) {
 		label := &widget.Label{Text: name + "  ·  " + byteSize(a.Size), Truncation: fyne.TextTruncateEllipsis}
 		att := a
 		save := widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { r.saveAttachment(att) })
-		r.attachments.Add(container.NewBorder(nil, nil, widget.NewIcon(attachmentIcon(a.ContentType)), save, label))
+		open := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { r.openAttachment(att) })
+		r.attachments.Add(container.NewBorder(nil, nil, widget.NewIcon(attachmentIcon(a.ContentType)), container.NewHBox(open, save), label))
 		if r.view != nil {
 			r.addTNEFFiles(r.view.TNEF[a.PartPath])
 		}
