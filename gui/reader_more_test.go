@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ternmail/tern/gui/widgets"
@@ -263,7 +264,7 @@ func TestReaderTools(t *testing.T) {
 	}
 	var saveBtns []*widget.Button
 	for _, o := range test.LaidOutObjects(r.attachments) {
-		if b, ok := o.(*widget.Button); ok && b.Text == "" {
+		if b, ok := o.(*widget.Button); ok && b.Text == "" && b.Icon != nil && b.Icon.Name() == theme.DocumentSaveIcon().Name() {
 			saveBtns = append(saveBtns, b)
 		}
 	}
