@@ -81,6 +81,13 @@ type Options struct {
 	// (text/plain and text/html parts, after charset conversion; default
 	// 32 MiB). Attachment sizes are counted without keeping their content.
 	MaxDecodedBytes int64
+	// MaxHeaderBytes bounds the header fields kept of each header (the
+	// message's and each part's; default 256 KiB). Fields past it are
+	// dropped with a warning.
+	MaxHeaderBytes int
+	// MaxHeaderFieldBytes bounds one header field's value (default
+	// 64 KiB); a longer value is cut with a warning.
+	MaxHeaderFieldBytes int
 }
 
 // Defaults used for zero Options fields.
@@ -88,6 +95,10 @@ const (
 	DefaultMaxParts        = 500
 	DefaultMaxDepth        = 20
 	DefaultMaxDecodedBytes = 32 << 20
+	// DefaultMaxHeaderBytes and DefaultMaxHeaderFieldBytes bound headers
+	// (see Options). Headers and FromHeader use them too.
+	DefaultMaxHeaderBytes      = 256 << 10
+	DefaultMaxHeaderFieldBytes = 64 << 10
 )
 
 // ErrEmpty is returned by Parse when the input holds nothing at all.
@@ -107,10 +118,18 @@ func (o *Options) withDefaults() Options {
 	if out.MaxDecodedBytes <= 0 {
 		out.MaxDecodedBytes = DefaultMaxDecodedBytes
 	}
+	if out.MaxHeaderBytes <= 0 {
+		out.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if out.MaxHeaderFieldBytes <= 0 {
+		out.MaxHeaderFieldBytes = DefaultMaxHeaderFieldBytes
+	}
 	// Keep recursion and arithmetic sane whatever the caller asks for.
 	out.MaxParts = min(out.MaxParts, 1<<20)
 	out.MaxDepth = min(out.MaxDepth, 1000)
 	out.MaxDecodedBytes = min(out.MaxDecodedBytes, 1<<40)
+	out.MaxHeaderBytes = min(out.MaxHeaderBytes, 1<<30)
+	out.MaxHeaderFieldBytes = min(out.MaxHeaderFieldBytes, out.MaxHeaderBytes)
 	return out
 }
 
@@ -149,8 +168,21 @@ func (p *parser) warn(format string, args ...any) {
 	p.msg.Warnings = append(p.msg.Warnings, w)
 }
 
+// splitHeader splits an entity under the parser's header limits and
+// warns about what they cut.
+func (p *parser) splitHeader(b []byte) (header, []byte, bool) {
+	h, body, ok, cut := splitHeaderLimited(b, headerLimits{total: p.opts.MaxHeaderBytes, field: p.opts.MaxHeaderFieldBytes})
+	if cut.total {
+		p.warn("header truncated: fields past %d bytes not shown", p.opts.MaxHeaderBytes)
+	}
+	for _, k := range cut.fields {
+		p.warn("header field %s cut at %d bytes", truncateRunes(sanitizeHeader(k), 40), p.opts.MaxHeaderFieldBytes)
+	}
+	return h, body, ok
+}
+
 func (p *parser) parse(raw []byte) {
-	h, body, ok := splitHeader(raw)
+	h, body, ok := p.splitHeader(raw)
 	if !ok {
 		p.warn("no header found, whole message shown as text")
 	}
@@ -327,7 +359,7 @@ func (p *parser) walkMultipart(pt *part, ct contentType, depth int, isRoot bool)
 	}
 	children := make([]*part, 0, len(bodies))
 	for i, b := range bodies {
-		h, body, _ := splitHeader(b)
+		h, body, _ := p.splitHeader(b)
 		path := fmt.Sprint(i + 1)
 		if !isRoot {
 			path = pt.path + "." + path

@@ -333,6 +333,50 @@ func TestParseLimits(t *testing.T) {
 			t.Errorf("%d attachments, want 199", n)
 		}
 	})
+	t.Run("header bytes", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("From: a@example.com\r\nSubject: many fields\r\n")
+		for i := 0; b.Len() < 400<<10; i++ {
+			fmt.Fprintf(&b, "X-Junk-%d: %s\r\n\t%s\r\n", i, strings.Repeat("j", 40), strings.Repeat("k", 20))
+		}
+		b.WriteString("X-Last: dropped\r\n\r\nthe body\r\n")
+		m, _ := Parse([]byte(b.String()), nil)
+		if !hasWarning(m, "header truncated: fields past 262144 bytes not shown") {
+			t.Errorf("Warnings = %q", m.Warnings)
+		}
+		if m.Subject != "many fields" || m.Text != "the body" {
+			t.Errorf("Subject = %q, Text = %.80q", m.Subject, m.Text)
+		}
+		h, _, _, cut := splitHeaderLimited([]byte(b.String()), defaultHeaderLimits)
+		if !cut.total || h.get("x-last") != "" {
+			t.Errorf("cut %+v, X-Last %q", cut, h.get("x-last"))
+		}
+		kept := 0
+		for _, f := range h {
+			kept += len(f.key) + len(f.value)
+		}
+		if kept > DefaultMaxHeaderBytes {
+			t.Errorf("kept %d header bytes", kept)
+		}
+		m, _ = Parse([]byte(b.String()), &Options{MaxHeaderBytes: 1000})
+		if !hasWarning(m, "fields past 1000 bytes") || m.Text != "the body" {
+			t.Errorf("Warnings = %q, Text = %.80q", m.Warnings, m.Text)
+		}
+	})
+	t.Run("header field", func(t *testing.T) {
+		long := strings.Repeat("é", 100<<10) // 200 KiB of UTF-8
+		raw := "Subject: " + long + "\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nX-Part: " + long + "\r\n\r\npart text\r\n--b--\r\n"
+		m, _ := Parse([]byte(raw), nil)
+		if n := len(m.Subject); n > DefaultMaxHeaderFieldBytes || n < DefaultMaxHeaderFieldBytes-4 || !utf8.ValidString(m.Subject) {
+			t.Errorf("len(Subject) = %d, valid %v", n, utf8.ValidString(m.Subject))
+		}
+		if !hasWarning(m, "header field subject cut at 65536 bytes") || !hasWarning(m, "header field x-part cut") {
+			t.Errorf("Warnings = %q", m.Warnings)
+		}
+		if m.Text != "part text" {
+			t.Errorf("Text = %.80q", m.Text)
+		}
+	})
 	t.Run("decoded bytes", func(t *testing.T) {
 		body := strings.Repeat("0123456789abcdef", 4096) // 64 KiB
 		raw := "Content-Type: text/plain\n\n" + body

@@ -62,11 +62,34 @@ func nextLine(b []byte, i int) (line []byte, next int) {
 	return line, next
 }
 
-// splitHeader splits an entity into header and body. It is lenient: an
-// mbox "From " line is skipped, a line that is neither a field nor a
-// continuation ends the header, and input without any header field is
-// all body (ok is then false).
+// headerLimits bounds what splitHeaderLimited keeps of one header.
+type headerLimits struct {
+	total int // bytes of all fields kept (names and values)
+	field int // bytes of one field's value
+}
+
+// headerCut says what splitHeaderLimited left out.
+type headerCut struct {
+	total  bool     // fields past limits.total were dropped
+	fields []string // keys of fields whose value was cut (at most 10)
+}
+
+var defaultHeaderLimits = headerLimits{total: DefaultMaxHeaderBytes, field: DefaultMaxHeaderFieldBytes}
+
+// splitHeader splits an entity into header and body under the default
+// header limits (see splitHeaderLimited).
 func splitHeader(b []byte) (h header, body []byte, ok bool) {
+	h, body, ok, _ = splitHeaderLimited(b, defaultHeaderLimits)
+	return h, body, ok
+}
+
+// splitHeaderLimited splits an entity into header and body. It is
+// lenient: an mbox "From " line is skipped, a line that is neither a field
+// nor a continuation ends the header, and input without any header field
+// is all body (ok is then false). A field value longer than lim.field is
+// cut, and fields past lim.total bytes are dropped (the header is still
+// read to its end, so that the body is found); cut says so.
+func splitHeaderLimited(b []byte, lim headerLimits) (h header, body []byte, ok bool, cut headerCut) {
 	i := 0
 	if bytes.HasPrefix(b, []byte("From ")) {
 		_, i = nextLine(b, 0)
@@ -75,22 +98,43 @@ func splitHeader(b []byte) (h header, body []byte, ok bool) {
 	// included; it is unfolded once complete, keeping parsing linear.
 	vstart, vend := -1, -1
 	key := ""
+	used := 0
 	flush := func() {
-		if vstart >= 0 {
-			h = append(h, field{key: key, value: unfold(b[vstart:vend])})
-			vstart = -1
+		if vstart < 0 {
+			return
 		}
+		v := b[vstart:vend]
+		vstart = -1
+		if cut.total {
+			return
+		}
+		if len(v) > lim.field {
+			n := lim.field
+			for n > 0 && !utf8.RuneStart(v[n]) {
+				n-- // keep a UTF-8 value valid
+			}
+			v = v[:n]
+			if len(cut.fields) < 10 {
+				cut.fields = append(cut.fields, key)
+			}
+		}
+		if used+len(key)+len(v) > lim.total {
+			cut.total = true
+			return
+		}
+		used += len(key) + len(v)
+		h = append(h, field{key: key, value: unfold(v)})
 	}
 	for i < len(b) {
 		line, next := nextLine(b, i)
 		if len(line) == 0 {
 			flush()
-			return h, b[next:], true
+			return h, b[next:], true, cut
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if vstart < 0 {
 				// A continuation before any field: not a header.
-				return nil, b, false
+				return nil, b, false, headerCut{}
 			}
 			vend = i + len(line)
 			i = next
@@ -99,21 +143,21 @@ func splitHeader(b []byte) (h header, body []byte, ok bool) {
 		k, c, isField := splitField(line)
 		if !isField {
 			flush()
-			if len(h) == 0 {
-				return nil, b, false
+			if len(h) == 0 && !cut.total {
+				return nil, b, false, headerCut{}
 			}
 			// Missing blank line between header and body.
-			return h, b[i:], true
+			return h, b[i:], true, cut
 		}
 		flush()
 		key, vstart, vend = k, i+c+1, i+len(line)
 		i = next
 	}
 	flush()
-	if len(h) == 0 {
-		return nil, b, false
+	if len(h) == 0 && !cut.total {
+		return nil, b, false, headerCut{}
 	}
-	return h, nil, true
+	return h, nil, true, cut
 }
 
 // unfold joins folded header lines, dropping CR and LF.
