@@ -122,6 +122,7 @@ func RenderHTML(s string) *Document {
 	b := &renderer{doc: doc}
 	b.walk(root, style{}, 0)
 	b.flush()
+	doc.bound()
 	return doc
 }
 

@@ -3,7 +3,6 @@ package message
 import (
 	"regexp"
 	"strings"
-	"unicode/utf8"
 )
 
 // Render renders the body of m: its HTML when it has one, else its text.
@@ -14,9 +13,9 @@ func Render(m *Message) *Document {
 	return RenderText(m.Text)
 }
 
-// MaxRenderTextBytes bounds the plain text RenderText styles; the rest is
-// kept as unstyled text.
-const MaxRenderTextBytes = 1 << 20
+// MaxRenderTextBytes bounds the plain text RenderText renders; the rest
+// is left out and the Document is marked Truncated.
+const MaxRenderTextBytes = MaxDocumentTextBytes
 
 var urlInText = regexp.MustCompile(`(?i)\b(?:https?://|mailto:)[^\s<>"\x60{}|\\^]+`)
 
@@ -26,13 +25,8 @@ var urlInText = regexp.MustCompile(`(?i)\b(?:https?://|mailto:)[^\s<>"\x60{}|\\^
 func RenderText(text string) *Document {
 	doc := &Document{}
 	text = strings.ReplaceAll(text, "\r\n", "\n")
-	rest := ""
 	if len(text) > MaxRenderTextBytes {
-		cut := MaxRenderTextBytes
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		text, rest = text[:cut], text[cut:]
+		text = truncateBytes(text, MaxRenderTextBytes)
 		doc.Truncated = true
 	}
 	var lines []string
@@ -44,6 +38,7 @@ func RenderText(text string) *Document {
 		p := strings.Join(lines, "\n")
 		lines = nil
 		if strings.TrimSpace(p) == "" || len(doc.Blocks) >= maxRenderBlocks {
+			doc.Truncated = doc.Truncated || len(doc.Blocks) >= maxRenderBlocks
 			return
 		}
 		doc.Blocks = append(doc.Blocks, Block{Kind: BlockParagraph, Quote: depth, Spans: linkify(p)})
@@ -60,9 +55,7 @@ func RenderText(text string) *Document {
 		lines = append(lines, strings.TrimRight(body, " \t"))
 	}
 	flush()
-	if rest != "" {
-		doc.Blocks = append(doc.Blocks, Block{Kind: BlockParagraph, Spans: []Span{{Text: rest}}})
-	}
+	doc.bound()
 	return doc
 }
 
