@@ -215,12 +215,29 @@ func (c *Core) RecentAddresses(ctx context.Context, account, prefix string, limi
 }
 
 // SaveDraft saves a draft locally (see store.DB.SaveDraft) and returns its
-// ID. Drafts are not yet copied to the server's Drafts folder.
+// ID. The sync engine then copies it to the server's Drafts folder, in
+// place of the previous version, through the pending-action queue: saves
+// made before it gets there make one upload.
 func (c *Core) SaveDraft(ctx context.Context, d *store.Draft, withFiles bool) (int64, error) {
 	if d.Account == "" {
 		return 0, errors.New("a draft needs an account")
 	}
-	return c.store.SaveDraft(ctx, d, withFiles)
+	id, err := c.store.SaveDraft(ctx, d, withFiles)
+	if err == nil {
+		c.kickEngine(d.Account)
+	}
+	return id, err
+}
+
+// kickEngine wakes account's sync engine, if it runs, to replay what was
+// queued.
+func (c *Core) kickEngine(account string) {
+	c.mu.Lock()
+	run, ok := c.engines[account]
+	c.mu.Unlock()
+	if ok {
+		run.engine.Kick()
+	}
 }
 
 // Draft returns local draft id with its attachments.
@@ -234,5 +251,19 @@ func (c *Core) Drafts(ctx context.Context, account string) ([]store.Draft, error
 	return c.store.Drafts(ctx, account)
 }
 
-// DeleteDraft deletes local draft id.
-func (c *Core) DeleteDraft(ctx context.Context, id int64) error { return c.store.DeleteDraft(ctx, id) }
+// DeleteDraft deletes local draft id (discarded, or sent) and queues the
+// removal of its copy from the server's Drafts folder.
+func (c *Core) DeleteDraft(ctx context.Context, id int64) error {
+	d, err := c.store.Draft(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.store.DeleteDraft(ctx, id); err != nil {
+		return err
+	}
+	c.kickEngine(d.Account)
+	return nil
+}
