@@ -515,7 +515,11 @@ func (e *Engine) replay(ctx context.Context, cn *conn) (int, error) {
 		return n, err
 	}
 	m, err := e.replayAppends(ctx, cn)
-	return n + m, err
+	if err != nil {
+		return n + m, err
+	}
+	d, err := e.replayDrafts(ctx, cn)
+	return n + m + d, err
 }
 
 // replayAppends APPENDs messages the outbox sent to the Sent folder.
