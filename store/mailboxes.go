@@ -142,8 +142,7 @@ func deleteMailbox(tx *sql.Tx, id int64) error {
 
 const mailboxCols = `mb.id, mb.account, mb.name, mb.delim, mb.role, mb.attrs, mb.subscribed, mb.selectable,
 	mb.uidvalidity, mb.uidnext, mb.highestmodseq, mb.server_total, mb.synced_at,
-	(SELECT count(*) FROM messages m WHERE m.mailbox_id = mb.id AND m.hidden = 0),
-	(SELECT count(*) FROM messages m WHERE m.mailbox_id = mb.id AND m.seen = 0 AND m.hidden = 0)`
+	mb.shown, mb.unread`
 
 func scanMailbox(sc interface{ Scan(...any) error }) (Mailbox, error) {
 	var b Mailbox
@@ -242,14 +241,22 @@ func (db *DB) ResetMailbox(ctx context.Context, id int64, uidValidity uint32) er
 	})
 }
 
-// DeleteAccount removes everything stored for account.
+// DeleteAccount removes everything stored for account: its folders,
+// messages, bodies and their search index, pending actions, outbox,
+// drafts with their attachments, and the addresses kept for autocomplete.
+// A migration that adds a per-account table must add it here (the store
+// tests fail otherwise).
 func (db *DB) DeleteAccount(ctx context.Context, account string) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM messages_fts WHERE rowid IN (SELECT id FROM messages WHERE account = ?)`,
+			`DELETE FROM bodies WHERE message_id IN (SELECT id FROM messages WHERE account = ?)`,
 			`DELETE FROM messages WHERE account = ?`,
 			`DELETE FROM pending_actions WHERE account = ?`,
 			`DELETE FROM outbox WHERE account = ?`,
+			`DELETE FROM draft_attachments WHERE draft_id IN (SELECT id FROM drafts WHERE account = ?)`,
+			`DELETE FROM drafts WHERE account = ?`,
+			`DELETE FROM addresses WHERE account = ?`,
 			`DELETE FROM mailboxes WHERE account = ?`,
 		} {
 			if _, err := tx.Exec(q, account); err != nil {

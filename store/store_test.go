@@ -366,3 +366,109 @@ func TestMoveHidesAndRevert(t *testing.T) {
 		t.Fatal("move into its own folder accepted")
 	}
 }
+
+// fillAccount stores a row for account in every per-account table: a
+// mailbox, a message with a body (and so the full-text index and the
+// addresses it names), a pending action, an outbox message and a draft
+// with an attachment.
+func fillAccount(t *testing.T, db *DB, account string) {
+	t.Helper()
+	ctx := context.Background()
+	boxes, err := db.SetMailboxes(ctx, account, []Mailbox{{Name: "INBOX", Role: RoleInbox, Selectable: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutMessages(ctx, account, boxes[0].ID, []Message{{UIDValidity: 1, UID: 1, Subject: "hello " + account,
+		From: []Address{{Name: "Ann", Email: "ann@" + account + ".test"}}, To: []Address{{Email: "bob@" + account + ".test"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.MessageByUID(ctx, boxes[0].ID, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutBody(ctx, m.ID, []byte("Subject: hello\r\n\r\nbody\r\n"), BodyInfo{Text: "body words " + account}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetFlag(ctx, m.ID, FlagSeen, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.QueueOutbox(ctx, NewOutbox{Account: account, From: "ann@" + account + ".test", Rcpts: []string{"bob@example.test"},
+		Raw: []byte("Subject: out\r\n\r\nx\r\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SaveDraft(ctx, &Draft{Account: account, Subject: "draft " + account,
+		Attachments: []DraftFile{{Filename: "a.txt", Data: []byte("file")}}}, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tableCounts returns the row count of every table of the schema (FTS5's
+// own shadow tables left out; the index itself is counted).
+func tableCounts(t *testing.T, db *DB) map[string]int {
+	t.Helper()
+	rows, err := db.w.Query(`SELECT name FROM sqlite_master WHERE type = 'table'
+		AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts_%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		names = append(names, n)
+	}
+	rows.Close()
+	out := map[string]int{}
+	for _, n := range names {
+		var c int
+		q := `SELECT count(*) FROM "` + n + `"`
+		if n == "messages_fts" {
+			// A contentless index counts its documents in docsize.
+			q = `SELECT count(*) FROM messages_fts_docsize`
+		}
+		if err := db.w.QueryRow(q).Scan(&c); err != nil {
+			t.Fatalf("count %s: %v", n, err)
+		}
+		out[n] = c
+	}
+	return out
+}
+
+func TestDeleteAccountLeavesNothing(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	fillAccount(t, db, "gone")
+	only := tableCounts(t, db)
+	for table, n := range only {
+		// A table this test does not fill is a table DeleteAccount may
+		// forget: fill it in fillAccount and delete it in DeleteAccount.
+		if n == 0 {
+			t.Errorf("table %s has no row for the account: extend fillAccount (and check DeleteAccount)", table)
+		}
+	}
+	fillAccount(t, db, "kept")
+	if err := db.DeleteAccount(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	after := tableCounts(t, db)
+	for table, n := range after {
+		if n != only[table] {
+			t.Errorf("table %s: %d rows after deleting one of two equal accounts, want %d (the other account's)", table, n, only[table])
+		}
+	}
+	for _, table := range []string{"mailboxes", "messages", "pending_actions", "outbox", "addresses", "drafts"} {
+		var n int
+		if err := db.w.QueryRow(`SELECT count(*) FROM ` + table + ` WHERE account = 'gone'`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s: %d rows of the removed account left (%v)", table, n, err)
+		}
+	}
+	if got, err := db.RecentAddresses(ctx, "gone", "", 10); err != nil || len(got) != 0 {
+		t.Errorf("addresses of the removed account: %v %v", got, err)
+	}
+	if got, err := db.Drafts(ctx, "gone"); err != nil || len(got) != 0 {
+		t.Errorf("drafts of the removed account: %v %v", got, err)
+	}
+	if got, err := db.Search(ctx, "", "words", 10); err != nil || len(got) != 1 || got[0].Account != "kept" {
+		t.Errorf("search after delete: %v %v", got, err)
+	}
+}
