@@ -189,4 +189,26 @@ CREATE TABLE draft_attachments (
 );
 CREATE INDEX draft_attachments_by_draft ON draft_attachments (draft_id, pos);
 `,
+	// 6: each mailbox's shown and unread counts, kept by triggers, so that
+	// reading a mailbox costs the same at 100 messages and at 100,000 (a
+	// count over the index was 18 ms per read at 100k).
+	`
+ALTER TABLE mailboxes ADD COLUMN shown  INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN unread INTEGER NOT NULL DEFAULT 0;
+UPDATE mailboxes SET
+	shown  = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND m.hidden = 0),
+	unread = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND m.hidden = 0 AND m.seen = 0);
+
+CREATE TRIGGER mailbox_counts_insert AFTER INSERT ON messages WHEN NEW.hidden = 0 BEGIN
+	UPDATE mailboxes SET shown = shown + 1, unread = unread + (NEW.seen = 0) WHERE id = NEW.mailbox_id;
+END;
+CREATE TRIGGER mailbox_counts_delete AFTER DELETE ON messages WHEN OLD.hidden = 0 BEGIN
+	UPDATE mailboxes SET shown = shown - 1, unread = unread - (OLD.seen = 0) WHERE id = OLD.mailbox_id;
+END;
+CREATE TRIGGER mailbox_counts_update AFTER UPDATE OF mailbox_id, hidden, seen ON messages
+	WHEN OLD.mailbox_id IS NOT NEW.mailbox_id OR OLD.hidden IS NOT NEW.hidden OR (OLD.seen = 0) IS NOT (NEW.seen = 0) BEGIN
+	UPDATE mailboxes SET shown = shown - 1, unread = unread - (OLD.seen = 0) WHERE id = OLD.mailbox_id AND OLD.hidden = 0;
+	UPDATE mailboxes SET shown = shown + 1, unread = unread + (NEW.seen = 0) WHERE id = NEW.mailbox_id AND NEW.hidden = 0;
+END;
+`,
 }
