@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -59,6 +60,11 @@ type ServerOptions struct {
 	// Mailboxes are extra (empty) mailboxes to create. Parents are created
 	// as needed ("a/b" creates "a" too).
 	Mailboxes []string
+	// Without removes capabilities from the ones the IMAP server advertises,
+	// to test clients against a poorer server: without imap.CapMove the
+	// server refuses MOVE, without imap.CapUIDPlus it refuses UID EXPUNGE,
+	// without imap.CapListStatus it ignores LIST's RETURN (STATUS).
+	Without []imap.Cap
 	// Logf receives server error logs. Nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -94,6 +100,9 @@ type Server struct {
 	received []Envelope
 
 	listeners []net.Listener
+
+	caps         imap.CapSet
+	bareExpunges atomic.Int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -149,6 +158,13 @@ func StartServer(opts *ServerOptions) (*Server, error) {
 		logf:     opts.Logf,
 		mem:      imapmemserver.New(),
 		boxes:    make(map[string]*boxInfo),
+		caps:     imap.CapSet{},
+	}
+	for c := range imapCaps {
+		s.caps[c] = struct{}{}
+	}
+	for _, c := range opts.Without {
+		delete(s.caps, c)
 	}
 	if s.logf == nil {
 		s.logf = func(string, ...any) {}
@@ -208,7 +224,7 @@ func StartServer(opts *ServerOptions) (*Server, error) {
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return &imapSession{srv: s}, nil, nil
 		},
-		Caps:         imapCaps,
+		Caps:         s.caps,
 		Logger:       logfLogger(s.logf),
 		InsecureAuth: !s.TLS, // listeners are loopback-only
 	})
@@ -278,6 +294,27 @@ func (s *Server) Append(mailbox string, raw []byte, flags []string, date time.Ti
 		return 0, err
 	}
 	return uint32(data.UID), nil
+}
+
+// BareExpunges returns how many times a client sent EXPUNGE without UIDs
+// (which removes every message marked \Deleted, also those others marked).
+func (s *Server) BareExpunges() int { return int(s.bareExpunges.Load()) }
+
+// SetFlags replaces the flags of the message uid in mailbox, as another
+// client would (silently); sessions that have the mailbox selected are
+// notified.
+func (s *Server) SetFlags(mailbox string, uid uint32, flags []string) error {
+	sess := imapmemserver.NewUserSession(s.user)
+	defer sess.Close()
+	if _, err := sess.Select(canonMailbox(mailbox), nil); err != nil {
+		return err
+	}
+	fl := make([]imap.Flag, len(flags))
+	for i, f := range flags {
+		fl[i] = imap.Flag(f)
+	}
+	return sess.Store(nil, imap.UIDSetNum(imap.UID(uid)),
+		&imap.StoreFlags{Op: imap.StoreFlagsSet, Silent: true, Flags: fl}, nil)
 }
 
 // Received returns a copy of every message accepted by the SMTP server, in
@@ -411,6 +448,25 @@ func (sess *imapSession) Close() error {
 		return nil
 	}
 	return sess.UserSession.Close()
+}
+
+// Move refuses MOVE when the server was started without it.
+func (sess *imapSession) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	if !sess.srv.caps.Has(imap.CapMove) {
+		return &imap.Error{Type: imap.StatusResponseTypeBad, Text: "MOVE is not supported"}
+	}
+	return sess.UserSession.Move(w, numSet, dest)
+}
+
+// Expunge refuses UID EXPUNGE when the server was started without UIDPLUS,
+// and counts bare EXPUNGEs.
+func (sess *imapSession) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
+	if uids == nil {
+		sess.srv.bareExpunges.Add(1)
+	} else if !sess.srv.caps.Has(imap.CapUIDPlus) {
+		return &imap.Error{Type: imap.StatusResponseTypeBad, Text: "UID EXPUNGE is not supported"}
+	}
+	return sess.UserSession.Expunge(w, uids)
 }
 
 func (sess *imapSession) Create(name string, options *imap.CreateOptions) error {
@@ -606,7 +662,7 @@ func (sess *imapSession) List(w *imapserver.ListWriter, ref string, patterns []s
 		if e.info.subscribed && (options.ReturnSubscribed || options.SelectSubscribed) {
 			data.Attrs = append(data.Attrs, imap.MailboxAttrSubscribed)
 		}
-		if options.ReturnStatus != nil && sess.UserSession != nil {
+		if options.ReturnStatus != nil && sess.UserSession != nil && s.caps.Has(imap.CapListStatus) {
 			if st, err := sess.UserSession.Status(e.name, options.ReturnStatus); err == nil {
 				data.Status = st
 			}
