@@ -84,6 +84,25 @@ func hasFlag(flags []string, flag string) bool {
 	return false
 }
 
+// sameFlags reports whether a and b hold the same flags, in any order
+// (servers need not keep one).
+func sameFlags(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, f := range a {
+		if !hasFlag(b, f) {
+			return false
+		}
+	}
+	for _, f := range b {
+		if !hasFlag(a, f) {
+			return false
+		}
+	}
+	return true
+}
+
 func encodeAddrs(a []Address) string {
 	if len(a) == 0 {
 		return "[]"
@@ -114,14 +133,17 @@ func addrText(lists ...[]Address) string {
 // PutMessages inserts or updates the headers and flags of msgs, all in
 // mailbox mailboxID, in one transaction. Bodies and previews already stored
 // are kept. Messages with pending local actions keep their local flags.
+// Messages marked \Deleted are stored hidden: on a server without UIDPLUS
+// a deleted or moved message stays until some client expunges it, and must
+// not come back into the list meanwhile.
 func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, msgs []Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
 		ins, err := tx.Prepare(`INSERT INTO messages (account, mailbox_id, uidvalidity, uid, modseq, flags, seen, flagged, answered, draft,
-				internal_date, size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs, has_attachments)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+				internal_date, size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs, has_attachments, hidden)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (mailbox_id, uidvalidity, uid) DO UPDATE SET modseq=excluded.modseq,
 				internal_date=excluded.internal_date, size=excluded.size, date=excluded.date, subject=excluded.subject,
 				from_addr=excluded.from_addr, to_addr=excluded.to_addr, cc_addr=excluded.cc_addr, reply_to=excluded.reply_to,
@@ -142,11 +164,12 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 				boolInt(hasFlag(m.Flags, FlagAnswered)), boolInt(hasFlag(m.Flags, FlagDraft)),
 				unix(m.InternalDate), m.Size, unix(m.Date), m.Subject,
 				encodeAddrs(m.From), encodeAddrs(m.To), encodeAddrs(m.Cc), encodeAddrs(m.ReplyTo),
-				m.MessageID, m.InReplyTo, strings.Join(m.References, " "), boolInt(m.HasAttachments)).Scan(&m.ID, &hasBody, &flags)
+				m.MessageID, m.InReplyTo, strings.Join(m.References, " "), boolInt(m.HasAttachments),
+				boolInt(hasFlag(m.Flags, FlagDeleted))).Scan(&m.ID, &hasBody, &flags)
 			if err != nil {
 				return fmt.Errorf("store: save message uid %d: %w", m.UID, err)
 			}
-			if flags != joinFlags(m.Flags) { // a known message whose flags changed
+			if !sameFlags(splitFlags(flags), m.Flags) { // a known message whose flags changed
 				if err := setFlags(tx, m.ID, m.Flags, m.ModSeq); err != nil {
 					return err
 				}
@@ -194,14 +217,14 @@ func ftsIndex(tx *sql.Tx, rows []ftsRow) error {
 
 // setFlagsSQL stores the server's flags for a message unless a local
 // action on it is still pending, in which case the local state wins until
-// replay.
-const setFlagsSQL = `UPDATE messages SET flags=?, seen=?, flagged=?, answered=?, draft=?, modseq=max(modseq, ?)
+// replay. A message is hidden exactly when it carries \Deleted.
+const setFlagsSQL = `UPDATE messages SET flags=?, seen=?, flagged=?, answered=?, draft=?, hidden=?, modseq=max(modseq, ?)
 	WHERE id = ? AND NOT EXISTS (SELECT 1 FROM pending_actions p
 		WHERE p.mailbox_id = messages.mailbox_id AND p.uidvalidity = messages.uidvalidity AND p.uid = messages.uid)`
 
 func setFlagsArgs(id int64, flags []string, modseq uint64) []any {
 	return []any{joinFlags(flags), boolInt(hasFlag(flags, FlagSeen)), boolInt(hasFlag(flags, FlagFlagged)),
-		boolInt(hasFlag(flags, FlagAnswered)), boolInt(hasFlag(flags, FlagDraft)), modseq, id}
+		boolInt(hasFlag(flags, FlagAnswered)), boolInt(hasFlag(flags, FlagDraft)), boolInt(hasFlag(flags, FlagDeleted)), modseq, id}
 }
 
 func setFlags(tx *sql.Tx, id int64, flags []string, modseq uint64) error {
@@ -242,7 +265,7 @@ func (db *DB) UpdateFlags(ctx context.Context, mailboxID int64, uidValidity uint
 			if err != nil {
 				return err
 			}
-			if old == joinFlags(u.Flags) {
+			if sameFlags(splitFlags(old), u.Flags) {
 				continue
 			}
 			if _, err := set.Exec(setFlagsArgs(id, u.Flags, u.ModSeq)...); err != nil {

@@ -40,7 +40,13 @@ func (f *fixture) changeCount(kind ChangeKind) int {
 
 func newFixture(t *testing.T, seed []mailtest.SeedMessage) *fixture {
 	t.Helper()
-	srv, err := mailtest.StartServer(&mailtest.ServerOptions{TLS: true, Seed: seed, Mailboxes: mailtest.DemoMailboxes})
+	return newFixtureServer(t, &mailtest.ServerOptions{TLS: true, Seed: seed, Mailboxes: mailtest.DemoMailboxes})
+}
+
+// newFixtureServer is newFixture on a server started with opts.
+func newFixtureServer(t *testing.T, sopts *mailtest.ServerOptions) *fixture {
+	t.Helper()
+	srv, err := mailtest.StartServer(sopts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -228,11 +228,35 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox) (F
 	if err != nil {
 		return fr, err
 	}
-	if mb.UIDNext != 0 && uint32(sel.UIDNext) == mb.UIDNext && stored == int(sel.NumMessages) &&
-		(!condstore || sel.HighestModSeq == mb.ModSeq) {
-		fr.Skipped, fr.Stored = true, stored
-		fr.Unread = e.unread(ctx, mb.ID)
-		return fr, nil
+	if mb.UIDNext != 0 && uint32(sel.UIDNext) == mb.UIDNext && stored == int(sel.NumMessages) {
+		if condstore && sel.HighestModSeq == mb.ModSeq {
+			fr.Skipped, fr.Stored = true, stored
+			fr.Unread = e.unread(ctx, mb.ID)
+			return fr, nil
+		}
+		if !condstore {
+			// Nothing new nor expunged, but without CONDSTORE only the
+			// flags themselves can say whether another client changed
+			// them: one UID FETCH of FLAGS.
+			n, err := e.syncFlags(ctx, cn, mb, false)
+			if err != nil {
+				return fr, err
+			}
+			if n > 0 {
+				e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
+			}
+			if int(sel.NumMessages) != mb.ServerTotal { // our own replay expunged
+				err := e.st.SetSyncState(ctx, mb.ID, store.SyncState{
+					UIDValidity: sel.UIDValidity, UIDNext: uint32(sel.UIDNext), ServerTotal: int(sel.NumMessages)})
+				if err != nil {
+					return fr, err
+				}
+			}
+			fr.FlagUpdates, fr.Skipped = n, n == 0
+			fr.Stored, _ = e.st.CountMessages(ctx, mb.ID)
+			fr.Unread = e.unread(ctx, mb.ID)
+			return fr, nil
+		}
 	}
 
 	missing, removed, err := e.diffUIDs(ctx, cn, mb, sel, stored)
@@ -599,7 +623,12 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 				continue
 			}
 		}
-		err := cn.do(func() error { return e.apply(cn, a) })
+		var expunged bool
+		err := cn.do(func() error {
+			var err error
+			expunged, err = e.apply(cn, a)
+			return err
+		})
 		if err != nil {
 			var ie *imap.Error
 			if errors.As(err, &ie) {
@@ -609,10 +638,11 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 			e.st.ActionRetry(ctx, a.ID, err)
 			return done, err
 		}
-		switch a.Kind {
-		case store.ActionMove, store.ActionExpunge:
+		if expunged {
 			// Gone from the source; a move shows up in its target when
-			// that is synced, in this pass.
+			// that is synced, in this pass. Without UIDPLUS the message
+			// stays on the server marked \Deleted, and in the store
+			// hidden, until some client expunges it.
 			if err := e.st.DeleteUIDs(ctx, a.MailboxID, a.UIDValidity, []uint32{a.UID}); err != nil {
 				return done, err
 			}
@@ -628,8 +658,9 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 	return done, nil
 }
 
-// apply performs one pending action on the selected mailbox.
-func (e *Engine) apply(cn *conn, a store.Action) error {
+// apply performs one pending action on the selected mailbox and reports
+// whether the message is gone from it (moved or expunged).
+func (e *Engine) apply(cn *conn, a store.Action) (expunged bool, err error) {
 	uids := imap.UIDSetNum(imap.UID(a.UID))
 	switch a.Kind {
 	case store.ActionAddFlag, store.ActionRemoveFlag:
@@ -637,36 +668,45 @@ func (e *Engine) apply(cn *conn, a store.Action) error {
 		if a.Kind == store.ActionRemoveFlag {
 			op = imap.StoreFlagsDel
 		}
-		return cn.c.Store(uids, &imap.StoreFlags{Op: op, Silent: true, Flags: []imap.Flag{imap.Flag(a.Arg)}}, nil).Close()
+		return false, cn.c.Store(uids, &imap.StoreFlags{Op: op, Silent: true, Flags: []imap.Flag{imap.Flag(a.Arg)}}, nil).Close()
 	case store.ActionCopy:
 		_, err := cn.c.Copy(uids, a.Arg).Wait()
-		return err
+		return false, err
 	case store.ActionMove:
 		if cn.has(imap.CapMove) || cn.has(imap.CapIMAP4rev2) {
 			_, err := cn.c.Move(uids, a.Arg).Wait()
-			return err
+			return err == nil, err
 		}
+		// COPY, then STORE \Deleted and UID EXPUNGE where UIDPLUS allows
+		// (never go-imap's fallback, which sends a bare EXPUNGE).
 		if _, err := cn.c.Copy(uids, a.Arg).Wait(); err != nil {
-			return err
+			return false, err
 		}
-		return e.expunge(cn, uids)
+		return e.expungeUIDs(cn, uids)
 	case store.ActionExpunge:
-		return e.expunge(cn, uids)
+		return e.expungeUIDs(cn, uids)
 	}
-	return &imap.Error{Type: imap.StatusResponseTypeNo, Text: "unknown local action " + a.Kind}
+	return false, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "unknown local action " + a.Kind}
 }
 
 // expunge deletes exactly uids. Without UIDPLUS the message is only marked
 // \Deleted: a bare EXPUNGE would also remove what others marked.
 func (e *Engine) expunge(cn *conn, uids imap.UIDSet) error {
+	_, err := e.expungeUIDs(cn, uids)
+	return err
+}
+
+// expungeUIDs is expunge, and reports whether uids are gone from the
+// server (false without UIDPLUS).
+func (e *Engine) expungeUIDs(cn *conn, uids imap.UIDSet) (bool, error) {
 	err := cn.c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if cn.has(imap.CapUIDPlus) || cn.has(imap.CapIMAP4rev2) {
-		return cn.c.UIDExpunge(uids).Close()
+		return true, cn.c.UIDExpunge(uids).Close()
 	}
-	return nil
+	return false, nil
 }
 
 func (e *Engine) actionFailed(ctx context.Context, a store.Action, cause error) {
