@@ -2,14 +2,12 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/accounts/autoconfig"
-	"github.com/ternmail/tern/sync/imapsync"
 )
 
 // AutoconfigOptions returns the discovery options the core was built with
@@ -57,9 +55,20 @@ func (c *Core) UpdateAccount(ctx context.Context, acct accounts.Account, passwor
 	// Stop the engine and wait for it, so that two engines of one account
 	// never write to the store at once.
 	if run != nil {
-		run.cancel()
-		if err := waitStopped(ctx, run.engine); err != nil {
-			c.restartEngine(old)
+		if err := run.stop(ctx); err != nil {
+			// Start the old settings again once the engine has stopped,
+			// never two engines at once.
+			go func() {
+				defer func() {
+					if r := recover(); r != nil {
+						c.opts.Logf("account %s: restart: panic: %v", acct.ID, r)
+					}
+				}()
+				if run.done != nil {
+					<-run.done
+				}
+				c.restartEngine(old)
+			}()
 			return err
 		}
 	}
@@ -163,20 +172,4 @@ func (c *Core) restartEngine(a accounts.Account) {
 		delete(c.engines, a.ID)
 	}
 	c.startEngineLocked(a)
-}
-
-// waitStopped waits until e's Run has returned (or e never ran).
-func waitStopped(ctx context.Context, e *imapsync.Engine) error {
-	deadline := time.Now().Add(engineStopWait)
-	for e.Status().State != imapsync.StateStopped {
-		if time.Now().After(deadline) {
-			return errors.New("the account's sync did not stop in time; try again")
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return nil
 }

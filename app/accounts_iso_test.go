@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"net"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,4 +61,158 @@ func TestSlowAccountDelaysNoOther(t *testing.T) {
 		t.Fatalf("the silent account claims to be idle")
 	}
 	waitUntil(t, "the slow account offline", func() bool { return c.Status("slow-example-test").State == imapsync.StateOffline })
+}
+
+// newISOCore returns a started-or-not core with one account on an
+// in-process server holding the demo mailbox.
+func newISOCore(t *testing.T, secrets accounts.Secrets) (*Core, *mailtest.Server, accounts.Account) {
+	t.Helper()
+	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{TLS: true, Seed: mailtest.DemoSeed(time.Now())})
+	if secrets == nil {
+		secrets = accounts.NewMemorySecrets()
+	}
+	c, err := New(Options{Home: t.TempDir(), Secrets: secrets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	a, err := c.AddAccount(context.Background(), mailtest.DemoAccount(srv), srv.Password, &AddOptions{SkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, srv, a
+}
+
+// RemoveAccount stops the engine before it deletes the local data (an
+// engine still running could write rows back), and the data includes the
+// drafts and the addresses kept for autocomplete.
+func TestRemoveAccountStopsEngineAndDeletesData(t *testing.T) {
+	var stoppedFirst atomic.Value // a bool per Delete: was the engine stopped?
+	var run *engineRun
+	sec := &hookSecrets{Secrets: accounts.NewMemorySecrets(), onDelete: func() {
+		select {
+		case <-run.done:
+			stoppedFirst.Store(true)
+		default:
+			stoppedFirst.Store(false)
+		}
+	}}
+	c, _, a := newISOCore(t, sec)
+	ctx := context.Background()
+	c.Start()
+	waitUntil(t, "synced", func() bool {
+		inbox, err := c.Store().MailboxByRole(ctx, a.ID, store.RoleInbox)
+		return err == nil && inbox.Total > 0 && c.Status(a.ID).State == imapsync.StateIdle
+	})
+	if _, err := c.SaveDraft(ctx, &store.Draft{Account: a.ID, Subject: "half written"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.RecentAddresses(ctx, a.ID, "", 5); len(got) == 0 {
+		t.Fatal("no addresses after the sync: the test would prove nothing")
+	}
+	c.mu.Lock()
+	run = c.engines[a.ID]
+	c.mu.Unlock()
+	if err := c.RemoveAccount(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := stoppedFirst.Load().(bool); !v {
+		t.Errorf("RemoveAccount deleted the secrets (and then the data) before the engine's goroutine ended")
+	}
+	if got, _ := c.Drafts(ctx, a.ID); len(got) != 0 {
+		t.Errorf("%d drafts left", len(got))
+	}
+	if got, _ := c.RecentAddresses(ctx, a.ID, "", 5); len(got) != 0 {
+		t.Errorf("%d addresses left", len(got))
+	}
+	if got, _ := c.Mailboxes(ctx, a.ID); len(got) != 0 {
+		t.Errorf("%d folders left", len(got))
+	}
+}
+
+// An engine made for one-shot work before Start (the command line's sync,
+// RawMessage, CreateFolder) is started by Start like any other.
+func TestEngineUsedBeforeStartRunsAfterStart(t *testing.T) {
+	c, srv, a := newISOCore(t, nil)
+	ctx := context.Background()
+	if _, err := c.SyncOnce(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := c.Store().MailboxByRole(ctx, a.ID, store.RoleInbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Start()
+	if _, err := srv.Append("INBOX", []byte("From: x@example.test\r\nSubject: after start\r\n\r\nhi\r\n"), nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c.SyncNow(a.ID)
+	waitUntil(t, "the running engine to fetch the new message", func() bool {
+		n, _ := c.CountMessages(ctx, inbox.ID)
+		return n == inbox.Total+1
+	})
+}
+
+// An engine whose Run panics is reported with an error status and started
+// again after a backoff, instead of staying dead with a frozen status.
+func TestCrashedEngineReportsAndRestarts(t *testing.T) {
+	var panicked atomic.Bool
+	// The engine's logger panics once: on the first failed session, in
+	// Run itself.
+	syncLog := func(format string, args ...any) {
+		if panicked.CompareAndSwap(false, true) {
+			panic("injected crash")
+		}
+	}
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets(), Sync: &imapsync.Options{Logf: syncLog}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	c.crashBackoff = 50 * time.Millisecond
+	ep := accounts.Endpoint{Host: "127.0.0.1", Port: port, Security: accounts.SecurityNone}
+	a, err := c.AddAccount(context.Background(), accounts.Account{Name: "Crash", Email: "crash@example.test", IMAP: ep, SMTP: ep}, "pw", &AddOptions{SkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := c.Subscribe()
+	defer sub.Close()
+	c.Start()
+	sawCrash := false
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		ev, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatalf("no crash report and restart (crash seen: %v): %v", sawCrash, err)
+		}
+		st, ok := ev.(StatusChanged)
+		if !ok || st.Account != a.ID {
+			continue
+		}
+		if st.Status.State == imapsync.StateError && strings.Contains(st.Status.Err, "stopped unexpectedly") {
+			sawCrash = true
+			continue
+		}
+		if sawCrash && st.Status.State == imapsync.StateOffline {
+			return // restarted: a new engine tried and failed to connect
+		}
+	}
+}
+
+// hookSecrets calls onDelete before each Delete.
+type hookSecrets struct {
+	accounts.Secrets
+	onDelete func()
+}
+
+func (h *hookSecrets) Delete(ctx context.Context, id, server string) error {
+	h.onDelete()
+	return h.Secrets.Delete(ctx, id, server)
 }

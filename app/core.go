@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/accounts/autoconfig"
@@ -79,11 +80,44 @@ type Core struct {
 	runCtx    context.Context
 	stopRuns  context.CancelFunc
 	wg        sync.WaitGroup
+	// crashBackoff is the first wait before a crashed engine restarts;
+	// 0 means crashBackoffMin (tests shorten it).
+	crashBackoff time.Duration
 }
 
+// engineRun is an account's sync engine. A one-shot engine (made by
+// engine() for work such as RawMessage before Start) has done == nil: it
+// does not run in the background, and startEngineLocked starts it.
 type engineRun struct {
-	engine *imapsync.Engine
+	engine *imapsync.Engine // replaced (under Core.mu) when a crashed engine restarts
 	cancel context.CancelFunc
+	// done is closed when the background goroutine has returned.
+	done chan struct{}
+	// crashed is the status to report while a crashed engine waits to be
+	// restarted (its own status is frozen at the moment of the crash).
+	crashed *imapsync.Status
+}
+
+// running reports whether run's engine runs in the background.
+func (run *engineRun) running() bool { return run.done != nil }
+
+// stop cancels run's engine and waits until its goroutine has returned, at
+// most engineStopWait.
+func (run *engineRun) stop(ctx context.Context) error {
+	run.cancel()
+	if run.done == nil {
+		return nil
+	}
+	t := time.NewTimer(engineStopWait)
+	defer t.Stop()
+	select {
+	case <-run.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return errors.New("the account's sync did not stop in time; try again")
+	}
 }
 
 // New opens the store and the account configuration under opts.Home. It
@@ -283,20 +317,26 @@ func (c *Core) saveLocked() error {
 // its secrets and its local data.
 func (c *Core) RemoveAccount(ctx context.Context, id string) error {
 	c.mu.Lock()
-	if run, ok := c.engines[id]; ok {
-		run.cancel()
-		delete(c.engines, id)
-	}
+	run := c.engines[id]
+	delete(c.engines, id)
 	_, err := c.cfg.Remove(id)
 	if err == nil {
 		err = c.saveLocked()
 		delete(c.ephemeral, id)
 	}
 	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
 	var errs []error
+	if run != nil {
+		// Wait for the engine, so that it writes nothing after the
+		// store's data is deleted. Should it not stop in time, the data is
+		// deleted anyway and the error reported.
+		if serr := run.stop(ctx); serr != nil {
+			errs = append(errs, serr)
+		}
+	}
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
 	for _, server := range []string{"imap", "smtp"} {
 		c.memSecrets.Delete(ctx, id, server)
 		if err := c.secrets.Delete(ctx, id, server); err != nil && !errors.Is(err, accounts.ErrSecretNotFound) {
@@ -353,23 +393,90 @@ func (c *Core) newEngine(a accounts.Account) *imapsync.Engine {
 	return imapsync.New(c.store, a, o)
 }
 
+// Restart backoff of an engine that crashed (a panic in its Run).
+const (
+	crashBackoffMin = 2 * time.Second
+	crashBackoffMax = 5 * time.Minute
+)
+
+// startEngineLocked starts a's sync in the background, unless it runs
+// already. A one-shot engine made by engine() is started, not replaced.
 func (c *Core) startEngineLocked(a accounts.Account) {
-	if _, ok := c.engines[a.ID]; ok {
+	run, ok := c.engines[a.ID]
+	if ok && run.running() {
 		return
 	}
+	var e *imapsync.Engine
+	if ok {
+		e = run.engine
+	} else {
+		e = c.newEngine(a)
+	}
 	ctx, cancel := context.WithCancel(c.runCtx)
-	e := c.newEngine(a)
-	c.engines[a.ID] = &engineRun{engine: e, cancel: cancel}
+	run = &engineRun{engine: e, cancel: cancel, done: make(chan struct{})}
+	c.engines[a.ID] = run
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		defer func() {
-			if r := recover(); r != nil {
-				c.opts.Logf("sync %s: panic: %v\n%s", a.ID, r, debug.Stack())
-			}
-		}()
-		e.Run(ctx)
+		defer close(run.done)
+		c.superviseEngine(ctx, a.ID, run)
 	}()
+}
+
+// superviseEngine runs run's engine until ctx ends. An engine that panics
+// is reported with an error status and replaced by a fresh one after a
+// backoff (growing while it keeps crashing).
+func (c *Core) superviseEngine(ctx context.Context, id string, run *engineRun) {
+	backoff := c.crashBackoff
+	if backoff <= 0 {
+		backoff = crashBackoffMin
+	}
+	c.mu.Lock()
+	e := run.engine
+	c.mu.Unlock()
+	for {
+		perr := runRecovered(ctx, e)
+		if perr == nil || ctx.Err() != nil {
+			return
+		}
+		c.opts.Logf("sync %s: %v", id, perr)
+		st := imapsync.Status{State: imapsync.StateError, Since: time.Now(), Retry: time.Now().Add(backoff),
+			Err: fmt.Sprintf("the sync stopped unexpectedly (%v); restarting", perr)}
+		c.mu.Lock()
+		run.crashed = &st
+		c.mu.Unlock()
+		c.bus.Publish(StatusChanged{Account: id, Status: st})
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(backoff*2, crashBackoffMax)
+		c.mu.Lock()
+		a, ok := c.cfg.Find(id)
+		if !ok || c.engines[id] != run {
+			c.mu.Unlock()
+			return
+		}
+		e = c.newEngine(a)
+		run.engine = e
+		run.crashed = nil
+		c.mu.Unlock()
+	}
+}
+
+// runRecovered runs e until ctx ends and returns the panic that stopped it
+// early, if any.
+func runRecovered(ctx context.Context, e *imapsync.Engine) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v\n%s", r, debug.Stack())
+		}
+	}()
+	e.Run(ctx)
+	return nil
 }
 
 func (c *Core) publishChange(account string, ch imapsync.Change) {
@@ -388,8 +495,9 @@ func (c *Core) publishChange(account string, ch imapsync.Change) {
 	}
 }
 
-// engine returns the running engine of account, or a fresh one (not
-// running in the background) for one-shot work.
+// engine returns the engine of account: the running one, or a one-shot
+// engine (not running in the background) for work such as RawMessage
+// before Start. Start (or restartEngine) starts that same engine later.
 func (c *Core) engine(account string) (*imapsync.Engine, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -409,11 +517,19 @@ func (c *Core) engine(account string) (*imapsync.Engine, error) {
 func (c *Core) Status(account string) Status {
 	c.mu.Lock()
 	run, ok := c.engines[account]
+	var e *imapsync.Engine
+	var crashed *imapsync.Status
+	if ok {
+		e, crashed = run.engine, run.crashed
+	}
 	c.mu.Unlock()
 	if !ok {
 		return Status{State: imapsync.StateStopped}
 	}
-	return run.engine.Status()
+	if crashed != nil {
+		return *crashed
+	}
+	return e.Status()
 }
 
 // SyncNow asks the account's engine to sync at once (all accounts when

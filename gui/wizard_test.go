@@ -16,6 +16,7 @@ import (
 	"github.com/ternmail/tern/accounts/autoconfig/autoconfigtest"
 	"github.com/ternmail/tern/app"
 	"github.com/ternmail/tern/internal/mailtest"
+	"github.com/ternmail/tern/store"
 	"github.com/ternmail/tern/sync/imapsync"
 )
 
@@ -367,6 +368,13 @@ func TestWizardEditAndRemoveAccount(t *testing.T) {
 	}
 	e.waitSynced(id) // the restarted engine signs in with the new password
 	e.key(fyne.KeyReturn)
+	bg := context.Background()
+	if _, err := e.core.SaveDraft(bg, &store.Draft{Account: id, Subject: "unfinished"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.core.RecentAddresses(bg, id, "ann", 5); len(got) == 0 {
+		t.Fatal("the synced message gave no address to complete: the removal check below would prove nothing")
+	}
 
 	d = e.w.newAccountsDialog()
 	d.dlg.Show()
@@ -391,6 +399,12 @@ func TestWizardEditAndRemoveAccount(t *testing.T) {
 	}
 	if boxes, _ := e.core.Mailboxes(context.Background(), id); len(boxes) != 0 {
 		t.Errorf("local data left: %d folders", len(boxes))
+	}
+	if drafts, _ := e.core.Drafts(bg, id); len(drafts) != 0 {
+		t.Errorf("local data left: %d drafts", len(drafts))
+	}
+	if addrs, _ := e.core.RecentAddresses(bg, id, "", 5); len(addrs) != 0 {
+		t.Errorf("local data left: addresses %v", addrs)
 	}
 	e.waitFor("the welcome screen", func() bool { return !e.w.showingMain() })
 	if len(d.rows) != 0 || !strings.Contains(d.msg.Text, "removed") {
