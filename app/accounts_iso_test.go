@@ -2,8 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -215,4 +219,63 @@ type hookSecrets struct {
 func (h *hookSecrets) Delete(ctx context.Context, id, server string) error {
 	h.onDelete()
 	return h.Secrets.Delete(ctx, id, server)
+}
+
+// failSecrets is a keychain whose Set fails from the failAt-th call on.
+type failSecrets struct {
+	accounts.Secrets
+	mu     sync.Mutex
+	sets   int
+	failAt int
+}
+
+func (f *failSecrets) Set(ctx context.Context, id, server, secret string) error {
+	f.mu.Lock()
+	f.sets++
+	n := f.sets
+	f.mu.Unlock()
+	if f.failAt > 0 && n >= f.failAt {
+		return errors.New("keychain refused")
+	}
+	return f.Secrets.Set(ctx, id, server, secret)
+}
+
+// A failed AddAccount leaves no secret behind: not when the keychain takes
+// the IMAP password and refuses the SMTP one, not when saving
+// accounts.toml fails after both were stored.
+func TestAddAccountFailureLeavesNoSecret(t *testing.T) {
+	ep := accounts.Endpoint{Host: "127.0.0.1", Port: 1, Security: accounts.SecurityNone}
+	acct := accounts.Account{Name: "Kim", Email: "kim@example.test", IMAP: ep, SMTP: ep}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		failAt    int
+		breakSave bool
+	}{{"second Set fails", 2, false}, {"save fails", 0, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := accounts.NewMemorySecrets()
+			c, err := New(Options{Home: t.TempDir(), Secrets: &failSecrets{Secrets: mem, failAt: tc.failAt}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Shutdown()
+			if tc.breakSave {
+				// A directory where accounts.toml goes: the rename fails.
+				if err := os.MkdirAll(filepath.Join(c.configPath, "x"), 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := c.AddAccount(ctx, acct, "pw-never-kept", &AddOptions{SkipVerify: true}); err == nil {
+				t.Fatal("AddAccount succeeded")
+			}
+			for _, server := range []string{"imap", "smtp"} {
+				if p, err := mem.Get(ctx, "kim-example-test", server); !errors.Is(err, accounts.ErrSecretNotFound) {
+					t.Errorf("%s secret left after the failed add: %q %v", server, p, err)
+				}
+			}
+			if len(c.Accounts()) != 0 {
+				t.Errorf("account kept: %+v", c.Accounts())
+			}
+		})
+	}
 }

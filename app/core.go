@@ -270,9 +270,21 @@ func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password s
 	if opts.SessionOnly {
 		secrets = c.memSecrets
 	}
+	// forget removes every secret this call may have stored: on any error
+	// after the first Set, nothing of the account is left behind.
+	forget := func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, server := range []string{"imap", "smtp"} {
+			if err := secrets.Delete(dctx, added.ID, server); err != nil && !errors.Is(err, accounts.ErrSecretNotFound) {
+				c.opts.Logf("account %s: could not delete the %s password after a failed add: %v", added.ID, server, err)
+			}
+		}
+	}
 	if password != "" {
 		for _, server := range []string{"imap", "smtp"} {
 			if err := secrets.Set(ctx, added.ID, server, password); err != nil {
+				forget()
 				c.mu.Lock()
 				c.cfg.Remove(added.ID)
 				c.mu.Unlock()
@@ -293,8 +305,7 @@ func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password s
 	}
 	c.mu.Unlock()
 	if err != nil {
-		secrets.Delete(context.Background(), added.ID, "imap")
-		secrets.Delete(context.Background(), added.ID, "smtp")
+		forget()
 		return acct, err
 	}
 	c.bus.Publish(AccountsChanged{})
