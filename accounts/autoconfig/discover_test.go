@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/accounts/autoconfig"
 	"github.com/ternmail/tern/accounts/autoconfig/autoconfigtest"
@@ -375,6 +377,50 @@ func TestDiscoverRejectsBadAddress(t *testing.T) {
 	for _, bad := range []string{"", "alice", "@example.test", "alice@", "alice@localhost", "a b@example.test"} {
 		if _, err := autoconfig.Discover(context.Background(), bad, &autoconfig.Options{}, nil); err == nil {
 			t.Errorf("Discover(%q) succeeded", bad)
+		}
+	}
+}
+
+// Only 535 (5.7.8) means a wrong password; the other refusals of AUTH say
+// what they mean and are not reported as a wrong password.
+func TestSMTPAuthRefusalsSayWhatTheyMean(t *testing.T) {
+	n := autoconfigtest.New(t)
+	in := mailServer(t, "ida@codes.test", "pw")
+	n.Front("imap.codes.test", 993, in.IMAPAddr)
+	for i, tc := range []struct {
+		code  int
+		enh   smtp.EnhancedCode
+		msg   string
+		auth  bool   // want an *AuthError
+		words string // in the message
+	}{
+		{535, smtp.EnhancedCode{5, 7, 8}, "Authentication credentials invalid", true, "refused the user name or password"},
+		{535, smtp.EnhancedCodeNotSet, "bad", true, "refused the user name or password"},
+		{534, smtp.EnhancedCode{5, 7, 9}, "Please log in with your web browser", false, "app password"},
+		{530, smtp.EnhancedCode{5, 7, 0}, "Must issue a STARTTLS command first", false, "wants encryption"},
+		{538, smtp.EnhancedCode{5, 7, 11}, "Encryption required", false, "encrypted connection"},
+		{504, smtp.EnhancedCode{5, 5, 4}, "Unrecognized authentication type", false, "does not accept AUTH PLAIN"},
+		{454, smtp.EnhancedCode{4, 7, 0}, "Temporary authentication failure", false, "try again later"},
+	} {
+		host := fmt.Sprintf("smtp%d.codes.test", i)
+		n.SMTPRefusingAuth(host, 587, tc.code, tc.enh, tc.msg)
+		acct := accounts.Account{Email: "ida@codes.test",
+			IMAP: accounts.Endpoint{Host: "imap.codes.test", Port: 993, Security: accounts.SecurityTLS, Username: "ida@codes.test"},
+			SMTP: accounts.Endpoint{Host: host, Port: 587, Security: accounts.SecuritySTARTTLS, Username: "ida@codes.test"}}
+		v, err := autoconfig.Verify(context.Background(), acct, "pw", n.Options())
+		if err == nil || v.SMTP.OK || !v.IMAP.OK {
+			t.Errorf("%d: verify: %v %+v", tc.code, err, v)
+			continue
+		}
+		var ae *autoconfig.AuthError
+		if errors.As(err, &ae) != tc.auth {
+			t.Errorf("%d: AuthError %v, want %v: %v", tc.code, !tc.auth, tc.auth, err)
+		}
+		if !strings.Contains(err.Error(), tc.words) || (!tc.auth && !strings.Contains(err.Error(), tc.msg)) {
+			t.Errorf("%d: message %q lacks %q or the server's words", tc.code, err, tc.words)
+		}
+		if strings.Contains(err.Error(), "pw\"") {
+			t.Errorf("%d: password in %q", tc.code, err)
 		}
 	}
 }

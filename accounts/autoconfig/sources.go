@@ -56,7 +56,15 @@ func (f *finding) addConfig(cc *ClientConfig, email, detail string, insecure boo
 				f.note("%s: skipping %s server %s:%d: %v", detail, protocol, s.Hostname, s.Port, err)
 				continue
 			}
-			f.props = append(f.props, proposal{source: f.source, detail: detail, protocol: protocol, ep: ep, insecure: insecure})
+			d := detail
+			if s.EncryptedOnly() {
+				// Said, not hidden: the config asked for a mechanism
+				// Tern does not speak (the probe checks PLAIN or LOGIN).
+				f.note("%s: the %s server %s:%d wants password-encrypted (CRAM-MD5) sign-in, which Tern does not speak; it signs in with PLAIN or LOGIN inside TLS instead, if the server offers them",
+					detail, protocol, ep.Host, ep.Port)
+				d += " (asks for password-encrypted sign-in; Tern uses PLAIN or LOGIN inside TLS)"
+			}
+			f.props = append(f.props, proposal{source: f.source, detail: d, protocol: protocol, ep: ep, insecure: insecure})
 			n++
 		}
 	}

@@ -177,11 +177,12 @@ func (c *config) authSMTP(ctx context.Context, ep accounts.Endpoint, pin, user, 
 		return ev, s.noAuth()
 	}
 	var client sasl.Client
+	var mech string
 	switch {
 	case slices.Contains(mechs, sasl.Plain):
-		client = sasl.NewPlainClient("", user, password)
+		client, mech = sasl.NewPlainClient("", user, password), sasl.Plain
 	case slices.Contains(mechs, sasl.Login):
-		client = sasl.NewLoginClient(user, password)
+		client, mech = sasl.NewLoginClient(user, password), sasl.Login
 	default:
 		return ev, s.security("offers only AUTH " + strings.Join(mechs, " ") + ", which Tern does not support")
 	}
@@ -190,10 +191,7 @@ func (c *config) authSMTP(ctx context.Context, ep accounts.Endpoint, pin, user, 
 	if err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) && s.ctx.Err() == nil {
-			if se.Code == 535 || se.Code/100 == 5 {
-				return ev, &AuthError{Protocol: "SMTP", Addr: s.addr(), Usernames: []string{user}, Err: fmt.Errorf("%d %s", se.Code, se.Message)}
-			}
-			return ev, fmt.Errorf("the SMTP server %s answered AUTH with %d %s", s.addr(), se.Code, oneLine(se.Message))
+			return ev, smtpAuthError(s.addr(), user, mech, se)
 		}
 		return ev, s.fail(err)
 	}
@@ -202,3 +200,33 @@ func (c *config) authSMTP(ctx context.Context, ep accounts.Endpoint, pin, user, 
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// smtpAuthError says what an SMTP server's refusal of AUTH means. Only 535
+// (and the enhanced code 5.7.8) means that the user name or password is
+// wrong, an *AuthError, so that the next user name form is tried; the
+// other refusals name their cause (RFC 4954 section 6, RFC 3463).
+func smtpAuthError(addr, user, mech string, se *smtp.SMTPError) error {
+	words := fmt.Sprintf("%d %s", se.Code, oneLine(se.Message))
+	if c := se.EnhancedCode; c != smtp.NoEnhancedCode && c != (smtp.EnhancedCode{}) {
+		words = fmt.Sprintf("%d %d.%d.%d %s", se.Code, c[0], c[1], c[2], oneLine(se.Message))
+	}
+	problem := func(p string) error {
+		return &SecurityError{Protocol: "SMTP", Addr: addr, Problem: p + " (" + words + ")"}
+	}
+	enh := se.EnhancedCode
+	switch {
+	case se.Code == 535 || enh == smtp.EnhancedCode{5, 7, 8}:
+		return &AuthError{Protocol: "SMTP", Addr: addr, Usernames: []string{user}, Err: errors.New(words)}
+	case se.Code == 534 || enh == smtp.EnhancedCode{5, 7, 9}:
+		return problem("refused this way of signing in: the provider wants an app password, or a sign-in on its web page first")
+	case se.Code == 538 || enh == smtp.EnhancedCode{5, 7, 11}:
+		return problem("wants an encrypted connection before signing in: choose TLS or STARTTLS")
+	case se.Code == 530:
+		return problem("wants encryption (STARTTLS) or another step before signing in")
+	case se.Code == 504 || enh == smtp.EnhancedCode{5, 5, 4} || enh == smtp.EnhancedCode{5, 7, 4}:
+		return problem("does not accept AUTH " + mech + " although it offered it")
+	case se.Code/100 == 4:
+		return problem("could not check the password just now; try again later")
+	}
+	return problem("refused AUTH " + mech)
+}

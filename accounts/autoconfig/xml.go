@@ -143,10 +143,29 @@ func expand(s, email string) string {
 	return b.String()
 }
 
+// EncryptedOnly reports whether s asks for "password-encrypted" sign-in
+// (CRAM-MD5 and the like) and allows no cleartext password. Tern speaks
+// only PLAIN and LOGIN (and OAuth2 later): such a server is used with
+// PLAIN or LOGIN inside TLS, when it offers them, and never without TLS.
+func (s ServerConfig) EncryptedOnly() bool {
+	encrypted := false
+	for _, a := range s.Authentication {
+		switch strings.ToLower(a) {
+		case "password-cleartext", "plain":
+			return false
+		case "password-encrypted", "secure":
+			encrypted = true
+		}
+	}
+	return encrypted
+}
+
 // Endpoint turns s into an endpoint for email: placeholders replaced,
 // socketType mapped to a Security, authentication to an Auth. It fails for
-// unknown socket types and for servers that offer no authentication Tern
-// supports (password or OAuth2).
+// unknown socket types, for servers that offer no authentication Tern
+// supports (password or OAuth2), and for a server that wants only
+// password-encrypted sign-in without TLS (see EncryptedOnly): Tern's
+// PLAIN or LOGIN would send that password readable.
 func (s ServerConfig) Endpoint(email string) (accounts.Endpoint, error) {
 	e := accounts.Endpoint{
 		Host: strings.TrimSuffix(strings.ToLower(expand(s.Hostname, email)), "."),
@@ -175,6 +194,8 @@ func (s ServerConfig) Endpoint(email string) (accounts.Endpoint, error) {
 		}
 	}
 	switch {
+	case password && s.EncryptedOnly() && e.Security == accounts.SecurityNone:
+		return e, errors.New("it wants password-encrypted (CRAM-MD5) sign-in without TLS; Tern signs in with PLAIN or LOGIN only, which would send the password readable")
 	case password || len(s.Authentication) == 0:
 		e.Auth = accounts.AuthPlain
 	case oauth:

@@ -1,6 +1,7 @@
 package autoconfig
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ternmail/tern/accounts"
@@ -134,5 +135,39 @@ func TestProviderTable(t *testing.T) {
 	}
 	if p, ok := lookupProvider("outlook.com", true); !ok || p.smtp[0].host != "smtp.office365.com" {
 		t.Error("Microsoft 365 not found by MX")
+	}
+}
+
+// password-encrypted (CRAM-MD5) is not silently taken for a password Tern
+// may send as it likes: only inside TLS, with PLAIN or LOGIN, and said so.
+func TestPasswordEncryptedIsHonest(t *testing.T) {
+	email := "alice@example.test"
+	enc := func(socket string, auth ...string) ServerConfig {
+		return ServerConfig{Type: "imap", Hostname: "imap.example.test", Port: 993, SocketType: socket, Authentication: auth}
+	}
+	if s := enc("SSL", "password-encrypted"); !s.EncryptedOnly() {
+		t.Error("password-encrypted alone: not EncryptedOnly")
+	} else if ep, err := s.Endpoint(email); err != nil || ep.Auth != accounts.AuthPlain || ep.Security != accounts.SecurityTLS {
+		t.Errorf("inside TLS: %+v %v", ep, err)
+	}
+	if _, err := enc("plain", "password-encrypted").Endpoint(email); err == nil || !strings.Contains(err.Error(), "readable") {
+		t.Errorf("password-encrypted without TLS accepted: %v", err)
+	}
+	if s := enc("plain", "password-encrypted", "password-cleartext"); s.EncryptedOnly() {
+		t.Error("cleartext allowed too: EncryptedOnly")
+	} else if _, err := s.Endpoint(email); err != nil {
+		t.Errorf("cleartext allowed too: %v", err)
+	}
+	f := &finding{source: SourceAutoconfig}
+	cc := &ClientConfig{Incoming: []ServerConfig{enc("SSL", "password-encrypted"), enc("plain", "password-encrypted")}}
+	if n := f.addConfig(cc, email, "https://autoconfig.example.test/x", false); n != 1 {
+		t.Fatalf("%d servers proposed, want the TLS one only", n)
+	}
+	if !strings.Contains(f.props[0].detail, "PLAIN or LOGIN inside TLS") {
+		t.Errorf("detail %q does not record the substitution", f.props[0].detail)
+	}
+	notes := strings.Join(f.notes, "\n")
+	if !strings.Contains(notes, "CRAM-MD5") || !strings.Contains(notes, "skipping imap server") {
+		t.Errorf("notes: %s", notes)
 	}
 }

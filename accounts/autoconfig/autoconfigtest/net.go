@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/miekg/dns"
 
@@ -422,3 +423,41 @@ func (noAuthSession) Rcpt(string, *smtp.RcptOptions) error { return errors.New("
 func (noAuthSession) Data(io.Reader) error                 { return errors.New("no relaying") }
 func (noAuthSession) Reset()                               {}
 func (noAuthSession) Logout() error                        { return nil }
+
+// SMTPRefusingAuth starts an SMTP server with STARTTLS (certificate for
+// host) that offers AUTH PLAIN and LOGIN and answers every AUTH with code,
+// the enhanced code enh and msg; it maps host:port to it.
+func (n *Net) SMTPRefusingAuth(host string, port int, code int, enh smtp.EnhancedCode, msg string) {
+	refusal := &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: msg}
+	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		return refusingSession{err: refusal}, nil
+	}))
+	s.Domain = host
+	cert := n.Cert(host)
+	s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	go func() {
+		defer func() { recover() }()
+		s.Serve(ln)
+	}()
+	n.t.Cleanup(func() { s.Close() })
+	n.Map(host, port, ln.Addr().String())
+}
+
+// refusingSession offers AUTH and refuses it with err.
+type refusingSession struct {
+	noAuthSession
+	err *smtp.SMTPError
+}
+
+func (r refusingSession) AuthMechanisms() []string { return []string{sasl.Plain, sasl.Login} }
+
+func (r refusingSession) Auth(string) (sasl.Server, error) { return refusingSASL{r.err}, nil }
+
+// refusingSASL refuses the first response.
+type refusingSASL struct{ err error }
+
+func (r refusingSASL) Next([]byte) ([]byte, bool, error) { return nil, false, r.err }
