@@ -36,7 +36,7 @@ type Mailbox struct {
 	ModSeq      uint64 // HIGHESTMODSEQ at the last sync, 0 without CONDSTORE
 	ServerTotal int    // the server's message count at the last sync
 	Total       int    // messages in the store
-	Unread      int    // unseen messages in the store
+	Unread      int    // unseen messages in the store (the server's count, if higher, until a first sync completes)
 	SyncedAt    time.Time
 }
 
@@ -142,7 +142,7 @@ func deleteMailbox(tx *sql.Tx, id int64) error {
 
 const mailboxCols = `mb.id, mb.account, mb.name, mb.delim, mb.role, mb.attrs, mb.subscribed, mb.selectable,
 	mb.uidvalidity, mb.uidnext, mb.highestmodseq, mb.server_total, mb.synced_at,
-	mb.shown, mb.unread`
+	mb.shown, max(mb.unread, CASE WHEN mb.uidnext = 0 THEN mb.server_unread ELSE 0 END)`
 
 func scanMailbox(sc interface{ Scan(...any) error }) (Mailbox, error) {
 	var b Mailbox

@@ -101,8 +101,9 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 	if cn.has(imap.CapSpecialUse) {
 		opts.ReturnSpecialUse = true
 	}
-	if cn.has(imap.CapListStatus) && cn.has(imap.CapCondStore) {
-		opts.ReturnStatus = &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true, HighestModSeq: true}
+	if cn.has(imap.CapListStatus) {
+		opts.ReturnStatus = &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true, NumUnseen: true,
+			HighestModSeq: cn.has(imap.CapCondStore)}
 	}
 	var list []*imap.ListData
 	err := cn.do(func() error {
@@ -180,7 +181,56 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := e.storeUnseen(ctx, cn, stored, statuses); err != nil {
+		return nil, nil, err
+	}
 	return stored, statuses, nil
+}
+
+// storeUnseen records each folder's unseen count on the server, so that a
+// folder whose headers are not synced yet shows its unread count at once:
+// from the LIST-STATUS answer, or else from STATUS, pipelined, for the
+// folders not completely synced (the others count their stored messages).
+func (e *Engine) storeUnseen(ctx context.Context, cn *conn, boxes []store.Mailbox, statuses map[string]*imap.StatusData) error {
+	unseen := map[string]int{}
+	var ask []string
+	for _, mb := range boxes {
+		if st := statuses[mb.Name]; st != nil && st.NumUnseen != nil {
+			unseen[mb.Name] = int(*st.NumUnseen)
+		} else if mb.Selectable && mb.UIDNext == 0 {
+			ask = append(ask, mb.Name)
+		}
+	}
+	if len(ask) > 0 {
+		err := cn.do(func() error {
+			cmds := make([]*imapclient.StatusCommand, len(ask))
+			for i, name := range ask {
+				cmds[i] = cn.c.Status(name, &imap.StatusOptions{NumUnseen: true})
+			}
+			for i, cmd := range cmds {
+				data, err := cmd.Wait()
+				var ie *imap.Error
+				if errors.As(err, &ie) {
+					continue // that folder cannot say; the others can
+				}
+				if err != nil {
+					return err
+				}
+				if data.NumUnseen != nil {
+					unseen[ask[i]] = int(*data.NumUnseen)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	n, err := e.st.SetServerUnread(ctx, e.acct.ID, unseen)
+	if n > 0 {
+		e.opts.OnChange(Change{Kind: ChangeMailboxes})
+	}
+	return err
 }
 
 func toAttrs(s []string) []imap.MailboxAttr {
