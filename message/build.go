@@ -152,7 +152,8 @@ func toMailAddrs(list []Address) []*gomail.Address {
 // Build returns d as an RFC 5322 message ready for SMTP: UTF-8 text in
 // 7bit, quoted-printable or base64 (whichever fits), RFC 2047 encoded
 // header words, RFC 2231 encoded file names, multipart/mixed when there are
-// attachments (each in base64), Date (now), Message-ID (d.MessageID, or a
+// attachments (each in base64, but a message/rfc822 one in 7bit or 8bit as
+// RFC 2046 requires), Date (now), Message-ID (d.MessageID, or a
 // new one in msgIDDomain, by default the sender's domain) and MIME-Version.
 // Lines end in CRLF only and are at most 998 octets. Bcc recipients never
 // appear in the header: use d.Recipients for the envelope.
@@ -224,6 +225,16 @@ func Build(d *Draft, now time.Time, msgIDDomain string) ([]byte, error) {
 		if err != nil || strings.HasPrefix(mt, "multipart/") {
 			mt, params = "application/octet-stream", nil
 		}
+		data, cte := a.Data, "base64"
+		if mt == "message/rfc822" {
+			// RFC 2046 5.2.1: a message/rfc822 part is 7bit, 8bit or
+			// binary, never base64. One that cannot be sent as 7bit or
+			// 8bit (NULs, lines over 998 octets) goes as an opaque file.
+			data = canonicalBytes(a.Data)
+			if cte = messagePartEncoding(data); cte == "" {
+				data, cte, mt, params = a.Data, "base64", "application/octet-stream", nil
+			}
+		}
 		var h gomessage.Header
 		if name != "" {
 			if params == nil {
@@ -233,8 +244,8 @@ func Build(d *Draft, now time.Time, msgIDDomain string) ([]byte, error) {
 		}
 		h.SetContentType(mt, params)
 		h.Set("Content-Disposition", contentDisposition(name))
-		h.Set("Content-Transfer-Encoding", "base64")
-		atts = append(atts, att{h, a.Data})
+		h.Set("Content-Transfer-Encoding", cte)
+		atts = append(atts, att{h, data})
 	}
 
 	text := canonicalBytes([]byte(strings.ToValidUTF8(d.Text, "\uFFFD")))
@@ -395,6 +406,29 @@ func textEncoding(text []byte) string {
 		return "quoted-printable"
 	}
 	return "base64"
+}
+
+// messagePartEncoding returns the transfer encoding of CRLF message data
+// attached as message/rfc822: "7bit" for ASCII, "8bit" when it has other
+// octets, or "" when neither fits (a NUL, or a line over 998 octets).
+func messagePartEncoding(data []byte) string {
+	enc, line := "7bit", 0
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '\r' && i+1 < len(data) && data[i+1] == '\n':
+			i++
+			line = 0
+			continue
+		case c == 0:
+			return ""
+		case c >= 0x80:
+			enc = "8bit"
+		}
+		if line++; line > maxLine {
+			return ""
+		}
+	}
+	return enc
 }
 
 // Prepared is a raw message made ready for the outbox by Prepare.

@@ -346,3 +346,42 @@ func BenchmarkBuild10MB(b *testing.B) {
 		}
 	}
 }
+
+// TestBuildAttachedMessageEncoding attaches messages as message/rfc822:
+// never base64 (RFC 2046 5.2.1), 7bit for ASCII, 8bit for UTF-8, bare line
+// breaks made CRLF, and one that neither fits (a line over 998 octets)
+// attached as an opaque file instead.
+func TestBuildAttachedMessageEncoding(t *testing.T) {
+	long := "Subject: long\r\n\r\n" + strings.Repeat("x", 1200) + "\r\n"
+	for _, tc := range []struct {
+		name, data, wantType, wantCTE, wantBody string
+	}{
+		{"ascii", "Subject: hi\nFrom: a@example.com\n\nHello.\n", "message/rfc822", "7bit", "Subject: hi\r\nFrom: a@example.com\r\n\r\nHello.\r\n"},
+		{"utf-8", "Subject: Grüße\r\n\r\nПривет\r\n", "message/rfc822", "8bit", "Subject: Grüße\r\n\r\nПривет\r\n"},
+		{"long line", long, "application/octet-stream", "base64", long},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &Draft{From: Address{Email: "me@example.com"}, To: []Address{{Email: "you@example.com"}}, Subject: "Fwd: x", Text: "See attached.\n",
+				Attachments: []DraftAttachment{{Filename: "x.eml", ContentType: "message/rfc822", Data: []byte(tc.data)}}}
+			raw, err := Build(d, buildNow, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkWire(t, raw)
+			_, parts := readBack(t, raw)
+			if len(parts) != 2 {
+				t.Fatalf("%d parts", len(parts))
+			}
+			p := parts[1]
+			if mt, _, _ := p.header.ContentType(); mt != tc.wantType {
+				t.Errorf("Content-Type %q, want %q", mt, tc.wantType)
+			}
+			if cte := p.header.Get("Content-Transfer-Encoding"); cte != tc.wantCTE {
+				t.Errorf("Content-Transfer-Encoding %q, want %q", cte, tc.wantCTE)
+			}
+			if string(p.body) != tc.wantBody {
+				t.Errorf("body %q, want %q", p.body, tc.wantBody)
+			}
+		})
+	}
+}
