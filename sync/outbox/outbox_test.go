@@ -41,6 +41,11 @@ type fakeServer struct {
 	data    func(n int, c *smtp.Conn, body []byte) error // after reading the body
 	rawData func(n int, c *smtp.Conn, r io.Reader) error // instead of reading the body
 	mails   int
+
+	utf8      bool  // offer SMTPUTF8
+	loginOnly bool  // offer AUTH LOGIN only, without an initial response
+	maxBytes  int64 // SIZE; 0: not advertised
+	mailOpts  []smtp.MailOptions
 }
 
 func startFake(t testing.TB, f *fakeServer) *fakeServer {
@@ -53,6 +58,8 @@ func startFake(t testing.TB, f *fakeServer) *fakeServer {
 	}))
 	srv.Domain = "fake.test"
 	srv.AllowInsecureAuth = true
+	srv.EnableSMTPUTF8 = f.utf8
+	srv.MaxMessageBytes = f.maxBytes
 	srv.ErrorLog = log.New(io.Discard, "", 0)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -85,25 +92,63 @@ type fakeSession struct {
 	to     []string
 }
 
-func (s *fakeSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *fakeSession) AuthMechanisms() []string {
+	if s.f.loginOnly {
+		return []string{sasl.Login}
+	}
+	return []string{sasl.Plain}
+}
 
 func (s *fakeSession) Auth(mech string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(identity, username, password string) error {
+	check := func(identity, username, password string) error {
 		if username != "me@example.com" || password != "secret" {
 			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Bad credentials"}
 		}
 		s.authed = true
 		return nil
-	}), nil
+	}
+	if s.f.loginOnly {
+		if mech != sasl.Login {
+			return nil, smtp.ErrAuthUnknownMechanism
+		}
+		return &loginServer{check: check}, nil
+	}
+	return sasl.NewPlainServer(check), nil
 }
 
-func (s *fakeSession) Mail(from string, _ *smtp.MailOptions) error {
+// loginServer is the server side of AUTH LOGIN as older servers do it: it
+// prompts "Username:" then "Password:" and takes no initial response.
+type loginServer struct {
+	check func(identity, username, password string) error
+	step  int
+	user  string
+}
+
+func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
+	l.step++
+	switch l.step {
+	case 1:
+		if resp != nil {
+			return nil, false, &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "No initial response with LOGIN"}
+		}
+		return []byte("Username:"), false, nil
+	case 2:
+		l.user = string(resp)
+		return []byte("Password:"), false, nil
+	}
+	return nil, true, l.check("", l.user, string(resp))
+}
+
+func (s *fakeSession) Mail(from string, opts *smtp.MailOptions) error {
 	if !s.authed {
 		return smtp.ErrAuthRequired
 	}
 	s.f.mu.Lock()
 	s.f.mails++
 	s.n = s.f.mails
+	if opts != nil {
+		s.f.mailOpts = append(s.f.mailOpts, *opts)
+	}
 	s.f.mu.Unlock()
 	if s.f.mail != nil {
 		if err := s.f.mail(s.n, from); err != nil {

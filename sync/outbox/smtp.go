@@ -225,7 +225,7 @@ func (w *Worker) auth(ctx context.Context, cl *client, acct accounts.Account) er
 	case cl.c.SupportsAuth(sasl.Plain):
 		mech = sasl.NewPlainClient("", user, pw)
 	case cl.c.SupportsAuth(sasl.Login):
-		mech = sasl.NewLoginClient(user, pw)
+		mech = &loginClient{user: user, password: pw}
 	default:
 		return &ConfigError{Err: fmt.Errorf("the server %s offers no password authentication Tern knows (PLAIN, LOGIN)", cl.addr)}
 	}
@@ -237,4 +237,31 @@ func (w *Worker) auth(ctx context.Context, cl *client, acct accounts.Account) er
 		return &ConnectError{Addr: cl.addr, Err: err}
 	}
 	return nil
+}
+
+// loginClient is the client side of AUTH LOGIN that every server takes:
+// no initial response (some servers refuse one), then the user name and
+// the password, each when the server prompts for it. go-sasl's client
+// sends the name up front and expects "Password:" word for word.
+type loginClient struct {
+	user, password string
+	step           int
+}
+
+func (c *loginClient) Start() (string, []byte, error) { return sasl.Login, nil, nil }
+
+func (c *loginClient) Next(challenge []byte) ([]byte, error) {
+	c.step++
+	p := strings.ToLower(string(challenge))
+	switch {
+	case strings.HasPrefix(p, "user"):
+		return []byte(c.user), nil
+	case strings.HasPrefix(p, "pass"):
+		return []byte(c.password), nil
+	case c.step == 1:
+		return []byte(c.user), nil
+	case c.step == 2:
+		return []byte(c.password), nil
+	}
+	return nil, sasl.ErrUnexpectedServerChallenge
 }

@@ -443,12 +443,30 @@ func (w *Worker) runAccount(ctx context.Context, account string) {
 func (w *Worker) sendOne(ctx context.Context, cl *client, acct accounts.Account, it store.OutboxItem) bool {
 	raw, err := w.db.OutboxRaw(ctx, it.ID)
 	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, store.ErrNotFound) {
+			return true // shutting down, or cancelled meanwhile
+		}
+		// Back off: left as it is, the row would be picked again at once.
+		w.finish(ctx, it, nil, fmt.Errorf("cannot read the message from the local store: %w", err), false)
 		return true
 	}
 	rcpts := it.Remaining()
 	results := map[string]store.RcptResult{}
 	mailOpts := &smtp.MailOptions{Size: int64(len(raw))}
 	if !isASCII(it.From) || !allASCII(rcpts) {
+		// Without SMTPUTF8 go-smtp refuses with a plain error, which
+		// would look like a network failure and be retried in vain.
+		if ok, _ := cl.c.Extension("SMTPUTF8"); !ok {
+			var bad []string
+			for _, a := range append([]string{it.From}, rcpts...) {
+				if !isASCII(a) {
+					bad = append(bad, a)
+				}
+			}
+			w.finish(ctx, it, nil, &ConfigError{Err: fmt.Errorf("the server %s does not accept addresses with non-ASCII characters (it does not offer SMTPUTF8): %s",
+				cl.addr, strings.Join(bad, ", "))}, false)
+			return true
+		}
 		mailOpts.UTF8 = true
 	}
 	if err := cl.c.Mail(it.From, mailOpts); err != nil {
@@ -479,8 +497,14 @@ func (w *Worker) sendOne(ctx context.Context, cl *client, acct accounts.Account,
 		return true
 	}
 	if err := w.db.BeginOutboxData(ctx, it.ID); err != nil {
-		// Cancelled or changed meanwhile: do not send.
+		// Not sent. Cancelled or changed meanwhile: nothing more to do.
 		w.reset(cl)
+		var se *store.OutboxStateError
+		if !errors.As(err, &se) && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+			// The store failed: back off rather than pick the message
+			// again at once.
+			w.finish(ctx, it, results, fmt.Errorf("cannot record the message as being sent: %w", err), false)
+		}
 		return true
 	}
 	w.opts.OnChange(it.Account, it.ID)
