@@ -279,7 +279,12 @@ func TestSelfSignedCertificate(t *testing.T) {
 	if res == nil || res.IMAP.Host != "mail.self.test" || res.IMAPCandidate.Evidence.CertError == nil {
 		t.Fatalf("result: %+v", res)
 	}
-	opts.AcceptCerts = []string{strings.ToLower(fp)}
+	// Accepted for another server, the certificate is still refused here.
+	opts.AcceptCerts = map[string]string{"smtp.self.test:465": fp, "mail.self.test:143": fp}
+	if _, err = discover(t, "fay@self.test", opts); !errors.As(err, &ce) || ce.SHA256 != fp {
+		t.Fatalf("a fingerprint accepted for other servers made mail.self.test:993 acceptable: %v", err)
+	}
+	opts.AcceptCerts = map[string]string{"Mail.Self.Test:993": strings.ToLower(fp)}
 	res, err = discover(t, "fay@self.test", opts)
 	if err != nil || !strings.HasPrefix(res.IMAPCandidate.Evidence.Cert, "accepted by fingerprint") {
 		t.Fatalf("with the fingerprint accepted: %v %+v", err, res)

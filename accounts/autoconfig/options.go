@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ternmail/tern/accounts"
@@ -52,9 +53,11 @@ type Options struct {
 	PortMap func(host string, port int) string
 	// Roots replaces the system roots for certificate verification.
 	Roots *x509.CertPool
-	// AcceptCerts are certificate fingerprints ("SHA256:HEX") the user chose
-	// to trust: a certificate with one of them is accepted on any server.
-	AcceptCerts []string
+	// AcceptCerts are the certificates the user chose to trust, by server:
+	// "host:port" → fingerprint ("SHA256:HEX"). A certificate is accepted
+	// only on the server it is listed for; the same certificate elsewhere,
+	// or another one there, must verify or be accepted on its own.
+	AcceptCerts map[string]string
 	// Budget bounds a whole Discover call; 0 means DefaultBudget.
 	Budget time.Duration
 	// Timeout bounds one connection; 0 means DefaultTimeout.
@@ -70,7 +73,7 @@ type config struct {
 	dialer   func(ctx context.Context, network, addr string) (net.Conn, error)
 	portMap  func(host string, port int) string
 	roots    *x509.CertPool
-	accept   map[string]bool
+	accept   map[string]string // pinKey(host, port) → fingerprint
 	budget   time.Duration
 	timeout  time.Duration
 	logf     func(format string, args ...any)
@@ -87,7 +90,7 @@ func (o *Options) config() *config {
 		dialer:   opts.Dial,
 		portMap:  opts.PortMap,
 		roots:    opts.Roots,
-		accept:   map[string]bool{},
+		accept:   map[string]string{},
 		budget:   opts.Budget,
 		timeout:  opts.Timeout,
 		logf:     opts.Logf,
@@ -108,9 +111,12 @@ func (o *Options) config() *config {
 	if c.logf == nil {
 		c.logf = func(string, ...any) {}
 	}
-	for _, fp := range opts.AcceptCerts {
-		if n, err := accounts.NormalizeFingerprint(fp); err == nil {
-			c.accept[n] = true
+	for addr, fp := range opts.AcceptCerts {
+		host, portStr, err := net.SplitHostPort(addr)
+		port, perr := strconv.Atoi(portStr)
+		n, ferr := accounts.NormalizeFingerprint(fp)
+		if err == nil && perr == nil && ferr == nil {
+			c.accept[acceptKey(host, port)] = n
 		}
 	}
 	if c.http == nil {
@@ -171,4 +177,10 @@ func (c *config) deadline(ctx context.Context) time.Time {
 		return cd
 	}
 	return d
+}
+
+// acceptKey is the key of Options.AcceptCerts and config.accept for
+// host:port (host in lower case, without a trailing dot).
+func acceptKey(host string, port int) string {
+	return net.JoinHostPort(strings.TrimSuffix(strings.ToLower(host), "."), strconv.Itoa(port))
 }

@@ -41,9 +41,11 @@ func (st *tlsState) fill(ev *Evidence) {
 
 // tlsConfig returns the client TLS configuration for host:port: verified
 // against the roots, or accepted when the certificate's fingerprint is pin
-// or one of Options.AcceptCerts. The handshake is recorded in st.
+// or the one Options.AcceptCerts lists for host:port. The handshake is
+// recorded in st.
 func (c *config) tlsConfig(host string, port int, pin string, st *tlsState) *tls.Config {
 	cfg := accounts.TLSConfig(host, port, "", c.roots)
+	accepted := c.accept[acceptKey(host, port)]
 	base := cfg.VerifyConnection
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		err := base(cs)
@@ -54,7 +56,7 @@ func (c *config) tlsConfig(host string, port int, pin string, st *tlsState) *tls
 		switch {
 		case err == nil:
 			st.cert = "verified"
-		case errors.As(err, &ce) && (c.accept[ce.SHA256] || pin != "" && ce.SHA256 == pin):
+		case errors.As(err, &ce) && (accepted != "" && ce.SHA256 == accepted || pin != "" && ce.SHA256 == pin):
 			st.cert = "accepted by fingerprint " + ce.SHA256
 			return nil
 		case errors.As(err, &ce):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ func discoveryOpts(e *env) *autoconfig.Options {
 	var o autoconfig.Options
 	if e.autoconfig != nil {
 		o = *e.autoconfig
-		o.AcceptCerts = append([]string(nil), o.AcceptCerts...)
+		o.AcceptCerts = maps.Clone(o.AcceptCerts)
 	}
 	return &o
 }
@@ -239,34 +240,44 @@ func addAccount(ctx context.Context, core *app.Core, a *args, e *env) error {
 		return fmt.Errorf("the password on standard input is empty")
 	}
 
+	// Discovery runs without the fingerprint: which server presents that
+	// certificate is learnt from what the servers present, and only that
+	// server (host:port) is pinned.
 	opts := discoveryOpts(e)
-	if pin != "" {
-		opts.AcceptCerts = append(opts.AcceptCerts, pin)
-	}
 	source := "command line"
 	if !haveIMAP || !haveSMTP {
 		res, derr := core.Discover(ctx, email, opts, nil)
 		if res == nil || errors.Is(derr, context.Canceled) {
 			return derr
 		}
-		pick := func(c *autoconfig.Candidate) (accounts.Endpoint, error) {
-			switch {
-			case c == nil:
-				return accounts.Endpoint{}, derr
-			case !c.OK && c.Evidence != nil && c.Evidence.CertError != nil:
-				return accounts.Endpoint{}, c.Evidence.CertError
-			case !c.OK:
-				return accounts.Endpoint{}, derr
+		pick := func(protocol string, c *autoconfig.Candidate) (accounts.Endpoint, error) {
+			if c != nil && c.OK {
+				return c.Endpoint, nil
 			}
-			return c.Endpoint, nil
+			// No server that verifies: the best one presenting the
+			// accepted certificate, if any.
+			if pin != "" {
+				if c != nil && c.Evidence != nil && c.Evidence.CertError != nil && c.Evidence.CertError.SHA256 == pin {
+					return c.Endpoint, nil
+				}
+				for _, o := range res.Candidates {
+					if o.Protocol == protocol && o.Evidence != nil && o.Evidence.CertError != nil && o.Evidence.CertError.SHA256 == pin {
+						return o.Endpoint, nil
+					}
+				}
+			}
+			if c != nil && c.Evidence != nil && c.Evidence.CertError != nil {
+				return accounts.Endpoint{}, c.Evidence.CertError
+			}
+			return accounts.Endpoint{}, derr
 		}
 		if !haveIMAP {
-			if imapEP, err = pick(res.IMAPCandidate); err != nil {
+			if imapEP, err = pick(autoconfig.ProtocolIMAP, res.IMAPCandidate); err != nil {
 				return err
 			}
 		}
 		if !haveSMTP {
-			if smtpEP, err = pick(res.SMTPCandidate); err != nil {
+			if smtpEP, err = pick(autoconfig.ProtocolSMTP, res.SMTPCandidate); err != nil {
 				return err
 			}
 		}
@@ -279,10 +290,24 @@ func addAccount(ctx context.Context, core *app.Core, a *args, e *env) error {
 	if acct.Name == "" {
 		acct.Name = email
 	}
-	if pin != "" {
-		acct.PinnedCerts = map[string]string{imapEP.Addr(): pin, smtpEP.Addr(): pin}
-	}
 	v, err := core.VerifyAccount(ctx, acct, password, opts)
+	if err != nil && pin != "" && v != nil {
+		// Pin the accepted certificate for the server that presented
+		// it, and only there; a different certificate elsewhere is still
+		// refused by the second check.
+		pinned := false
+		for _, ch := range []autoconfig.Check{v.IMAP, v.SMTP} {
+			if ce := ch.Evidence.CertError; ce != nil && ce.SHA256 == pin {
+				if perr := acct.TrustCert(ch.Endpoint.Host, ch.Endpoint.Port, pin); perr != nil {
+					return perr
+				}
+				pinned = true
+			}
+		}
+		if pinned {
+			v, err = core.VerifyAccount(ctx, acct, password, opts)
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -162,3 +162,40 @@ func TestCLIAccountAddSMTPRefusesAuth(t *testing.T) {
 		t.Fatalf("stored after a failed SMTP login: %s", out)
 	}
 }
+
+// --accept-cert pins the certificate for the server that presented it
+// only: the SMTP server, whose certificate verifies, gets no pin, and a
+// different self-signed SMTP certificate is refused although the IMAP one
+// was accepted.
+func TestCLIAcceptCertPinsOnlyItsServer(t *testing.T) {
+	c := newNetCLI(t)
+	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{Username: "eve@corp.test", Password: "pw"})
+	imapCert, imapFP := c.net.SelfSigned("mail.corp.test")
+	c.net.TLSFront("mail.corp.test", 993, srv.IMAPAddr, imapCert)
+	smtpCert, smtpFP := c.net.SelfSigned("smtp2.corp.test")
+	c.net.TLSFront("smtp2.corp.test", 465, srv.SMTPAddr, smtpCert)
+	c.net.Front("smtp.corp.test", 465, srv.SMTPAddr) // verifies against the test roots
+	c.net.Page("https://autoconfig.corp.test/mail/config-v1.1.xml", fmt.Sprintf(testConfigXML, "smtp.corp.test"))
+
+	errs := c.fails("pw\n", "account", "add", "--email", "eve@corp.test", "--password-stdin", "--accept-cert", imapFP,
+		"--smtp", "smtp2.corp.test:465:tls")
+	if !strings.Contains(errs, "smtp2.corp.test:465") || !strings.Contains(errs, smtpFP) {
+		t.Fatalf("a different SMTP certificate was not refused with its own fingerprint: %q", errs)
+	}
+	if out := c.ok("", "account", "list", "--json"); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("stored although the SMTP certificate is not trusted: %s", out)
+	}
+
+	c.ok("pw\n", "account", "add", "--email", "eve@corp.test", "--password-stdin", "--accept-cert", imapFP)
+	cfg, err := accounts.Load(filepath.Join(c.home, "accounts.toml"))
+	if err != nil || len(cfg.Accounts) != 1 {
+		t.Fatalf("load: %v %+v", err, cfg)
+	}
+	a := cfg.Accounts[0]
+	if a.PinFor("mail.corp.test", 993) != imapFP {
+		t.Errorf("IMAP pin %q, want %s", a.PinFor("mail.corp.test", 993), imapFP)
+	}
+	if len(a.PinnedCerts) != 1 {
+		t.Errorf("pins %v: only the IMAP server presented the accepted certificate", a.PinnedCerts)
+	}
+}
