@@ -145,7 +145,11 @@ func Discover(ctx context.Context, email string, opts *Options, progress func(Ev
 					c.Also = append(c.Also, p.source)
 					c.insecure = c.insecure && p.insecure // named by a second source: cross-checked
 				}
-				if p.source.rank() < c.rank {
+				// A better source takes the lead, and so does any source
+				// that names a server skipped so far (the skipping
+				// source's claim did not hold); a skipping source never.
+				revive := c.skipped && p.skip == ""
+				if p.source.rank() < c.rank && p.skip == "" || revive {
 					c.Also = slices.DeleteFunc(c.Also, func(s Source) bool { return s == p.source })
 					c.Also = append(c.Also, c.Source)
 					c.Source, c.Detail, c.rank, c.order = p.source, p.detail, p.source.rank(), i
@@ -154,7 +158,7 @@ func Discover(ctx context.Context, email string, opts *Options, progress func(Ev
 					}
 					c.Endpoint.Auth = p.ep.Auth
 				}
-				if c.skipped && p.skip == "" {
+				if revive {
 					// Another source names it without the reason it was
 					// skipped for: probe it after all.
 					c.skipped, c.Err, c.pending = false, "", true

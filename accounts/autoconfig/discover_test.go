@@ -429,3 +429,54 @@ func TestSMTPAuthRefusalsSayWhatTheyMean(t *testing.T) {
 		}
 	}
 }
+
+// Plain-HTTP autoconfig is the last resort: a working guessed server beats
+// the one it names, even inside the address's own domain.
+func TestPlainHTTPAutoconfigIsLastResort(t *testing.T) {
+	n := autoconfigtest.New(t)
+	srv := mailServer(t, "jo@last.test", "pw")
+	serve(n, srv, "box.last.test", "box.last.test")
+	serve(n, srv, "imap.last.test", "smtp.last.test")
+	n.A("imap.last.test", "smtp.last.test")
+	n.Page("http://autoconfig.last.test/mail/config-v1.1.xml",
+		configXML("box.last.test", 993, "SSL", "box.last.test", 465, "SSL", "%EMAILADDRESS%"))
+	res, err := discover(t, "jo@last.test", n.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceGuess, "imap.last.test:993", "smtp.last.test:465")
+	// With nothing else, it is used (in the domain, TLS verified).
+	n2 := autoconfigtest.New(t)
+	serve(n2, srv, "box.last.test", "box.last.test")
+	n2.Page("http://autoconfig.last.test/mail/config-v1.1.xml",
+		configXML("box.last.test", 993, "SSL", "box.last.test", 465, "SSL", "%EMAILADDRESS%"))
+	res, err = discover(t, "jo@last.test", n2.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceAutoconfigHTTP, "box.last.test:993", "box.last.test:465")
+}
+
+// A server without TLS named by a document fetched over plain HTTP is
+// never used, not even inside the address's own domain.
+func TestPlainHTTPAutoconfigNeverPlain(t *testing.T) {
+	n := autoconfigtest.New(t)
+	srv := mailServer(t, "kai@plain.test", "pw")
+	n.Map("mail.plain.test", 143, srv.IMAPAddr)
+	n.Map("mail.plain.test", 587, srv.SMTPAddr)
+	n.Page("http://autoconfig.plain.test/mail/config-v1.1.xml",
+		configXML("mail.plain.test", 143, "plain", "mail.plain.test", 587, "plain", "%EMAILADDRESS%"))
+	res, err := discover(t, "kai@plain.test", n.Options())
+	var nf *autoconfig.NotFoundError
+	if !errors.As(err, &nf) || len(nf.Protocols) != 2 {
+		t.Fatalf("want nothing found, got %v (%+v)", err, res)
+	}
+	for _, c := range res.Candidates {
+		if c.Source == autoconfig.SourceAutoconfigHTTP {
+			t.Errorf("plain server from plain HTTP proposed: %+v", c)
+		}
+	}
+	if notes := strings.Join(res.Notes, "\n"); !strings.Contains(notes, "socketType plain from a document fetched over plain HTTP is never used") {
+		t.Errorf("notes do not say why: %s", notes)
+	}
+}

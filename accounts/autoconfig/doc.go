@@ -17,11 +17,14 @@
 //  5. "mx": the registrable domain of the lowest-preference MX host, looked
 //     up in the provider table, its autoconfig and the ISPDB (this finds
 //     Google Workspace, Microsoft 365 and other hosted domains);
-//  6. "autoconfig-http": the domain's autoconfig over plain HTTP, tried only
-//     when HTTPS gave nothing; a server it names is used only when it lies in
-//     the address's own registrable domain or another source names it too;
-//  7. "guess": imap.<domain>, mail.<domain> and <domain> on 993 and 143,
-//     smtp.<domain>, mail.<domain> and <domain> on 465 and 587.
+//  6. "guess": imap.<domain>, mail.<domain> and <domain> on 993 and 143,
+//     smtp.<domain>, mail.<domain> and <domain> on 465 and 587;
+//  7. "autoconfig-http": the domain's autoconfig over plain HTTP, the last
+//     resort: fetched only when HTTPS gave nothing, a server it names wins
+//     only when no other source named one that works, it must lie in the
+//     address's own registrable domain or be named by another source too,
+//     and its socketType "plain" servers are never used (anyone on the path
+//     could have written them).
 //
 // For each protocol the winner is the best server whose probe succeeded
 // (a verified result beats an unverified one, whatever its source); among

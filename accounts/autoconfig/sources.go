@@ -52,6 +52,9 @@ func (f *finding) addConfig(cc *ClientConfig, email, detail string, insecure boo
 				continue
 			}
 			ep, err := s.Endpoint(email)
+			if err == nil && insecure && ep.Security == accounts.SecurityNone {
+				err = errors.New("socketType plain from a document fetched over plain HTTP is never used")
+			}
 			if err != nil {
 				f.note("%s: skipping %s server %s:%d: %v", detail, protocol, s.Hostname, s.Port, err)
 				continue

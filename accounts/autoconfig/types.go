@@ -22,8 +22,8 @@ const (
 	SourceISPDB          Source = "ispdb"
 	SourceSRV            Source = "srv"
 	SourceMX             Source = "mx"
-	SourceAutoconfigHTTP Source = "autoconfig-http"
 	SourceGuess          Source = "guess"
+	SourceAutoconfigHTTP Source = "autoconfig-http" // the last resort
 )
 
 // rank returns the precedence of s: lower is better.
@@ -39,9 +39,11 @@ func (s Source) rank() int {
 		return 3
 	case SourceMX:
 		return 4
-	case SourceAutoconfigHTTP:
+	case SourceGuess:
 		return 5
 	}
+	// SourceAutoconfigHTTP: plain HTTP is the last resort, used only when
+	// no other source named a server that works.
 	return 6
 }
 
