@@ -8,6 +8,7 @@ package mailtest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -67,6 +68,9 @@ type ServerOptions struct {
 	Without []imap.Cap
 	// Logf receives server error logs. Nil discards them.
 	Logf func(format string, args ...any)
+	// SMTPMaxBytes is the SIZE the SMTP server advertises and enforces;
+	// 0 means 50 MiB.
+	SMTPMaxBytes int64
 }
 
 // Envelope is a message accepted by the SMTP server.
@@ -103,6 +107,9 @@ type Server struct {
 
 	caps         imap.CapSet
 	bareExpunges atomic.Int64
+	idles        atomic.Int64
+	idleMu       sync.Mutex
+	idleEnd      chan struct{} // closed by EndIdles
 
 	closeOnce sync.Once
 	closeErr  error
@@ -159,6 +166,7 @@ func StartServer(opts *ServerOptions) (*Server, error) {
 		mem:      imapmemserver.New(),
 		boxes:    make(map[string]*boxInfo),
 		caps:     imap.CapSet{},
+		idleEnd:  make(chan struct{}),
 	}
 	for c := range imapCaps {
 		s.caps[c] = struct{}{}
@@ -234,7 +242,7 @@ func StartServer(opts *ServerOptions) (*Server, error) {
 	}))
 	s.smtp.Domain = "localhost"
 	s.smtp.AllowInsecureAuth = !s.TLS
-	s.smtp.MaxMessageBytes = 50 << 20
+	s.smtp.MaxMessageBytes = cmp.Or(opts.SMTPMaxBytes, 50<<20)
 	s.smtp.MaxRecipients = 100
 	s.smtp.ReadTimeout = 5 * time.Minute
 	s.smtp.WriteTimeout = time.Minute
@@ -299,6 +307,19 @@ func (s *Server) Append(mailbox string, raw []byte, flags []string, date time.Ti
 // BareExpunges returns how many times a client sent EXPUNGE without UIDs
 // (which removes every message marked \Deleted, also those others marked).
 func (s *Server) BareExpunges() int { return int(s.bareExpunges.Load()) }
+
+// IdleCommands returns how many IDLE commands clients have started.
+func (s *Server) IdleCommands() int { return int(s.idles.Load()) }
+
+// EndIdles ends every IDLE command running now with a NO, as a server that
+// drops IDLE without closing the connection would. The clients are not
+// told otherwise: no untagged BYE, no closed connection.
+func (s *Server) EndIdles() {
+	s.idleMu.Lock()
+	defer s.idleMu.Unlock()
+	close(s.idleEnd)
+	s.idleEnd = make(chan struct{})
+}
 
 // SetFlags replaces the flags of the message uid in mailbox, as another
 // client would (silently); sessions that have the mailbox selected are
@@ -467,6 +488,30 @@ func (sess *imapSession) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet)
 		return &imap.Error{Type: imap.StatusResponseTypeBad, Text: "UID EXPUNGE is not supported"}
 	}
 	return sess.UserSession.Expunge(w, uids)
+}
+
+// Idle counts IDLE commands and ends them early on EndIdles.
+func (sess *imapSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	s := sess.srv
+	s.idles.Add(1)
+	s.idleMu.Lock()
+	end := s.idleEnd
+	s.idleMu.Unlock()
+	inner := make(chan struct{})
+	go func() {
+		select {
+		case <-stop:
+		case <-end:
+		}
+		close(inner)
+	}()
+	err := sess.UserSession.Idle(w, inner)
+	select {
+	case <-end:
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Text: "IDLE ended by the server"}
+	default:
+	}
+	return err
 }
 
 func (sess *imapSession) Create(name string, options *imap.CreateOptions) error {

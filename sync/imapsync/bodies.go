@@ -91,22 +91,28 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 	var bodies []store.Body
 	size := 0
 	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}}
-	err := cn.fetch(imap.UIDSetNum(uids...), opts, func(buf *imapclient.FetchMessageBuffer) error {
-		m, ok := byUID[uint32(buf.UID)]
-		raw := buf.FindBodySection(fullBody)
-		if !ok || raw == nil {
-			return nil
-		}
-		delete(byUID, m.UID)
-		bodies = append(bodies, store.Body{MessageID: m.ID, Raw: raw})
-		if size += len(raw); size >= flushBytes {
-			if err := w.put(bodies); err != nil {
-				return err
+	var err error
+	for _, batch := range bySize(uids, byUID, maxFetchBytes) {
+		err = cn.fetch(imap.UIDSetNum(batch...), opts, func(buf *imapclient.FetchMessageBuffer) error {
+			m, ok := byUID[uint32(buf.UID)]
+			raw := buf.FindBodySection(fullBody)
+			if !ok || raw == nil {
+				return nil
 			}
-			bodies, size = nil, 0
+			delete(byUID, m.UID)
+			bodies = append(bodies, store.Body{MessageID: m.ID, Raw: raw})
+			if size += len(raw); size >= flushBytes {
+				if err := w.put(bodies); err != nil {
+					return err
+				}
+				bodies, size = nil, 0
+			}
+			return nil
+		})
+		if err != nil {
+			break
 		}
-		return nil
-	})
+	}
 	if err == nil && len(bodies) > 0 {
 		err = w.put(bodies)
 	}
@@ -128,6 +134,31 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 	}
 	e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
 	return stored, nil
+}
+
+// maxFetchBytes caps the RFC822.SIZE total one body FETCH asks for, so that
+// one command stays short on a slow link and an interruption loses little.
+const maxFetchBytes = 8 << 20
+
+// bySize splits uids, in order, into batches whose messages' sizes add up
+// to at most limit (a bigger message goes alone).
+func bySize(uids []imap.UID, byUID map[uint32]store.Message, limit int64) [][]imap.UID {
+	var out [][]imap.UID
+	var cur []imap.UID
+	var total int64
+	for _, u := range uids {
+		sz := byUID[uint32(u)].Size
+		if len(cur) > 0 && total+sz > limit {
+			out = append(out, cur)
+			cur, total = nil, 0
+		}
+		cur = append(cur, u)
+		total += sz
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
 }
 
 // parseBody derives the preview, the search text and the attachment flag
@@ -302,32 +333,9 @@ func (e *Engine) wait(ctx context.Context, cn *conn, d time.Duration) error {
 		}
 		return cn.do(func() error { return cn.c.Noop().Wait() })
 	}
-	var idle interface {
-		Close() error
-		Wait() error
-	}
-	if err := cn.do(func() error {
-		cmd, err := cn.c.Idle()
-		idle = cmd
-		return err
-	}); err != nil {
-		return err
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-cn.changed:
-	case <-e.kick:
-	case <-t.C:
-	case <-ctx.Done():
-	case <-cn.c.Closed():
-	}
-	return cn.do(func() error {
-		if err := idle.Close(); err != nil {
-			return err
-		}
-		return idle.Wait()
-	})
+	// At most IdleRestart in one IDLE: then a (cheap) pass and IDLE again.
+	_, err = cn.idle(ctx, min(d, e.opts.IdleRestart), e.kick)
+	return err
 }
 
 func (e *Engine) sleepErr(ctx context.Context, d time.Duration) error {

@@ -2,12 +2,14 @@ package imapsync
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -86,6 +88,10 @@ type conn struct {
 	addr     string
 	timeout  time.Duration
 	timedOut atomic.Bool
+	// lastRead is when bytes last came from the server (Unix nanoseconds):
+	// the watchdog waits for silence, not for a whole command to end, so a
+	// big FETCH on a slow link is not cut while data flows.
+	lastRead atomic.Int64
 	selected string
 	// changed is signalled when the server reports new, expunged or
 	// re-flagged messages in the selected mailbox (EXISTS, EXPUNGE, FETCH).
@@ -109,7 +115,6 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	pin := acct.PinnedCerts[addr]
 	opts := &imapclient.Options{
 		TLSConfig: accounts.TLSConfig(ep.Host, ep.Port, pin, roots),
-		Dialer:    &net.Dialer{Timeout: timeout},
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Expunge: func(uint32) { signal(cn.changed) },
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
@@ -130,18 +135,7 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	}
 	done := make(chan result, 1)
 	go func() {
-		var c *imapclient.Client
-		var err error
-		switch ep.Security {
-		case accounts.SecurityTLS:
-			c, err = imapclient.DialTLS(addr, opts)
-		case accounts.SecuritySTARTTLS:
-			c, err = imapclient.DialStartTLS(addr, opts)
-		case accounts.SecurityNone:
-			c, err = imapclient.DialInsecure(addr, opts)
-		default:
-			err = fmt.Errorf("unknown security %q for %s", ep.Security, addr)
-		}
+		c, err := dialClient(addr, ep.Security, timeout, opts, &cn.lastRead)
 		done <- result{c, err}
 	}()
 	var r result
@@ -192,6 +186,61 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	return cn, nil
 }
 
+// dialClient connects to addr with security sec, through a connection
+// that records in lastRead when bytes arrive (beneath TLS).
+func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts *imapclient.Options, lastRead *atomic.Int64) (*imapclient.Client, error) {
+	switch sec {
+	case accounts.SecurityTLS, accounts.SecuritySTARTTLS, accounts.SecurityNone:
+	default:
+		return nil, fmt.Errorf("unknown security %q for %s", sec, addr)
+	}
+	raw, err := (&net.Dialer{Timeout: timeout}).Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	pc := &progressConn{Conn: raw, last: lastRead}
+	pc.touch()
+	cfg := opts.TLSConfig.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(addr)
+	}
+	switch sec {
+	case accounts.SecurityTLS:
+		if cfg.NextProtos == nil {
+			cfg.NextProtos = []string{"imap"}
+		}
+		tc := tls.Client(pc, cfg)
+		raw.SetDeadline(time.Now().Add(timeout))
+		if err := tc.Handshake(); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		raw.SetDeadline(time.Time{})
+		return imapclient.New(tc, opts), nil
+	case accounts.SecuritySTARTTLS:
+		o := *opts
+		o.TLSConfig = cfg
+		return imapclient.NewStartTLS(pc, &o)
+	}
+	return imapclient.New(pc, opts), nil
+}
+
+// progressConn records when bytes arrive.
+type progressConn struct {
+	net.Conn
+	last *atomic.Int64
+}
+
+func (pc *progressConn) touch() { pc.last.Store(time.Now().UnixNano()) }
+
+func (pc *progressConn) Read(p []byte) (int, error) {
+	n, err := pc.Conn.Read(p)
+	if n > 0 {
+		pc.touch()
+	}
+	return n, err
+}
+
 func connectError(addr string, err error) error {
 	var ce *accounts.CertError
 	if errors.As(err, &ce) {
@@ -204,15 +253,38 @@ func connectError(addr string, err error) error {
 	return &ConnectError{Addr: addr, Err: err}
 }
 
-// do runs one step under the watchdog: if it takes longer than the
-// timeout, the connection is closed and do returns ErrTimeout.
+// do runs one step under the watchdog: if the server sends nothing for
+// the timeout while it runs, the connection is closed and do returns
+// ErrTimeout. Data arriving (a big FETCH on a slow link) extends the
+// deadline.
 func (cn *conn) do(fn func() error) error {
-	t := time.AfterFunc(cn.timeout, func() {
+	start := time.Now().UnixNano()
+	var mu sync.Mutex
+	var t *time.Timer
+	stopped := false
+	var check func()
+	check = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		last := max(start, cn.lastRead.Load())
+		if rest := cn.timeout - time.Since(time.Unix(0, last)); rest > 0 {
+			t = time.AfterFunc(rest, check)
+			return
+		}
 		cn.timedOut.Store(true)
 		cn.c.Close()
-	})
+	}
+	mu.Lock()
+	t = time.AfterFunc(cn.timeout, check)
+	mu.Unlock()
 	err := fn()
+	mu.Lock()
+	stopped = true
 	t.Stop()
+	mu.Unlock()
 
 	if cn.timedOut.Load() {
 		return &ConnectError{Addr: cn.addr, Err: ErrTimeout}
@@ -329,4 +401,46 @@ func (cn *conn) fetch(set imap.NumSet, opts *imap.FetchOptions, each func(*imapc
 		}
 		return cmd.Close()
 	})
+}
+
+// idle runs one IDLE command for at most d and reports whether the server
+// reported a change. It returns at a change, a signal on kick, ctx's end or
+// after d, stopping IDLE; and with an error when the connection closes or
+// the IDLE command ends by itself (go-imap's own restart failed): push must
+// never stop without a word.
+func (cn *conn) idle(ctx context.Context, d time.Duration, kick <-chan struct{}) (changed bool, err error) {
+	var cmd *imapclient.IdleCommand
+	if err := cn.do(func() error {
+		var err error
+		cmd, err = cn.c.Idle()
+		return err
+	}); err != nil {
+		return false, err
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- cmd.Wait() }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-cn.changed:
+		changed = true
+	case <-kick:
+	case <-t.C:
+	case <-ctx.Done():
+	case <-cn.c.Closed():
+		return false, &ConnectError{Addr: cn.addr, Err: net.ErrClosed}
+	case err := <-ended:
+		cmd.Close()
+		if err == nil {
+			err = errors.New("the server ended IDLE")
+		}
+		return false, &ConnectError{Addr: cn.addr, Err: fmt.Errorf("IDLE stopped: %w", err)}
+	}
+	err = cn.do(func() error {
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		return <-ended
+	})
+	return changed, err
 }

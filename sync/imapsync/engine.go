@@ -4,7 +4,10 @@
 //
 // Everything is keyed by (account, mailbox, UIDVALIDITY, UID). go-imap v2
 // has no per-command timeout, so every command runs under a watchdog that
-// closes the connection; the run loop then reconnects with backoff.
+// closes the connection when the server falls silent for too long; the run
+// loop then reconnects with backoff. IDLE is restarted by the engine on its
+// own timer (Options.IdleRestart), and an IDLE that ends by itself is
+// noticed, so push never stops without a word.
 package imapsync
 
 import (
@@ -20,7 +23,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/store"
@@ -37,8 +39,9 @@ type Options struct {
 	// idle, and INBOX too on servers without IDLE. Default: the account's
 	// poll setting, else 2 minutes.
 	PollInterval time.Duration
-	// CommandTimeout bounds each command; a slower server is disconnected.
-	// Default 60 seconds.
+	// CommandTimeout is how long a command may wait for the server's next
+	// bytes; a server silent for longer is disconnected (a big FETCH that
+	// keeps flowing is not). Default 60 seconds.
 	CommandTimeout time.Duration
 	// BatchSize is how many messages one header FETCH asks for. Default 500.
 	BatchSize int
@@ -49,6 +52,11 @@ type Options struct {
 	// one stays in IDLE on INBOX while the other syncs; with 1 the one
 	// connection alternates. Opening a message uses one more, on demand.
 	Connections int
+	// IdleRestart is how long one IDLE command runs before the engine ends
+	// and restarts it (servers may drop a client idle for 30 minutes, and
+	// a server that ends IDLE without a word is noticed then). Default 25
+	// minutes.
+	IdleRestart time.Duration
 	// MaxBackoff caps the wait between reconnection attempts. Default 5 min.
 	MaxBackoff time.Duration
 	// OnChange is called after the engine wrote something to the store. It
@@ -80,6 +88,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.Connections <= 0 {
 		r.Connections = 2
+	}
+	if r.IdleRestart <= 0 {
+		r.IdleRestart = 25 * time.Minute
 	}
 	if r.MaxBackoff <= 0 {
 		r.MaxBackoff = 5 * time.Minute
@@ -345,31 +356,8 @@ func (e *Engine) idleOnce(ctx context.Context, notify chan struct{}) error {
 			signal(notify)
 		default:
 		}
-		var idle *imapclient.IdleCommand
-		if err := cn.do(func() error {
-			var err error
-			idle, err = cn.c.Idle()
-			return err
-		}); err != nil {
-			return err
-		}
-		changed, closed := false, false
-		select {
-		case <-cn.changed:
-			changed = true
-		case <-ctx.Done():
-		case <-cn.c.Closed():
-			closed = true
-		}
-		if closed {
-			return &ConnectError{Addr: cn.addr, Err: net.ErrClosed}
-		}
-		if err := cn.do(func() error {
-			if err := idle.Close(); err != nil {
-				return err
-			}
-			return idle.Wait()
-		}); err != nil {
+		changed, err := cn.idle(ctx, e.opts.IdleRestart, nil)
+		if err != nil {
 			return err
 		}
 		if ctx.Err() != nil {

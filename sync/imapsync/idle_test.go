@@ -1,0 +1,59 @@
+package imapsync
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ternmail/tern/store"
+)
+
+// TestSyncInprocIdleRestarts runs the engine with a tiny IDLE restart
+// interval, with a dedicated idle connection (2) and with one connection
+// (1): IDLE is restarted again and again and new mail still arrives by push
+// after several restarts, and after the server ends IDLE without a word.
+func TestSyncInprocIdleRestarts(t *testing.T) {
+	for _, conns := range []int{1, 2} {
+		t.Run(fmt.Sprint(conns), func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.opts.Connections = conns
+			f.opts.PollInterval = time.Hour // new mail can come only by IDLE
+			f.opts.IdleRestart = 30 * time.Millisecond
+			f.opts.BodiesPerPass = -1
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			e := New(f.st, f.acct, f.opts)
+			done := make(chan struct{})
+			go func() { e.Run(ctx); close(done) }()
+			waitFor(t, "idle", func() bool { return e.Status().State == StateIdle })
+			inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleInbox)
+			deliver := func(i int) {
+				t.Helper()
+				subject := fmt.Sprintf("after restarts %d", i)
+				raw := "From: a@example.test\r\nSubject: " + subject + "\r\nMessage-ID: <restart" + fmt.Sprint(i) + "@x>\r\n\r\nhi\r\n"
+				if _, err := f.srv.Append("INBOX", []byte(raw), nil, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, subject, func() bool {
+					msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 1)
+					return len(msgs) == 1 && msgs[0].Subject == subject
+				})
+			}
+			for i := 0; i < 3; i++ {
+				base := f.srv.IdleCommands()
+				waitFor(t, "five IDLE restarts", func() bool { return f.srv.IdleCommands() >= base+5 })
+				deliver(i)
+			}
+			// The server ends IDLE but keeps the connection: the engine
+			// notices at its next restart and push goes on.
+			f.srv.EndIdles()
+			deliver(3)
+			base := f.srv.IdleCommands()
+			waitFor(t, "IDLE again", func() bool { return f.srv.IdleCommands() > base })
+			deliver(4)
+			cancel()
+			<-done
+		})
+	}
+}
