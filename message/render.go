@@ -148,6 +148,7 @@ type renderer struct {
 	anchors     int
 	anchorStart map[int]int // anchor → first block index
 	anchorText  map[int]*strings.Builder
+	textBytes   int // text appended so far
 }
 
 func attr(n *html.Node, key string) (string, bool) {
@@ -215,7 +216,12 @@ var blockAtoms = map[atom.Atom]bool{
 	atom.Thead: true, atom.Tfoot: true, atom.Body: true, atom.Html: true,
 }
 
-func (b *renderer) full() bool { return len(b.doc.Blocks) >= maxRenderBlocks }
+// full reports whether the document holds all it may: past
+// maxRenderBlocks blocks or MaxDocumentTextBytes of text, the rest of the
+// body is not rendered (bound cuts the text exactly).
+func (b *renderer) full() bool {
+	return len(b.doc.Blocks) >= maxRenderBlocks || b.textBytes > MaxDocumentTextBytes
+}
 
 func (b *renderer) walk(n *html.Node, st style, depth int) {
 	if depth > maxRenderDepth {
@@ -544,6 +550,7 @@ func (b *renderer) appendText(s string, st style) {
 	if s == "" {
 		return
 	}
+	b.textBytes += len(s)
 	if n := len(b.spans); n > 0 {
 		last := &b.spans[n-1]
 		if last.Bold == st.bold && last.Italic == st.italic && last.Monospace == st.mono && last.Link == st.link && last.anchor == st.anchor {
@@ -577,7 +584,9 @@ func (b *renderer) flush() {
 }
 
 func (b *renderer) emit(bl Block) {
-	if b.full() {
+	// The block being built when the text bound was reached still counts:
+	// bound cuts it.
+	if len(b.doc.Blocks) >= maxRenderBlocks {
 		b.doc.Truncated = true
 		return
 	}

@@ -10,8 +10,10 @@ import (
 const (
 	// MaxBlockTextBytes bounds the text of one block: a longer paragraph
 	// (one huge <p>, or a plain text without blank lines) is split into
-	// several blocks, and a longer table cell is cut.
-	MaxBlockTextBytes = 8 << 10
+	// several blocks, and a longer table cell is cut. Fyne's rich text
+	// wraps a paragraph in time that grows faster than its length (an
+	// 8 KiB paragraph takes over a second), hence a small bound.
+	MaxBlockTextBytes = 2 << 10
 	// MaxDocumentTextBytes bounds the text of a whole Document; what is
 	// past it is left out and the Document is marked Truncated.
 	MaxDocumentTextBytes = 1 << 20
@@ -119,7 +121,16 @@ func splitSpans(spans []Span, max int) [][]Span {
 	if len(cur) > 0 {
 		pieces = append(pieces, cur)
 	}
-	return pieces
+	// A cut falls between words: no piece starts or ends with the space.
+	out := pieces[:0]
+	for _, p := range pieces {
+		p[0].Text = strings.TrimLeft(p[0].Text, " \n")
+		p[len(p)-1].Text = strings.TrimRight(p[len(p)-1].Text, " \n")
+		if spansLen(p) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // breakAt returns where to cut s so that s[:i] fits in room bytes: after
