@@ -369,6 +369,9 @@ func FuzzRenderHTML(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// A hang shows up as a crash, so the fuzzer keeps the input.
+		watchdog := time.AfterFunc(60*time.Second, func() { panic(fmt.Sprintf("RenderHTML took over 60s on %d bytes", len(s))) })
+		defer watchdog.Stop()
 		d := RenderHTML(s)
 		for _, b := range d.Blocks {
 			for _, sp := range b.Spans {
