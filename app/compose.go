@@ -75,10 +75,20 @@ func ownAddresses(acct accounts.Account) []string {
 }
 
 // SizeLimit returns the largest message account's SMTP server accepts, as
-// its SIZE extension advertises, or 0 when that is not known (the outbox
-// does not record it yet): the composer then warns above
-// DefaultSizeWarning.
-func (c *Core) SizeLimit(account string) int64 { return 0 }
+// its SIZE extension advertised at the outbox's last connection in this
+// process (kept in memory, not in the store), or 0 when that is not known:
+// the composer then warns above DefaultSizeWarning.
+func (c *Core) SizeLimit(account string) int64 {
+	return c.outboxWorker(false).SizeLimit(account)
+}
+
+// LearnSizeLimit returns account's SIZE limit, connecting to its SMTP
+// server to learn it when no connection has told it yet (see
+// outbox.Worker.LearnSizeLimit). It may wait on the network: call it off
+// the UI goroutine.
+func (c *Core) LearnSizeLimit(ctx context.Context, account string) (int64, error) {
+	return c.outboxWorker(false).LearnSizeLimit(ctx, account)
+}
 
 // Compose is what a composer opens with: a draft and where it comes from.
 type Compose struct {

@@ -121,3 +121,34 @@ func TestStoreFailureBacksOff(t *testing.T) {
 		t.Fatalf("%d MAIL commands for 3 attempts", f.mails)
 	}
 }
+
+// TestSizeLimitLearned: the worker notes the SIZE a server advertises when
+// it connects to send, and LearnSizeLimit connects to learn it (once).
+func TestSizeLimitLearned(t *testing.T) {
+	f := startFake(t, &fakeServer{maxBytes: 12345})
+	w := New(openStore(t, ""), testOptions(testAccount(f.addr, accounts.SecurityNone)))
+	if n := w.SizeLimit("acct"); n != 0 {
+		t.Fatalf("known before any connection: %d", n)
+	}
+	runWorker(t, w)
+	if it := wait(t, w, queue(t, w, testMessage("bob@example.com")).ID); it.State != store.OutboxSent {
+		t.Fatalf("%+v", it)
+	}
+	if n := w.SizeLimit("acct"); n != 12345 {
+		t.Fatalf("SizeLimit = %d after sending", n)
+	}
+
+	w2 := New(openStore(t, ""), testOptions(testAccount(f.addr, accounts.SecurityNone)))
+	sessions := f.sessionCount()
+	for range 2 {
+		if n, err := w2.LearnSizeLimit(context.Background(), "acct"); err != nil || n != 12345 {
+			t.Fatalf("LearnSizeLimit = %d, %v", n, err)
+		}
+	}
+	if got := f.sessionCount() - sessions; got != 1 {
+		t.Fatalf("%d connections to learn the limit twice", got)
+	}
+	if _, err := w2.LearnSizeLimit(context.Background(), "nobody"); err == nil {
+		t.Fatal("no error for an unknown account")
+	}
+}

@@ -198,6 +198,8 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 		return nil, &ConnectError{Addr: addr, Err: err}
 	}
 	cl.stop = context.AfterFunc(ctx, func() { nc.Close() })
+	size, _ := c.MaxMessageSize() // from the EHLO reply: no round trip
+	w.setSizeLimit(acct.ID, int64(size))
 	return cl, nil
 }
 

@@ -173,11 +173,53 @@ type Worker struct {
 
 	mu   sync.Mutex
 	busy map[string]bool // accounts with a sending goroutine
+	// sizes are the SIZE limits the accounts' servers advertised at the
+	// last connection, in this process (not persisted: the next
+	// connection tells again).
+	sizes map[string]int64
 }
 
 // New returns a Worker over db. It starts nothing: call Run.
 func New(db *store.DB, opts *Options) *Worker {
-	return &Worker{db: db, opts: opts.withDefaults(), wake: make(chan struct{}, 1), busy: map[string]bool{}}
+	return &Worker{db: db, opts: opts.withDefaults(), wake: make(chan struct{}, 1), busy: map[string]bool{}, sizes: map[string]int64{}}
+}
+
+// SizeLimit returns the largest message account's SMTP server accepts, as
+// its SIZE extension said when Tern last connected in this process, or 0
+// when that is not known (no connection yet, or no limit advertised).
+func (w *Worker) SizeLimit(account string) int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.sizes[account]
+}
+
+func (w *Worker) setSizeLimit(account string, n int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sizes[account] = max(n, 0)
+}
+
+// LearnSizeLimit returns account's SIZE limit (0: none advertised). When
+// no connection in this process has told it yet, it connects to the SMTP
+// server (as for sending: TLS, EHLO and AUTH) to learn it, and
+// disconnects: it may wait on the network.
+func (w *Worker) LearnSizeLimit(ctx context.Context, account string) (int64, error) {
+	w.mu.Lock()
+	n, known := w.sizes[account]
+	w.mu.Unlock()
+	if known {
+		return n, nil
+	}
+	acct, ok := w.opts.Account(account)
+	if !ok {
+		return 0, fmt.Errorf("no account %q", account)
+	}
+	cl, err := w.connect(ctx, acct)
+	if err != nil {
+		return 0, err
+	}
+	cl.quit()
+	return w.SizeLimit(account), nil
 }
 
 // Wake makes the worker look for due messages now.
