@@ -39,6 +39,34 @@ type SendOptions struct {
 	NoUndo bool
 }
 
+// ParseSendTime reads a "send later" time: RFC 3339
+// ("2026-05-01T08:30:00+02:00"), "YYYY-MM-DD HH:MM" in local time, or
+// "HH:MM", the next such time of day after now (today, or tomorrow when it
+// has passed). A time not after now is an error.
+func ParseSendTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t, err = time.ParseInLocation("2006-01-02 15:04", s, now.Location())
+	}
+	if err != nil {
+		var hm time.Time
+		if hm, err = time.ParseInLocation("15:04", s, now.Location()); err == nil {
+			t = time.Date(now.Year(), now.Month(), now.Day(), hm.Hour(), hm.Minute(), 0, 0, now.Location())
+			if !t.After(now) {
+				t = t.AddDate(0, 0, 1)
+			}
+		}
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a time: use HH:MM, YYYY-MM-DD HH:MM or RFC 3339 (2006-01-02T15:04:05Z07:00)", s)
+	}
+	if !t.After(now) {
+		return time.Time{}, fmt.Errorf("%s is in the past", t.Format("2006-01-02 15:04"))
+	}
+	return t, nil
+}
+
 // outboxLocked returns the outbox worker, creating it (not running) if
 // needed. c.mu must be held.
 func (c *Core) outboxLocked() *outbox.Worker {

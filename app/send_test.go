@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +99,35 @@ func TestSendUndo(t *testing.T) {
 	}
 	if _, err := c.Send(ctx, "nope", &message.Draft{}, nil); err == nil {
 		t.Fatal("unknown account accepted")
+	}
+}
+
+func TestParseSendTime(t *testing.T) {
+	loc := time.FixedZone("X", 2*3600)
+	now := time.Date(2026, 5, 1, 14, 30, 0, 0, loc)
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+		err  string
+	}{
+		{"16:05", time.Date(2026, 5, 1, 16, 5, 0, 0, loc), ""},
+		{"09:00", time.Date(2026, 5, 2, 9, 0, 0, 0, loc), ""}, // passed today: tomorrow
+		{"14:30", time.Date(2026, 5, 2, 14, 30, 0, 0, loc), ""},
+		{"2026-05-03 08:15", time.Date(2026, 5, 3, 8, 15, 0, 0, loc), ""},
+		{"2026-05-01T13:00:00Z", time.Date(2026, 5, 1, 13, 0, 0, 0, time.UTC), ""},
+		{"2026-05-01T10:00:00Z", time.Time{}, "in the past"},
+		{"tomorrow", time.Time{}, "is not a time"},
+		{"25:00", time.Time{}, "is not a time"},
+	} {
+		got, err := ParseSendTime(tc.in, now)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: %v, %v; want error %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !got.Equal(tc.want) {
+			t.Errorf("%q: %v, %v; want %v", tc.in, got, err, tc.want)
+		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // sendFlags are the flags of send and outbox.
-var sendFlags = map[string]bool{"to": true, "cc": true, "bcc": true, "subject": true, "attach": true, "eml": true, "timeout": true}
+var sendFlags = map[string]bool{"to": true, "cc": true, "bcc": true, "subject": true, "attach": true, "eml": true, "timeout": true, "at": true}
 
 const defaultSendTimeout = 2 * time.Minute
 
@@ -107,6 +107,11 @@ func cmdSend(ctx context.Context, core *app.Core, a *args, pos []string, e *env)
 		return err
 	}
 	opts := &app.SendOptions{NoUndo: true}
+	if v := a.str("at"); v != "" {
+		if opts.At, err = app.ParseSendTime(v, time.Now()); err != nil {
+			return fmt.Errorf("--at: %w", err)
+		}
+	}
 	var it store.OutboxItem
 	if eml := a.str("eml"); eml != "" {
 		for _, f := range []string{"to", "cc", "bcc", "subject", "attach"} {
@@ -157,6 +162,12 @@ func cmdSend(ctx context.Context, core *app.Core, a *args, pos []string, e *env)
 		if err != nil {
 			return err
 		}
+	}
+	if !opts.At.IsZero() {
+		return out(e, a, outboxOut(it), func(w io.Writer) {
+			fmt.Fprintf(w, "Queued message %d to %s, to be sent at %s while Tern runs (the window keeps the outbox going).\n",
+				it.ID, strings.Join(it.Rcpts, ", "), it.NextAttempt.Format("2006-01-02 15:04"))
+		})
 	}
 	return waitAndReport(ctx, core, a, e, it.ID, timeout)
 }
