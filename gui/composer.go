@@ -104,6 +104,9 @@ type composer struct {
 	errLabel    *widget.Label
 	sendBtn     *widget.Button
 	confirm     dialog.Dialog // the open "discard?" question (tests)
+	later       dialog.Dialog // the open "send later" question (tests)
+	laterEntry  *widget.Entry
+	laterErr    *widget.Label
 
 	loading     bool // setting fields, not the user typing
 	changed     bool // edited since opened
@@ -194,13 +197,14 @@ func (cs *composers) openComposer(st composeState, fresh bool) *composer {
 
 	c.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), c.send)
 	c.sendBtn.Importance = widget.HighImportance
+	laterBtn := widget.NewButtonWithIcon("Send later…", theme.HistoryIcon(), c.askSendLater)
 	saveBtn := widget.NewButtonWithIcon("Save draft", theme.DocumentSaveIcon(), func() { c.save() })
 	attachBtn := widget.NewButtonWithIcon("Attach…", theme.ContentAddIcon(), c.chooseFile)
 	discardBtn := widget.NewButtonWithIcon("Discard", theme.DeleteIcon(), c.askDiscard)
-	for _, b := range []*widget.Button{saveBtn, attachBtn, discardBtn} {
+	for _, b := range []*widget.Button{laterBtn, saveBtn, attachBtn, discardBtn} {
 		b.Importance = widget.LowImportance
 	}
-	bar := container.NewHBox(c.sendBtn, saveBtn, attachBtn, discardBtn)
+	bar := container.NewHBox(c.sendBtn, laterBtn, saveBtn, attachBtn, discardBtn)
 	form := widget.NewForm(
 		widget.NewFormItem("From", c.from),
 		widget.NewFormItem("To", c.to),
@@ -222,6 +226,7 @@ func (cs *composers) openComposer(st composeState, fresh bool) *composer {
 	c.win.SetCloseIntercept(c.closeAndSave)
 
 	c.fill(st, fresh)
+	c.learnSizeLimit()
 	cs.open = append(cs.open, c)
 	c.win.Show()
 	if st.To == "" {
@@ -570,7 +575,47 @@ func (c *composer) draft() (*message.Draft, error) {
 
 // send queues the message and closes the composer; the status bar offers
 // to undo it for the outbox's undo window.
-func (c *composer) send() {
+func (c *composer) send() { c.sendAt(time.Time{}) }
+
+// askSendLater asks when to send the message, then queues it for then.
+func (c *composer) askSendLater() {
+	if c.finished || c.sendBtn.Disabled() || c.later != nil {
+		return
+	}
+	if _, err := c.draft(); err != nil {
+		c.showError("Cannot send: " + err.Error())
+		return
+	}
+	c.laterEntry = widget.NewEntry()
+	c.laterEntry.SetText(time.Now().Add(time.Hour).Format("15:04"))
+	c.laterEntry.SetPlaceHolder("HH:MM or YYYY-MM-DD HH:MM")
+	c.laterErr = &widget.Label{Importance: widget.DangerImportance, Wrapping: fyne.TextWrapWord}
+	c.laterErr.Hide()
+	content := container.NewVBox(widget.NewLabel("Send at (HH:MM, or YYYY-MM-DD HH:MM):"), c.laterEntry, c.laterErr)
+	var d *dialog.CustomDialog
+	schedule := widget.NewButtonWithIcon("Schedule", theme.MailSendIcon(), func() {
+		at, err := app.ParseSendTime(c.laterEntry.Text, time.Now())
+		if err != nil {
+			c.laterErr.SetText(err.Error())
+			c.laterErr.Show()
+			return
+		}
+		d.Hide()
+		c.sendAt(at)
+	})
+	schedule.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", func() { d.Hide() })
+	d = dialog.NewCustomWithoutButtons("Send later", content, c.win)
+	d.SetButtons([]fyne.CanvasObject{cancel, schedule})
+	d.SetOnClosed(func() { c.later = nil })
+	c.later = d
+	d.Show()
+	c.win.Canvas().Focus(c.laterEntry)
+}
+
+// sendAt queues the message, to be sent at at (zero: now, after the undo
+// window), and closes the composer.
+func (c *composer) sendAt(at time.Time) {
 	if c.finished || c.sendBtn.Disabled() {
 		return
 	}
@@ -586,7 +631,11 @@ func (c *composer) send() {
 	c.w.spawn("send", func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		it, err := c.w.core.Send(ctx, account, d, nil)
+		var opts *app.SendOptions
+		if !at.IsZero() {
+			opts = &app.SendOptions{At: at}
+		}
+		it, err := c.w.core.Send(ctx, account, d, opts)
 		c.w.do(func() {
 			c.sendBtn.Enable()
 			if err != nil {
@@ -597,6 +646,9 @@ func (c *composer) send() {
 			c.deleteDraft()
 			st.DraftID = 0
 			c.cs.sent(it, st)
+			if !at.IsZero() {
+				c.cs.label.SetText("“" + oneLine(subjectText(st.Subject)) + "” will be sent at " + at.Format("Mon 2 Jan 15:04") + ".")
+			}
 		})
 	})
 }
@@ -791,6 +843,28 @@ func (c *composer) refreshAttachments() {
 	default:
 		c.sizeWarn.Hide()
 	}
+}
+
+// learnSizeLimit asks the core, off the UI goroutine, for the SIZE limit
+// of the account's server when it is not known yet, and redraws the size
+// warning with it.
+func (c *composer) learnSizeLimit() {
+	account := c.state.Account
+	if account == "" || c.w.core.SizeLimit(account) > 0 {
+		return
+	}
+	c.w.spawn("learn the size limit", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		n, err := c.w.core.LearnSizeLimit(ctx, account)
+		if err != nil {
+			c.w.logf("gui: size limit of %s: %v", account, err)
+			return
+		}
+		if n > 0 {
+			c.w.do(c.refreshAttachments)
+		}
+	})
 }
 
 // composers is the main window's composing machinery: the open composer

@@ -31,6 +31,13 @@ type composeHarness struct {
 
 func newComposeHarness(t *testing.T, undo time.Duration) *composeHarness {
 	t.Helper()
+	return newComposeHarnessSized(t, undo, 0)
+}
+
+// newComposeHarnessSized is newComposeHarness with a demo server whose
+// SMTP SIZE limit is smtpMax (0: the default).
+func newComposeHarnessSized(t *testing.T, undo time.Duration, smtpMax int64) *composeHarness {
+	t.Helper()
 	a := test.NewTempApp(t)
 	log := &testLog{t: t}
 	ch := &composeHarness{}
@@ -39,7 +46,8 @@ func newComposeHarness(t *testing.T, undo time.Duration) *composeHarness {
 		Home:    t.TempDir(),
 		Secrets: accounts.NewMemorySecrets(),
 		StartDemo: func() (*app.Demo, error) {
-			srv, err := mailtest.StartDemo()
+			srv, err := mailtest.StartServer(&mailtest.ServerOptions{Username: mailtest.DemoAddress, TLS: true,
+				Mailboxes: mailtest.DemoMailboxes, Seed: mailtest.DemoSeed(time.Now()), SMTPMaxBytes: smtpMax})
 			if err != nil {
 				return nil, err
 			}
