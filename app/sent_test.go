@@ -83,3 +83,59 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestSentCopyNotDuplicatedAfterCrash: a sent message whose copy reached
+// the Sent folder before Tern stopped, but whose pending APPEND was not
+// yet marked done, is found there by Message-ID and not filed twice.
+func TestSentCopyNotDuplicatedAfterCrash(t *testing.T) {
+	c, srv, acct := newSendCore(t)
+	ctx := context.Background()
+	d := &message.Draft{To: []message.Address{{Email: "bob@example.com"}}, Subject: "Filed once", Text: "Hi.\n"}
+	it, err := c.Send(ctx, acct.ID, d, &SendOptions{NoUndo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if it, err = c.WaitSent(wctx, it.ID); err != nil || it.State != store.OutboxSent {
+		t.Fatalf("send: %+v %v", it, err)
+	}
+	// The engine has not run: the APPEND is pending. As if an earlier
+	// process had appended the copy and stopped before recording it:
+	raw, err := c.Store().OutboxRaw(ctx, it.ID)
+	if err != nil || len(raw) == 0 {
+		t.Fatalf("raw: %d %v", len(raw), err)
+	}
+	if _, err := srv.Append("Sent", raw, []string{`\Seen`}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if acts, _ := c.Store().PendingAppends(ctx, acct.ID); len(acts) != 1 {
+		t.Fatalf("pending appends: %+v", acts)
+	}
+	c.Start()
+	waitUntil(t, "the first sync", func() bool {
+		_, err := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
+		return err == nil && c.Status(acct.ID).State == "idle"
+	})
+	c.SyncNow(acct.ID)
+	waitUntil(t, "the append replayed", func() bool {
+		acts, _ := c.Store().PendingAppends(ctx, acct.ID)
+		return len(acts) == 0 && c.Status(acct.ID).State == "idle"
+	})
+	if it, _ := c.Store().OutboxItem(ctx, it.ID); it.LastError != "" {
+		t.Fatalf("append: %s", it.LastError)
+	}
+	c.SyncNow(acct.ID)
+	waitUntil(t, "the Sent folder synced", func() bool {
+		sent, err := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
+		if err != nil {
+			return false
+		}
+		n, _ := c.CountMessages(ctx, sent.ID)
+		return n >= 1 && c.Status(acct.ID).State == "idle"
+	})
+	sent, _ := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
+	if n, _ := c.CountMessages(ctx, sent.ID); n != 1 {
+		t.Fatalf("%d copies in Sent", n)
+	}
+}

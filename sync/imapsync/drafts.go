@@ -27,10 +27,8 @@ func (e *Engine) replayDrafts(ctx context.Context, cn *conn) (int, error) {
 			folder = mb.Name
 		}
 	}
-	if folder == "" {
-		if _, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox); err != nil {
-			return 0, nil // the folders are not known yet: after the first pass
-		}
+	if folder == "" && !e.foldersKnown(ctx) {
+		return 0, nil // before the first pass: kept for the next one
 	}
 	done := 0
 	for _, a := range acts {
@@ -153,4 +151,46 @@ func lenientAddresses(s string) []message.Address {
 		}
 	}
 	return out
+}
+
+// sentCopyFiled reports whether the Sent folder already holds outbox
+// message id, found by its Message-ID: Tern may have stopped after an
+// earlier APPEND of it and before recording that. A refusal of the search
+// (or a message without ID) says no, and the APPEND goes ahead; only a
+// broken connection is an error.
+func (e *Engine) sentCopyFiled(ctx context.Context, cn *conn, sent string, id int64) (bool, error) {
+	it, err := e.st.OutboxItem(ctx, id)
+	if err != nil || it.MessageID == "" {
+		return false, nil
+	}
+	if cn.selected != sent {
+		if _, err := cn.selectMailbox(sent, false); err != nil {
+			var ie *imap.Error
+			if errors.As(err, &ie) {
+				return false, nil
+			}
+			return false, err
+		}
+	}
+	var found bool
+	err = cn.do(func() error {
+		data, err := cn.c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: "<" + it.MessageID + ">"}}}, nil).Wait()
+		if err != nil {
+			return err
+		}
+		found = len(data.AllUIDs()) > 0
+		return nil
+	})
+	var ie *imap.Error
+	if errors.As(err, &ie) {
+		return false, nil
+	}
+	return found, err
+}
+
+// foldersKnown reports whether the account's folders were listed once:
+// before that, a missing Sent or Drafts folder may just not be known yet.
+func (e *Engine) foldersKnown(ctx context.Context) bool {
+	_, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox)
+	return err == nil
 }

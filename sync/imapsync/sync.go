@@ -608,6 +608,9 @@ func (e *Engine) replayAppends(ctx context.Context, cn *conn) (int, error) {
 			sent = mb.Name
 		}
 	}
+	if sent == "" && !e.foldersKnown(ctx) {
+		return 0, nil // before the first pass: kept for the next one
+	}
 	done := 0
 	for _, a := range apps {
 		if sent == "" {
@@ -617,6 +620,12 @@ func (e *Engine) replayAppends(ctx context.Context, cn *conn) (int, error) {
 		raw, err := e.st.OutboxRaw(ctx, a.OutboxID)
 		if err != nil {
 			e.st.AppendFailed(ctx, a.ActionID, err)
+			continue
+		}
+		if filed, err := e.sentCopyFiled(ctx, cn, sent, a.OutboxID); err != nil {
+			return done, err
+		} else if filed { // appended before a crash: no second copy
+			e.st.AppendDone(ctx, a.ActionID)
 			continue
 		}
 		err = cn.do(func() error {
