@@ -38,7 +38,7 @@ Usage:
   tern list FOLDER [--limit N] [--account ID]
   tern show FOLDER UID [--account ID]
   tern search QUERY [--limit N] [--account ID]
-  tern send [--account ID] --to A [--cc B] [--bcc C] [--subject S] [--attach FILE]... [--timeout 2m] < body
+  tern send [--account ID] --to A [--cc B] [--bcc C] [--subject S] [--attach FILE]... [--at TIME] [--timeout 2m] < body
   tern send [--account ID] --eml FILE     send a message file as it is (Bcc is taken out)
   tern outbox [--account ID]              messages waiting, sent or failed
   tern outbox retry ID | outbox cancel ID
