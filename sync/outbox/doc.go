@@ -26,7 +26,15 @@
 // When the server first accepts a message, the same store transaction
 // records a pending action of kind store.ActionAppend that the IMAP sync
 // engine replays to copy the message to the Sent folder, unless
-// Options.AppendSent says the provider files sent mail itself (Gmail).
+// Options.AppendSent says the provider files sent mail itself (Gmail). The
+// engine first looks for the message in Sent by its Message-ID, so that a
+// copy appended just before a crash is not filed twice.
+//
+// A non-ASCII address needs the server's SMTPUTF8: without it the message
+// fails at once, with that reason, rather than being retried. The SIZE
+// limit each server advertises is kept in memory, per account, from every
+// connection (SizeLimit; LearnSizeLimit connects to learn it), for the
+// composer's warning.
 //
 // # Crashes and the at-most-once promise
 //
