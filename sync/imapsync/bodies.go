@@ -91,28 +91,26 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 	var bodies []store.Body
 	size := 0
 	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}}
-	var err error
+	var sets []imap.NumSet
 	for _, batch := range bySize(uids, byUID, maxFetchBytes) {
-		err = cn.fetch(imap.UIDSetNum(batch...), opts, func(buf *imapclient.FetchMessageBuffer) error {
-			m, ok := byUID[uint32(buf.UID)]
-			raw := buf.FindBodySection(fullBody)
-			if !ok || raw == nil {
-				return nil
-			}
-			delete(byUID, m.UID)
-			bodies = append(bodies, store.Body{MessageID: m.ID, Raw: raw})
-			if size += len(raw); size >= flushBytes {
-				if err := w.put(bodies); err != nil {
-					return err
-				}
-				bodies, size = nil, 0
-			}
-			return nil
-		})
-		if err != nil {
-			break
-		}
+		sets = append(sets, imap.UIDSetNum(batch...))
 	}
+	err := cn.fetchAll(sets, opts, func(buf *imapclient.FetchMessageBuffer) error {
+		m, ok := byUID[uint32(buf.UID)]
+		raw := buf.FindBodySection(fullBody)
+		if !ok || raw == nil {
+			return nil
+		}
+		delete(byUID, m.UID)
+		bodies = append(bodies, store.Body{MessageID: m.ID, Raw: raw})
+		if size += len(raw); size >= flushBytes {
+			if err := w.put(bodies); err != nil {
+				return err
+			}
+			bodies, size = nil, 0
+		}
+		return nil
+	})
 	if err == nil && len(bodies) > 0 {
 		err = w.put(bodies)
 	}

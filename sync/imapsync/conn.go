@@ -384,6 +384,45 @@ func roleOf(name string, attrs []imap.MailboxAttr) string {
 
 func lower(a imap.MailboxAttr) imap.MailboxAttr { return imap.MailboxAttr(strings.ToLower(string(a))) }
 
+// fetchAll runs one FETCH per set under the watchdog, each sent before the
+// previous one's reply is read (so that splitting costs no round trip), and
+// calls each for every message as it arrives; an error stops them all.
+func (cn *conn) fetchAll(sets []imap.NumSet, opts *imap.FetchOptions, each func(*imapclient.FetchMessageBuffer) error) error {
+	if len(sets) == 0 {
+		return nil
+	}
+	return cn.do(func() error {
+		next := cn.c.Fetch(sets[0], opts)
+		for i := range sets {
+			cmd := next
+			next = nil
+			if i+1 < len(sets) {
+				next = cn.c.Fetch(sets[i+1], opts)
+			}
+			err := func() error {
+				for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+					buf, err := msg.Collect()
+					if err == nil {
+						err = each(buf)
+					}
+					if err != nil {
+						cmd.Close()
+						return err
+					}
+				}
+				return cmd.Close()
+			}()
+			if err != nil {
+				if next != nil {
+					next.Close()
+				}
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // fetch runs one FETCH under the watchdog and calls each for every message
 // as it arrives; an error from each stops the command.
 func (cn *conn) fetch(set imap.NumSet, opts *imap.FetchOptions, each func(*imapclient.FetchMessageBuffer) error) error {
