@@ -21,8 +21,8 @@ import (
 )
 
 // maxBodyRunes bounds the text handed to the label; longer bodies are cut
-// with a note, to keep the UI responsive.
-const maxBodyRunes = 300_000
+// with a note, to keep the UI responsive (Fyne measures every row).
+const maxBodyRunes = 100_000
 
 type readerState int
 
@@ -67,6 +67,11 @@ type reader struct {
 	actions    *fyne.Container
 	linkStatus *widget.Label
 	hoverText  string // the link target linkStatus shows while hovered
+
+	// the note above a body too long to show in full
+	longNote                      *fyne.Container
+	longText                      *widget.Label
+	longBrowserBtn, longSourceBtn *widget.Button
 
 	// find in message
 	findBar   *fyne.Container
@@ -183,13 +188,14 @@ func newReader(w *MainWindow) *reader {
 	r.linkStatus.Hide()
 	r.calendar = container.NewVBox()
 	r.calendar.Hide()
+	r.longNote = r.newLongNote()
 	r.zoom = 1
 	r.bodyTheme = &widgets.ScaledTheme{Base: func() fyne.Theme { return w.app.Settings().Theme() }, Scale: 1}
 	r.bodyBox = container.NewThemeOverride(container.NewVBox(r.body, r.rich), r.bodyTheme)
 	r.buildFindBar()
 	content := container.NewVBox(
 		r.subject, r.senderWarn, fields, r.attachments, r.remoteBar, r.calendar, r.actions, widget.NewSeparator(),
-		r.state, container.NewHBox(r.retryBtn), r.bodyBox, r.warnings,
+		r.state, container.NewHBox(r.retryBtn), r.longNote, r.bodyBox, r.warnings,
 	)
 	r.scroll = container.NewVScroll(content)
 	r.page = container.NewBorder(r.findBar, r.linkStatus, nil, nil, r.scroll)
@@ -243,6 +249,7 @@ func (r *reader) show(m store.Message) {
 	r.rich.Hide()
 	r.senderWarn.Hide()
 	r.remoteBar.Hide()
+	r.longNote.Hide()
 	r.calendar.RemoveAll()
 	r.calendar.Hide()
 	r.actions.Hide()
@@ -269,7 +276,8 @@ func (r *reader) show(m store.Message) {
 		var imgs map[*message.Image]shownImage
 		remote := false
 		if err == nil {
-			remote = senders.has(senderEmail(view))
+			// A forged-looking message never loads by its sender.
+			remote = senders.has(senderEmail(view)) && !senderSuspicious(view)
 			imgs = loadImages(ctx, loader, view, remote)
 		}
 		r.w.do(func() {
@@ -325,7 +333,8 @@ func (r *reader) fillView(v *app.ReaderView, imgs map[*message.Image]shownImage)
 	r.renderBody()
 }
 
-// fill shows a parsed message's header, attachments and plain text.
+// fill shows a parsed message's header and attachments; renderBody
+// shows its text.
 func (r *reader) fill(pm *message.Message) {
 	r.st = readerLoaded
 	if pm.Subject != "" {
@@ -345,8 +354,6 @@ func (r *reader) fill(pm *message.Message) {
 	}
 	r.fillAttachments(pm)
 	r.state.Hide()
-	r.body.SetText(bodyText(pm))
-	r.body.Show()
 	if len(pm.Warnings) > 0 {
 		r.warnings.SetText("Note: " + strings.Join(pm.Warnings, "; "))
 		r.warnings.Show()
@@ -358,7 +365,7 @@ func bodyText(pm *message.Message) string {
 	text := strings.TrimRight(pm.Text, "\n ")
 	if text == "" {
 		if pm.HTML != "" {
-			return "(This message only has an HTML version, which Tern cannot show yet.)"
+			return "(This message has no plain text, and its HTML version holds no words: open it in the browser to see it as sent.)"
 		}
 		return "(This message has no text.)"
 	}

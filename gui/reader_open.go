@@ -129,7 +129,8 @@ func (r *reader) showNested(v *app.ReaderView) {
 	for _, a := range m.Attachments {
 		rows = append(rows, widget.NewLabel("Attachment: "+message.SafeFilename(a.Filename)+"  ·  "+byteSize(a.Size)))
 	}
-	body := widget.NewRichText(segmentsFor(v.Doc, nil, linkActions{open: r.openLink, hover: r.hoverLink}, nil)...)
+	doc, _ := boundDoc(v.Doc, maxRichTextBytes)
+	body := widget.NewRichText(segmentsFor(doc, nil, linkActions{open: r.openLink, hover: r.hoverLink}, nil)...)
 	body.Wrapping = fyne.TextWrapWord
 	win.SetContent(container.NewBorder(container.NewVBox(append(rows, widget.NewSeparator())...), nil, nil, nil, container.NewScroll(body)))
 	win.Resize(fyne.NewSize(800, 650))

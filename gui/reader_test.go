@@ -196,7 +196,7 @@ func TestReaderRichHTML(t *testing.T) {
 	if headings != 1 || links < 4 {
 		t.Errorf("%d headings, %d links", headings, links)
 	}
-	if !r.remoteBar.Visible() || !strings.HasPrefix(r.remoteText.Text, "2 remote images blocked") {
+	if !r.remoteBar.Visible() || r.remoteText.Text != "Remote content blocked: 2 images, 2 trackers, 4 other (stylesheets, fonts)." || !r.loadBtn.Visible() || !r.alwaysBtn.Visible() {
 		t.Errorf("remote bar %v %q", r.remoteBar.Visible(), r.remoteText.Text)
 	}
 	if n := requests.Load(); n != 0 {
@@ -216,8 +216,8 @@ func TestReaderRichHTML(t *testing.T) {
 		t.Errorf("%d requests after Load, want 2 (no trackers)", n)
 	}
 	checkNoRemoteImageURL(t, r)
-	if r.remoteBar.Visible() {
-		t.Error("remote bar still shown")
+	if !r.remoteBar.Visible() || !strings.HasPrefix(r.remoteText.Text, "Still blocked: 2 trackers, 4 other") || r.loadBtn.Visible() || r.alwaysBtn.Visible() {
+		t.Errorf("remote bar after Load: %v %q", r.remoteBar.Visible(), r.remoteText.Text)
 	}
 
 	// Copy text and the selectable view.

@@ -81,9 +81,11 @@ func (r *reader) renderBody() {
 		r.viewBtn.Show()
 	}
 	links := linkActions{open: r.openLink, hover: r.hoverLink}
+	doc, cut := boundDoc(v.Doc, maxRichTextBytes)
+	r.showLongNote(cut && rich && !r.plainView)
 	switch {
 	case rich && !r.plainView:
-		r.rich.Segments = segmentsFor(v.Doc, r.images, links, r.find)
+		r.rich.Segments = segmentsFor(doc, r.images, links, r.find)
 		r.rich.Show()
 		r.body.Hide()
 		r.viewBtn.SetText("Plain text")
@@ -97,6 +99,10 @@ func (r *reader) renderBody() {
 	default:
 		r.rich.Segments = nil
 		r.rich.Hide()
+		// The label is filled only when shown: Fyne measures its text.
+		if text := bodyText(v.Message); r.body.Text != text {
+			r.body.SetText(text)
+		}
 		r.body.Show()
 		r.viewBtn.SetText("Formatted")
 	}
@@ -126,27 +132,73 @@ func (r *reader) hoverLink(target, warning string, in bool) {
 	r.setLinkStatus(text)
 }
 
+// updateRemoteBar announces the blocked remote content of the shown
+// message: images (which Load fetches), tracking pixels, and stylesheets,
+// fonts and other CSS references (never fetched). Once images are
+// loaded, it says what stays blocked.
 func (r *reader) updateRemoteBar() {
 	v := r.view
-	if v == nil || r.remote || v.Doc.RemoteImages == 0 {
+	if v == nil {
 		r.remoteBar.Hide()
 		return
 	}
-	n := v.Doc.RemoteImages
-	text := fmt.Sprintf("%d remote images blocked", n)
-	if n == 1 {
-		text = "1 remote image blocked"
+	d := v.Doc
+	images := d.RemoteImages
+	if r.remote {
+		images = 0
 	}
-	if v.Doc.Trackers > 0 {
-		text += fmt.Sprintf(" (and %d tracking pixels, always blocked)", v.Doc.Trackers)
+	if images+d.Trackers+d.RemoteOther == 0 {
+		r.remoteBar.Hide()
+		return
 	}
-	r.remoteText.SetText(text)
-	if senderEmail(v) != "" {
+	r.remoteText.SetText(remoteBarText(images, d.Trackers, d.RemoteOther, r.remote))
+	if images > 0 {
+		r.loadBtn.Show()
+	} else {
+		r.loadBtn.Hide()
+	}
+	// Never offer to trust a sender that looks forged.
+	if images > 0 && senderEmail(v) != "" && !senderSuspicious(v) {
 		r.alwaysBtn.Show()
 	} else {
 		r.alwaysBtn.Hide()
 	}
 	r.remoteBar.Show()
+}
+
+// remoteBarText words the remote-content bar: counts of blocked images,
+// trackers and other remote content.
+func remoteBarText(images, trackers, other int, loaded bool) string {
+	count := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	var parts []string
+	if images > 0 {
+		parts = append(parts, count(images, "image", "images"))
+	}
+	if trackers > 0 {
+		parts = append(parts, count(trackers, "tracker", "trackers"))
+	}
+	if other > 0 {
+		parts = append(parts, count(other, "other (stylesheet, font)", "other (stylesheets, fonts)"))
+	}
+	if loaded {
+		return "Still blocked: " + strings.Join(parts, ", ") + ". Trackers, stylesheets and fonts are never loaded."
+	}
+	return "Remote content blocked: " + strings.Join(parts, ", ") + "."
+}
+
+// senderSuspicious reports whether a sender of v looks forged.
+func senderSuspicious(v *app.ReaderView) bool {
+	for _, c := range v.Senders {
+		if c.Suspicious() {
+			return true
+		}
+	}
+	return false
 }
 
 // loadRemote loads the remote images of the shown message, off the UI
@@ -178,6 +230,9 @@ func (r *reader) loadRemote() {
 // alwaysRemote loads remote content for this sender from now on (for this
 // session).
 func (r *reader) alwaysRemote() {
+	if r.view == nil || senderSuspicious(r.view) {
+		return
+	}
 	if addr := senderEmail(r.view); addr != "" {
 		r.senders.add(addr)
 	}
