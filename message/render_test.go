@@ -1,6 +1,7 @@
 package message
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -259,54 +260,85 @@ func TestRenderHTMLHostile(t *testing.T) {
 func TestRemoteContentNeverFetched(t *testing.T) {
 	var mu sync.Mutex
 	var paths []string
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		paths = append(paths, r.Host+r.URL.Path)
-		mu.Unlock()
-		w.Header().Set("Content-Type", "image/png")
-		w.Write(testPNG(t))
-	}))
-	defer srv.Close()
-	addr := srv.Listener.Addr().String()
+	serve := func(scheme string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			paths = append(paths, scheme+"://"+r.Host+r.URL.Path)
+			mu.Unlock()
+			w.Header().Set("Content-Type", "image/png")
+			w.Write(testPNG(t))
+		}
+	}
+	tlsSrv := httptest.NewTLSServer(serve("https"))
+	defer tlsSrv.Close()
+	plainSrv := httptest.NewServer(serve("http"))
+	defer plainSrv.Close()
+	// Every host resolves here: https (port 443) to the TLS server, plain
+	// http (port 80) to the plain one.
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			to := plainSrv.Listener.Addr().String()
+			if strings.HasSuffix(addr, ":443") {
+				to = tlsSrv.Listener.Addr().String()
+			}
+			return (&net.Dialer{}).DialContext(ctx, network, to)
 		},
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
 	}}
-	// Plain http URLs go to the same server, over TLS all the same.
-	client.Transport.(*http.Transport).DialTLSContext = nil
 	loader := &ImageLoader{Client: client}
+	requests := func(scheme string) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, p := range paths {
+			if scheme == "" || strings.HasPrefix(p, scheme+"://") {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
 
 	files, _ := filepath.Glob("testdata/corpus/*.eml")
 	urls := regexp.MustCompile(`https?://[^\s"'()<>]+`)
-	total := 0
+	total, plain := 0, 0
 	for _, f := range files {
 		raw, _ := os.ReadFile(f)
 		total += len(urls.FindAll(raw, -1))
+		plain += bytes.Count(raw, []byte(`src=3D"http://`)) + bytes.Count(raw, []byte(`src="http://`))
 		m, _ := Parse(raw, nil)
 		d := Render(m)
 		loader.Load(t.Context(), raw, m, d, false)
 	}
-	if total < 10 {
-		t.Fatalf("corpus has only %d URLs", total)
+	if total < 10 || plain < 2 {
+		t.Fatalf("corpus has only %d URLs, %d plain http images", total, plain)
 	}
-	mu.Lock()
-	if len(paths) != 0 {
-		t.Fatalf("%d requests while rendering by default: %v", len(paths), paths)
+	if got := requests(""); len(got) != 0 {
+		t.Fatalf("%d requests while rendering by default: %v", len(got), got)
 	}
-	mu.Unlock()
 
-	_, raw, d := corpusDoc(t, "newsletter.eml")
-	m, _ := Parse(raw, nil)
-	got := loader.Load(t.Context(), raw, m, d, true)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(paths) != 2 {
-		t.Fatalf("requests after Load remote content: %v", paths)
+	// The servers answer: a plain http image is fetched once allowed.
+	_, raw, d := corpusDoc(t, "shop_http.eml")
+	if d.RemoteImages != 2 || d.Trackers != 1 || d.RemoteOther != 1 {
+		t.Errorf("shop: remote %d, trackers %d, other %d", d.RemoteImages, d.Trackers, d.RemoteOther)
 	}
-	for _, p := range paths {
-		if strings.Contains(p, "track") || strings.Contains(p, ".css") || strings.Contains(p, "woff") || strings.Contains(p, "bg.png") {
+	m, _ := Parse(raw, nil)
+	for _, g := range loader.Load(t.Context(), raw, m, d, true) {
+		if g.Err != nil || g.Format != "png" {
+			t.Errorf("loaded %+v", g)
+		}
+	}
+	if got := requests("http"); len(got) != 2 {
+		t.Fatalf("plain http requests after Load remote content: %v", got)
+	}
+
+	_, raw, d = corpusDoc(t, "newsletter.eml")
+	m, _ = Parse(raw, nil)
+	got := loader.Load(t.Context(), raw, m, d, true)
+	if n := len(requests("https")); n != 2 {
+		t.Fatalf("https requests after Load remote content: %v", requests("https"))
+	}
+	for _, p := range requests("") {
+		if strings.Contains(p, "track") || strings.Contains(p, ".css") || strings.Contains(p, "woff") || strings.Contains(p, "bg.png") || strings.Contains(p, "o.gif") {
 			t.Errorf("fetched %s", p)
 		}
 	}
