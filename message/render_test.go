@@ -443,14 +443,3 @@ func BenchmarkRenderNewsletter500K(b *testing.B) {
 		RenderHTML(s)
 	}
 }
-
-func BenchmarkOpenPlainMessage(b *testing.B) {
-	raw, err := os.ReadFile("testdata/corpus/forwarded.eml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		m, _ := Parse(raw, nil)
-		Render(m)
-	}
-}
