@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -15,17 +16,65 @@ import (
 // Discover, VerifyAccount and ReverifyAccount.
 func (c *Core) AutoconfigOptions() *autoconfig.Options { return c.opts.Autoconfig }
 
+// PasswordUnavailableError means that an account's stored password could
+// not be read: there is none (Err wraps accounts.ErrSecretNotFound) or the
+// keychain is unavailable (accounts.IsKeychainUnavailable(Err)). Nothing
+// was checked with it.
+type PasswordUnavailableError struct {
+	Account string
+	Err     error
+}
+
+func (e *PasswordUnavailableError) Error() string {
+	if errors.Is(e.Err, accounts.ErrSecretNotFound) {
+		return "no password is stored for " + e.Account
+	}
+	return "cannot read the stored password of " + e.Account + ": " + e.Err.Error()
+}
+
+func (e *PasswordUnavailableError) Unwrap() error { return e.Err }
+
 // ReverifyAccount is VerifyAccount for an edited account that is already
-// configured: an empty password means the stored one. It stores nothing.
+// configured: an empty password means the stored one, and when that cannot
+// be read the error is a *PasswordUnavailableError (and the Verification
+// nil: nothing was checked). It stores nothing.
 func (c *Core) ReverifyAccount(ctx context.Context, acct accounts.Account, password string, opts *autoconfig.Options) (*autoconfig.Verification, error) {
 	if password == "" {
 		p, err := c.password(ctx, acct.ID, "imap")
 		if err != nil {
-			return nil, fmt.Errorf("read the stored password: %w", err)
+			return nil, &PasswordUnavailableError{Account: acct.Email, Err: err}
 		}
 		password = p
 	}
 	return c.VerifyAccount(ctx, acct, password, opts)
+}
+
+// MissingPassword is a configured account whose password cannot be read.
+type MissingPassword struct {
+	Account accounts.Account
+	// Err is a *PasswordUnavailableError: none stored, or no keychain.
+	Err error
+}
+
+// MissingPasswords returns the configured accounts whose IMAP password is
+// neither in this session's memory nor readable from the keychain. It may
+// wait on the keychain (each call bounded by the keychain's timeout): call
+// it off the UI goroutine.
+func (c *Core) MissingPasswords(ctx context.Context) []MissingPassword {
+	var out []MissingPassword
+	for _, a := range c.Accounts() {
+		if _, err := c.password(ctx, a.ID, accounts.ServerIMAP); err != nil {
+			out = append(out, MissingPassword{Account: a, Err: &PasswordUnavailableError{Account: a.Email, Err: err}})
+		}
+	}
+	return out
+}
+
+// UpdateOptions tunes UpdateAccount.
+type UpdateOptions struct {
+	// SessionOnly keeps the new password in memory for this session
+	// instead of the keychain (for when no keychain is available).
+	SessionOnly bool
 }
 
 // engineStopWait bounds the wait for an engine to stop in UpdateAccount.
@@ -34,13 +83,17 @@ const engineStopWait = 15 * time.Second
 // UpdateAccount replaces the settings of the configured account acct.ID
 // with acct, as given: verify them first (ReverifyAccount). A non-empty
 // password replaces the stored one, where it is kept (the keychain, or
-// this session's memory); an empty one keeps it. It stops the account's
+// this session's memory; with opts.SessionOnly, this session's memory and
+// not the keychain); an empty one keeps it. It stops the account's
 // sync, updates the secrets, saves accounts.toml and starts the sync again
 // with the new settings. On error the old settings stay in force.
 //
 // The local copy of the mail is kept, also when the server changes; the
 // engine reconciles it by UIDVALIDITY.
-func (c *Core) UpdateAccount(ctx context.Context, acct accounts.Account, password string) error {
+func (c *Core) UpdateAccount(ctx context.Context, acct accounts.Account, password string, opts *UpdateOptions) error {
+	if opts == nil {
+		opts = &UpdateOptions{}
+	}
 	if _, err := c.validateUpdate(acct); err != nil {
 		return err
 	}
@@ -77,7 +130,7 @@ func (c *Core) UpdateAccount(ctx context.Context, acct accounts.Account, passwor
 	var oldPasswords map[string]string
 	if password != "" {
 		secrets = c.secrets
-		if _, err := c.memSecrets.Get(ctx, acct.ID, "imap"); err == nil {
+		if _, err := c.memSecrets.Get(ctx, acct.ID, "imap"); err == nil || opts.SessionOnly {
 			secrets = c.memSecrets
 		}
 		oldPasswords = map[string]string{}
@@ -145,12 +198,18 @@ func (c *Core) validateUpdateLocked(acct accounts.Account) (accounts.Account, er
 }
 
 // restoreSecrets puts back the passwords UpdateAccount replaced, as far as
-// it can.
+// it can: a server that had none has none again.
 func (c *Core) restoreSecrets(secrets accounts.Secrets, id string, old map[string]string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for server, p := range old {
-		if err := secrets.Set(ctx, id, server, p); err != nil {
+	for _, server := range []string{"imap", "smtp"} {
+		var err error
+		if p, ok := old[server]; ok {
+			err = secrets.Set(ctx, id, server, p)
+		} else {
+			err = secrets.Delete(ctx, id, server)
+		}
+		if err != nil && !errors.Is(err, accounts.ErrSecretNotFound) {
 			c.opts.Logf("account %s: could not restore the %s password: %v", id, server, err)
 		}
 	}

@@ -279,3 +279,54 @@ func TestAddAccountFailureLeavesNoSecret(t *testing.T) {
 		})
 	}
 }
+
+// Without a keychain, an account configured in an earlier session has no
+// readable password: ReverifyAccount says so (and checks nothing), the
+// keychain refuses the new one, and SessionOnly keeps it in memory.
+func TestUpdateAccountSessionOnlyWithoutKeychain(t *testing.T) {
+	home := t.TempDir()
+	ep := accounts.Endpoint{Host: "127.0.0.1", Port: 1, Security: accounts.SecurityNone}
+	first, err := New(Options{Home: home, Secrets: accounts.NewMemorySecrets()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := first.AddAccount(context.Background(), accounts.Account{Name: "Lu", Email: "lu@example.test", IMAP: ep, SMTP: ep}, "old-pw", &AddOptions{SkipVerify: true})
+	first.Shutdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/tern-app-test")
+	c, err := New(Options{Home: home, Secrets: accounts.NewKeyring(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown()
+	ctx := context.Background()
+	missing := c.MissingPasswords(ctx)
+	if len(missing) != 1 || missing[0].Account.ID != a.ID || !accounts.IsKeychainUnavailable(missing[0].Err) {
+		t.Fatalf("missing passwords: %+v", missing)
+	}
+	v, err := c.ReverifyAccount(ctx, a, "", nil)
+	var pe *PasswordUnavailableError
+	if !errors.As(err, &pe) || v != nil || !accounts.IsKeychainUnavailable(err) {
+		t.Fatalf("reverify with the stored password: %v %+v", err, v)
+	}
+	if err := c.UpdateAccount(ctx, a, "new-pw", nil); !accounts.IsKeychainUnavailable(err) {
+		t.Fatalf("update into the keychain: %v", err)
+	}
+	if _, err := c.password(ctx, a.ID, "imap"); err == nil {
+		t.Fatal("a password is kept after the failed update")
+	}
+	if err := c.UpdateAccount(ctx, a, "new-pw", &UpdateOptions{SessionOnly: true}); err != nil {
+		t.Fatalf("session-only update: %v", err)
+	}
+	for _, server := range []string{"imap", "smtp"} {
+		if p, err := c.password(ctx, a.ID, server); err != nil || p != "new-pw" {
+			t.Errorf("%s password after the session-only update: %q %v", server, p, err)
+		}
+	}
+	if m := c.MissingPasswords(ctx); len(m) != 0 {
+		t.Errorf("still missing: %+v", m)
+	}
+}

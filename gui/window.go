@@ -173,6 +173,7 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 
 	w.spawn("event pump", w.pump)
 	w.spawn("status ticker", w.tick)
+	w.askMissingPasswords()
 	if o.Demo {
 		w.welcome.startDemo()
 	}

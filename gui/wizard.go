@@ -953,7 +953,7 @@ func (wz *wizard) startCheck() {
 		})
 		var saved accounts.Account
 		if edit {
-			err = core.UpdateAccount(ctx, v.Account, password)
+			err = core.UpdateAccount(ctx, v.Account, password, &app.UpdateOptions{SessionOnly: sessionOnly})
 			saved = v.Account
 		} else {
 			saved, err = core.AddAccount(ctx, v.Account, password, &app.AddOptions{SkipVerify: true, SessionOnly: sessionOnly})
@@ -999,7 +999,18 @@ func (wz *wizard) checkFailed(v *autoconfig.Verification, err error) {
 	wz.setStep(stepSettings)
 	var ce *accounts.CertError
 	var ae *autoconfig.AuthError
+	var pe *app.PasswordUnavailableError
 	switch {
+	case errors.As(err, &pe):
+		// Nothing was checked: the stored password could not be read.
+		text := "Nothing was checked yet: Tern has no stored password for " + wz.sEmail.Text + ". Type the password above and check again."
+		if accounts.IsKeychainUnavailable(err) {
+			text = "Nothing was checked yet: Tern cannot read the stored password, because there is no keychain (" + pe.Err.Error() + "). " +
+				"Type the password above and check again; Tern can then keep it in memory until you quit."
+		}
+		setMessage(wz.settingsErr, text)
+		wz.w.win.Canvas().Focus(wz.sPassword)
+		return
 	case errors.As(err, &ce):
 		setMessage(wz.settingsErr, "")
 		wz.showCert(ce)

@@ -445,3 +445,113 @@ func atoiT(s string) int {
 	fmt.Sscanf(s, "%d", &n)
 	return n
 }
+
+// openPasswordPrompt finds the missing-password dialog on top of the window.
+func (e *wizardEnv) openPasswordPrompt() *passwordPrompt {
+	e.t.Helper()
+	var p *passwordPrompt
+	e.waitFor("the password dialog", func() bool {
+		if top := e.w.win.Canvas().Overlays().Top(); top != nil {
+			for _, o := range test.LaidOutObjects(top) {
+				if en, ok := o.(*pwEntry); ok {
+					p = en.p
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return p
+}
+
+// sameAccountWithoutPassword adds the wizard server's account with no
+// password stored: it syncs only once the user gives one.
+func sameAccountWithoutPassword(id *string) func(*app.Core, *mailtest.Server) {
+	return func(core *app.Core, srv *mailtest.Server) {
+		a := accounts.Account{Name: "Sam", Email: wizEmail,
+			IMAP: accounts.Endpoint{Host: "127.0.0.1", Port: atoiT(portOf(srv.IMAPAddr)), Security: accounts.SecurityTLS},
+			SMTP: accounts.Endpoint{Host: "127.0.0.1", Port: atoiT(portOf(srv.SMTPAddr)), Security: accounts.SecurityTLS}}
+		added, err := core.AddAccount(context.Background(), a, "", &app.AddOptions{SkipVerify: true})
+		if err != nil {
+			panic(err)
+		}
+		*id = added.ID
+	}
+}
+
+// At startup the window asks for the password of an account that has none
+// stored: a wrong one is refused in words, the right one is kept in the
+// keychain and the account syncs.
+func TestMissingPasswordAskedAtStartup(t *testing.T) {
+	var id string
+	e := newWizardEnv(t, wizardSetup{trusted: true, setup: sameAccountWithoutPassword(&id)})
+	p := e.openPasswordPrompt()
+	if !strings.Contains(p.intro.Text, "no password for "+wizEmail) || p.session.Visible() {
+		t.Fatalf("prompt %q, session button %v", p.intro.Text, p.session.Visible())
+	}
+	test.Type(p.entry, "wrong-pw")
+	e.key(fyne.KeyReturn)
+	e.waitFor("the refusal", func() bool { return !p.busy && strings.Contains(p.msg.Text, "did not accept the password") })
+	if strings.Contains(p.msg.Text, "wrong-pw") {
+		t.Fatalf("password in the message %q", p.msg.Text)
+	}
+	test.Type(p.entry, wizPassword)
+	e.key(fyne.KeyReturn)
+	e.waitFor("the dialog to close", func() bool { return !p.busy && len(p.queue) == 0 })
+	if got, err := e.secrets.Get(context.Background(), id, "imap"); err != nil || got != wizPassword {
+		t.Fatalf("keychain: %q %v", got, err)
+	}
+	e.waitSynced(id)
+}
+
+// Without a keychain: the startup prompt offers the session-only choice;
+// editing the account then says that nothing was checked when the stored
+// password cannot be read (never "the settings work"), and saves a new
+// password for the session once the user chooses so.
+func TestPasswordWithoutKeychainAtStartupAndEdit(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/tern-gui-test")
+	var id string
+	e := newWizardEnv(t, wizardSetup{trusted: true, secrets: accounts.NewKeyring(nil), setup: sameAccountWithoutPassword(&id)})
+	p := e.openPasswordPrompt()
+	if !strings.Contains(p.intro.Text, "keychain") || !p.session.Visible() {
+		t.Fatalf("prompt %q, session button %v", p.intro.Text, p.session.Visible())
+	}
+	test.Tap(p.later)
+	if len(p.queue) != 0 {
+		t.Fatal("Later did not close the prompt")
+	}
+
+	// Edit with the password left empty: nothing can be checked.
+	e.waitFor("the main panes", e.w.showingMain)
+	d := e.w.newAccountsDialog()
+	d.dlg.Show()
+	test.Tap(d.rows[id].edit)
+	wz := e.openWizard()
+	test.Tap(wz.nextBtn)
+	e.waitStep(wz, stepSettings)
+	if !strings.Contains(wz.settingsErr.Text, "Nothing was checked") || strings.Contains(wz.settingsErr.Text, "The settings work") {
+		t.Fatalf("error %q", wz.settingsErr.Text)
+	}
+	// With the password: the check works, the keychain does not, and the
+	// session-only choice saves it.
+	test.Type(wz.sPassword, wizPassword)
+	test.Tap(wz.nextBtn)
+	e.waitStep(wz, stepSettings)
+	if !strings.Contains(wz.settingsErr.Text, "The settings work") || !wz.sessionBtn.Visible() {
+		t.Fatalf("error %q, session button %v", wz.settingsErr.Text, wz.sessionBtn.Visible())
+	}
+	test.Tap(wz.sessionBtn)
+	e.waitStep(wz, stepDone)
+	if !strings.Contains(wz.doneLabel.Text, "until you quit") {
+		t.Errorf("done page %q", wz.doneLabel.Text)
+	}
+	e.waitSynced(id)
+	// Editing again re-checks with the session's password: no failure.
+	e.key(fyne.KeyReturn)
+	d = e.w.newAccountsDialog()
+	d.dlg.Show()
+	test.Tap(d.rows[id].edit)
+	wz = e.openWizard()
+	test.Tap(wz.nextBtn)
+	e.waitStep(wz, stepDone)
+}
