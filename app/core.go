@@ -308,6 +308,11 @@ func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password s
 		forget()
 		return acct, err
 	}
+	where := "the keychain"
+	if opts.SessionOnly {
+		where = "memory for this session"
+	}
+	c.opts.Logf("account %s: added (IMAP %s, SMTP %s); password kept in %s", added.ID, added.IMAP.Addr(), added.SMTP.Addr(), where)
 	c.bus.Publish(AccountsChanged{})
 	return added, nil
 }

@@ -2,8 +2,10 @@ package gui
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,17 +36,26 @@ type harness struct {
 
 // testLog is a Logf that stops logging once the test is over.
 type testLog struct {
-	mu   sync.Mutex
-	t    *testing.T
-	over bool
+	mu    sync.Mutex
+	t     *testing.T
+	over  bool
+	lines []string // everything logged, also after stop
 }
 
 func (l *testLog) logf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
 	if !l.over {
 		l.t.Logf(format, args...)
 	}
+}
+
+// text returns everything logged so far.
+func (l *testLog) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
 }
 
 func (l *testLog) stop() {

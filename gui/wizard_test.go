@@ -1,10 +1,14 @@
 package gui
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +37,8 @@ type wizardEnv struct {
 	net     *autoconfigtest.Net
 	srv     *mailtest.Server
 	secrets accounts.Secrets
+	home    string   // the core's home directory
+	log     *testLog // the core's and the window's diagnostics
 }
 
 type wizardSetup struct {
@@ -70,7 +76,8 @@ func newWizardEnv(t *testing.T, ws wizardSetup) *wizardEnv {
 		secrets = accounts.NewMemorySecrets()
 	}
 	log := &testLog{t: t}
-	core, err := app.New(app.Options{Home: t.TempDir(), Secrets: secrets, Autoconfig: opts,
+	home := t.TempDir()
+	core, err := app.New(app.Options{Home: home, Secrets: secrets, Autoconfig: opts,
 		Sync: &imapsync.Options{Roots: n.Roots}, Logf: log.logf})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +89,7 @@ func newWizardEnv(t *testing.T, ws wizardSetup) *wizardEnv {
 	a := test.NewTempApp(t)
 	h := windowFor(t, a, core, log)
 	h.waitFor("the window to load", func() bool { return h.w.loaded })
-	return &wizardEnv{harness: h, net: n, srv: srv, secrets: secrets}
+	return &wizardEnv{harness: h, net: n, srv: srv, secrets: secrets, home: home, log: log}
 }
 
 // openWizard finds the wizard on top of the window.
@@ -201,6 +208,33 @@ func TestWizardAddsAccountWithKeyboard(t *testing.T) {
 	e.key(fyne.KeyReturn) // Done
 	if wz.open {
 		t.Error("Enter on the done page did not close the wizard")
+	}
+	// The password is in the keychain only: not in the logs (captured:
+	// the sign-in is logged), nor in any file under the home directory.
+	logs := e.log.text()
+	if !strings.Contains(logs, "signed in as "+wizEmail) || !strings.Contains(logs, "added (IMAP") {
+		t.Fatalf("the diagnostics were not captured: %q", logs)
+	}
+	if strings.Contains(logs, wizPassword) {
+		t.Fatalf("password in the logs: %s", logs)
+	}
+	files := 0
+	err := filepath.WalkDir(e.home, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files++
+		if bytes.Contains(data, []byte(wizPassword)) {
+			t.Errorf("password found in %s", path)
+		}
+		return nil
+	})
+	if err != nil || files < 2 {
+		t.Fatalf("walk %s: %v (%d files)", e.home, err, files)
 	}
 }
 

@@ -110,6 +110,11 @@ func (c *config) verifyServer(ctx context.Context, acct accounts.Account, protoc
 		check.Evidence = ev
 		att := Attempt{Username: user}
 		if err == nil {
+			c.logf("autoconfig: %s %s: signed in as %s (%s)", upper(protocol), ep.Addr(), user, ev.Cert)
+		} else {
+			c.logf("autoconfig: %s %s: sign-in as %s failed: %v", upper(protocol), ep.Addr(), user, err)
+		}
+		if err == nil {
 			check.Attempts = append(check.Attempts, att)
 			check.OK = true
 			check.Endpoint.Username = user

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,16 +80,38 @@ func TestCLIAccountAddDiscovers(t *testing.T) {
 	c.net.Front("smtp.corp.test", 465, srv.SMTPAddr)
 	c.net.Page("https://autoconfig.corp.test/mail/config-v1.1.xml", fmt.Sprintf(testConfigXML, "smtp.corp.test"))
 
+	// TERN_DEBUG sends the core's diagnostics to stderr: they are checked
+	// for the passwords below.
+	c.env = map[string]string{"TERN_DEBUG": "1"}
+	var logs strings.Builder
+
 	// A wrong password: a clear error, nothing stored.
-	errs := c.fails("wrong-password\n", "account", "add", "--email", "bea@corp.test", "--password-stdin")
-	if !strings.Contains(errs, "refused the user name or password") || strings.Contains(errs, "wrong-password") {
-		t.Fatalf("wrong password: %q", errs)
+	code, _, errs := c.run("wrong-password\n", "account", "add", "--email", "bea@corp.test", "--password-stdin")
+	logs.WriteString(errs)
+	lines := strings.Split(strings.TrimRight(errs, "\n"), "\n")
+	if code == 0 || !strings.Contains(lines[len(lines)-1], "refused the user name or password") {
+		t.Fatalf("wrong password: exit %d, %q", code, errs)
 	}
 	if out := c.ok("", "account", "list", "--json"); strings.TrimSpace(out) != "[]" {
 		t.Fatalf("stored after a failed login: %s", out)
 	}
 
-	out := c.ok(password+"\n", "account", "add", "--email", "bea@corp.test", "--name", "Bea", "--password-stdin", "--json")
+	code, out, errs := c.run(password+"\n", "account", "add", "--email", "bea@corp.test", "--name", "Bea", "--password-stdin", "--json")
+	logs.WriteString(errs)
+	if code != 0 {
+		t.Fatalf("account add: exit %d: %s", code, errs)
+	}
+	// The diagnostics were captured (so the checks below can fail) and
+	// hold neither password.
+	if !strings.Contains(logs.String(), "sign-in as bea@corp.test failed") || !strings.Contains(logs.String(), "signed in as bea@corp.test") ||
+		!strings.Contains(logs.String(), "added (IMAP mail.corp.test:993") {
+		t.Fatalf("TERN_DEBUG logs not captured: %q", logs.String())
+	}
+	for _, p := range []string{password, "wrong-password"} {
+		if strings.Contains(logs.String(), p) {
+			t.Fatalf("password %q in the logs: %s", p, logs.String())
+		}
+	}
 	var added struct {
 		accountJSON
 		Source       string               `json:"source"`
@@ -111,11 +134,32 @@ func TestCLIAccountAddDiscovers(t *testing.T) {
 	if len(cfg) == 0 || bytes.Contains(cfg, []byte(password)) || bytes.Contains(db, []byte(password)) || strings.Contains(out, password) {
 		t.Fatal("password found in accounts.toml, the store or the --json output")
 	}
-	matches, _ := filepath.Glob(filepath.Join(c.home, "*"))
-	for _, m := range matches {
-		if data, err := os.ReadFile(m); err == nil && bytes.Contains(data, []byte(password)) {
-			t.Fatalf("password found in %s", m)
+	assertNoPasswordUnder(t, c.home, password, "wrong-password")
+}
+
+// assertNoPasswordUnder walks dir recursively and fails if any file holds
+// one of the passwords.
+func assertNoPasswordUnder(t *testing.T, dir string, passwords ...string) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files++
+		for _, p := range passwords {
+			if bytes.Contains(data, []byte(p)) {
+				t.Errorf("password %q found in %s", p, path)
+			}
+		}
+		return nil
+	})
+	if err != nil || files == 0 {
+		t.Fatalf("walk %s: %v (%d files)", dir, err, files)
 	}
 }
 

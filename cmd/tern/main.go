@@ -193,7 +193,7 @@ func findVerb(argv []string) string {
 // the XDG directories. --demo without a home runs in a throwaway one.
 func coreOptions(a *args, e *env) (app.Options, func(), error) {
 	opts := app.Options{Home: a.str("home"), Secrets: e.secrets, StartDemo: startDemo}
-	if os.Getenv("TERN_DEBUG") != "" {
+	if e.getenv("TERN_DEBUG") != "" {
 		logger := log.New(e.stderr, "tern: ", log.LstdFlags)
 		opts.Logf = logger.Printf
 	}

@@ -21,6 +21,7 @@ type cli struct {
 	home       string
 	secrets    accounts.Secrets
 	autoconfig *discoveryOptions // discovery's fake network; nil: none used
+	env        map[string]string // the environment tern sees (getenv)
 }
 
 func newCLI(t *testing.T) *cli {
@@ -30,7 +31,7 @@ func newCLI(t *testing.T) *cli {
 func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string) {
 	c.t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" },
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] },
 		secrets: c.secrets, autoconfig: c.autoconfig}
 	code = run(append([]string{"--home", c.home}, args...), e)
 	return code, out.String(), errb.String()
