@@ -89,7 +89,7 @@ type Core struct {
 // engine() for work such as RawMessage before Start) has done == nil: it
 // does not run in the background, and startEngineLocked starts it.
 type engineRun struct {
-	engine *imapsync.Engine // replaced (under Core.mu) when a crashed engine restarts
+	engine *imapsync.Engine // never changes: a restarted engine gets a new engineRun
 	cancel context.CancelFunc
 	// done is closed when the background goroutine has returned.
 	done chan struct{}
@@ -447,9 +447,7 @@ func (c *Core) superviseEngine(ctx context.Context, id string, run *engineRun) {
 	if backoff <= 0 {
 		backoff = crashBackoffMin
 	}
-	c.mu.Lock()
 	e := run.engine
-	c.mu.Unlock()
 	for {
 		perr := runRecovered(ctx, e)
 		if perr == nil || ctx.Err() != nil {
@@ -476,9 +474,11 @@ func (c *Core) superviseEngine(ctx context.Context, id string, run *engineRun) {
 			c.mu.Unlock()
 			return
 		}
+		// A new engineRun (same goroutine, cancel and done): callers that
+		// read run.engine after unlocking never race with the restart.
 		e = c.newEngine(a)
-		run.engine = e
-		run.crashed = nil
+		run = &engineRun{engine: e, cancel: run.cancel, done: run.done}
+		c.engines[id] = run
 		c.mu.Unlock()
 	}
 }
