@@ -21,6 +21,9 @@ const (
 
 // bound splits long blocks and cuts the document at MaxDocumentTextBytes.
 func (d *Document) bound() {
+	if d.withinBounds() {
+		return
+	}
 	total := 0
 	out := make([]Block, 0, len(d.Blocks))
 	for _, bl := range d.Blocks {
@@ -77,6 +80,30 @@ func (d *Document) bound() {
 		}
 		d.Images = imgs
 	}
+}
+
+// withinBounds reports whether no block and no cell is over
+// MaxBlockTextBytes and the whole text is within MaxDocumentTextBytes.
+func (d *Document) withinBounds() bool {
+	total := 0
+	for i := range d.Blocks {
+		bl := &d.Blocks[i]
+		n := spansLen(bl.Spans)
+		if n > MaxBlockTextBytes {
+			return false
+		}
+		total += n
+		for _, row := range bl.Rows {
+			for _, c := range row {
+				n := spansLen(c.Spans)
+				if n > MaxBlockTextBytes {
+					return false
+				}
+				total += n
+			}
+		}
+	}
+	return total <= MaxDocumentTextBytes
 }
 
 func spansLen(spans []Span) int {
