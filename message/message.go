@@ -8,8 +8,11 @@
 // SourceText) and a sanitized page for a web browser (BrowserHTML).
 //
 // Parsing is lenient and bounded: broken MIME yields a best-effort Message
-// with Warnings, and the part count, multipart depth and decoded text size
-// are limited so that hostile input can neither panic nor hang the parser.
+// with Warnings, and the part count, multipart depth, header size and
+// decoded text size are limited so that hostile input can neither panic
+// nor hang the parser. Render likewise bounds a Document (blocks of at
+// most MaxBlockTextBytes, MaxDocumentTextBytes in all) and marks it
+// Truncated when it cuts.
 package message
 
 import (
