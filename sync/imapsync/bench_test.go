@@ -105,14 +105,23 @@ func BenchmarkSyncDovecot(b *testing.B) {
 	bare := dialBare(b, real, user, roots)
 	listStatus := `LIST "" "*" RETURN (SPECIAL-USE STATUS (MESSAGES UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ))`
 	bareCommand(b, bare, "w", listStatus) // warm
-	t0 = time.Now()
-	bareCommand(b, bare, "x", listStatus)
-	floorNoChange := time.Since(t0)
-	t0 = time.Now()
-	if _, err := e.pass(ctx, cn, true); err != nil {
-		b.Fatal(err)
+	// A running client resyncs again and again: the median of several
+	// passes is the figure, the first one after the body sync (which also
+	// pays the store's checkpoint of that sync's writes) is noted beside it.
+	const resyncs = 5
+	var floors, passes []time.Duration
+	for i := 0; i < resyncs; i++ {
+		t0 = time.Now()
+		bareCommand(b, bare, fmt.Sprintf("x%d", i), listStatus)
+		floors = append(floors, time.Since(t0))
+		t0 = time.Now()
+		if _, err := e.pass(ctx, cn, true); err != nil {
+			b.Fatal(err)
+		}
+		passes = append(passes, time.Since(t0))
 	}
-	noChange := time.Since(t0)
+	firstNoChange := passes[0]
+	floorNoChange, noChange := median(floors), median(passes)
 
 	modseq := bareModSeq(b, bare, "INBOX")
 	changeFlags(b, real, user, roots, n/100)
@@ -159,7 +168,8 @@ func BenchmarkSyncDovecot(b *testing.B) {
 	}
 	row("initial header sync", headers, floorHeaders, "≤ 1.5× floor", float64(headers) <= 1.5*float64(floorHeaders), "")
 	row("full offline sync (bodies)", bodies, floorBodies, "≤ 1.5× floor", float64(bodies) <= 1.5*float64(floorBodies), "")
-	row("no-change resync (connected)", noChange, floorNoChange, "< 100ms", noChange < 100*time.Millisecond, "floor: one LIST-STATUS")
+	row(fmt.Sprintf("no-change resync, median of %d", resyncs), noChange, floorNoChange, "< 100ms", noChange < 100*time.Millisecond,
+		fmt.Sprintf("first after the body sync %s; floor: one LIST-STATUS", ms(firstNoChange)))
 	row("1% flags changed resync (connected)", flagResync, floorFlags, "< 300ms", flagResync < 300*time.Millisecond,
 		fmt.Sprintf("%d flag updates; floor: LIST-STATUS, SELECT, FETCH CHANGEDSINCE", updated))
 	row(fmt.Sprintf("new mail, median of %d", probes), latency, floorLatency, "< 1s", latency < time.Second,
@@ -521,6 +531,12 @@ func newMailLatency(b *testing.B, real *mailtest.Real, user mailtest.RealUser, s
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// median returns the middle of ds (which it sorts).
+func median(ds []time.Duration) time.Duration {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
 }
 
 func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }

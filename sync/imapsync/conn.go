@@ -426,20 +426,7 @@ func (cn *conn) fetchAll(sets []imap.NumSet, opts *imap.FetchOptions, each func(
 // fetch runs one FETCH under the watchdog and calls each for every message
 // as it arrives; an error from each stops the command.
 func (cn *conn) fetch(set imap.NumSet, opts *imap.FetchOptions, each func(*imapclient.FetchMessageBuffer) error) error {
-	return cn.do(func() error {
-		cmd := cn.c.Fetch(set, opts)
-		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-			buf, err := msg.Collect()
-			if err == nil {
-				err = each(buf)
-			}
-			if err != nil {
-				cmd.Close()
-				return err
-			}
-		}
-		return cmd.Close()
-	})
+	return cn.fetchAll([]imap.NumSet{set}, opts, each)
 }
 
 // idle runs one IDLE command for at most d and reports whether the server

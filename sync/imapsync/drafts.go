@@ -21,13 +21,8 @@ func (e *Engine) replayDrafts(ctx context.Context, cn *conn) (int, error) {
 	if err != nil || len(acts) == 0 {
 		return 0, err
 	}
-	folder := e.acct.Folders[store.RoleDrafts]
-	if folder == "" {
-		if mb, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleDrafts); err == nil {
-			folder = mb.Name
-		}
-	}
-	if folder == "" && !e.foldersKnown(ctx) {
+	folder, ok := e.roleFolder(ctx, store.RoleDrafts)
+	if !ok {
 		return 0, nil // before the first pass: kept for the next one
 	}
 	done := 0

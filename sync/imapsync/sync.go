@@ -596,19 +596,28 @@ func (e *Engine) replay(ctx context.Context, cn *conn) (int, error) {
 	return n + m + d, err
 }
 
+// roleFolder returns the name of the account's folder for role (the
+// user's override first, then the stored folder list). ok is false while
+// no folder list has been read yet, when an empty name means "not known
+// yet" rather than "the account has none".
+func (e *Engine) roleFolder(ctx context.Context, role string) (name string, ok bool) {
+	name = e.acct.Folders[role]
+	if name == "" {
+		if mb, err := e.st.MailboxByRole(ctx, e.acct.ID, role); err == nil {
+			name = mb.Name
+		}
+	}
+	return name, name != "" || e.foldersKnown(ctx)
+}
+
 // replayAppends APPENDs messages the outbox sent to the Sent folder.
 func (e *Engine) replayAppends(ctx context.Context, cn *conn) (int, error) {
 	apps, err := e.st.PendingAppends(ctx, e.acct.ID)
 	if err != nil || len(apps) == 0 {
 		return 0, err
 	}
-	sent := e.acct.Folders[store.RoleSent]
-	if sent == "" {
-		if mb, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleSent); err == nil {
-			sent = mb.Name
-		}
-	}
-	if sent == "" && !e.foldersKnown(ctx) {
+	sent, ok := e.roleFolder(ctx, store.RoleSent)
+	if !ok {
 		return 0, nil // before the first pass: kept for the next one
 	}
 	done := 0
