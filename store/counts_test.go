@@ -19,13 +19,25 @@ func checkCounts(t *testing.T, db *DB, account, step string) {
 		t.Fatal(err)
 	}
 	for _, b := range boxes {
-		var shown, unread int
-		err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(seen = 0), 0) FROM messages WHERE mailbox_id = ? AND hidden = 0`, b.ID).Scan(&shown, &unread)
+		var stored, shown, unread int
+		err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(hidden = 0), 0), coalesce(sum(hidden = 0 AND seen = 0), 0)
+			FROM messages WHERE mailbox_id = ?`, b.ID).Scan(&stored, &shown, &unread)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if b.Total != shown || b.Unread != unread {
 			t.Fatalf("%s: %s has total %d unread %d, its rows say %d and %d", step, b.Name, b.Total, b.Unread, shown, unread)
+		}
+		nStored, err := db.CountStored(ctx, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nShown, err := db.CountMessages(ctx, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if nStored != stored || nShown != shown {
+			t.Fatalf("%s: %s counts %d stored and %d shown, its rows say %d and %d", step, b.Name, nStored, nShown, stored, shown)
 		}
 	}
 }

@@ -299,7 +299,13 @@ func (db *DB) DeleteUIDs(ctx context.Context, mailboxID int64, uidValidity uint3
 // UIDs returns every stored UID of mailbox mailboxID under uidValidity,
 // ascending.
 func (db *DB) UIDs(ctx context.Context, mailboxID int64, uidValidity uint32) ([]uint32, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT uid FROM messages WHERE mailbox_id=? AND uidvalidity=? ORDER BY uid`, mailboxID, uidValidity)
+	return db.UIDsFrom(ctx, mailboxID, uidValidity, 0)
+}
+
+// UIDsFrom returns the stored UIDs of mailbox mailboxID under uidValidity
+// from uid on, ascending.
+func (db *DB) UIDsFrom(ctx context.Context, mailboxID int64, uidValidity, uid uint32) ([]uint32, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT uid FROM messages WHERE mailbox_id=? AND uidvalidity=? AND uid >= ? ORDER BY uid`, mailboxID, uidValidity, uid)
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +366,10 @@ func (db *DB) Messages(ctx context.Context, mailboxID int64, offset, limit int) 
 // counting those hidden while a move or delete is pending).
 func (db *DB) CountMessages(ctx context.Context, mailboxID int64) (int, error) {
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ? AND hidden = 0`, mailboxID).Scan(&n)
+	err := db.r.QueryRowContext(ctx, `SELECT shown FROM mailboxes WHERE id = ?`, mailboxID).Scan(&n)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
 	return n, err
 }
 
@@ -368,7 +377,10 @@ func (db *DB) CountMessages(ctx context.Context, mailboxID int64) (int, error) {
 // holds, hidden ones included: what the server should hold too.
 func (db *DB) CountStored(ctx context.Context, mailboxID int64) (int, error) {
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE mailbox_id = ?`, mailboxID).Scan(&n)
+	err := db.r.QueryRowContext(ctx, `SELECT stored FROM mailboxes WHERE id = ?`, mailboxID).Scan(&n)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
 	return n, err
 }
 

@@ -342,29 +342,36 @@ func (e *Engine) idleOnce(ctx context.Context, notify chan struct{}) error {
 	if inbox, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox); err == nil {
 		name = inbox.Name
 	}
-	if _, err := cn.selectMailbox(name, false); err != nil {
+	sel, err := cn.selectMailbox(name, false)
+	if err != nil {
 		return err
 	}
 	signal(notify) // whatever arrived while this connection was down
+	next := uint32(0)
 	for {
 		// NOOP first, as in wait: news held back until a command.
 		if err := cn.do(func() error { return cn.c.Noop().Wait() }); err != nil {
 			return err
 		}
+		changed := false
 		select {
 		case <-cn.changed:
-			signal(notify)
+			changed = true
 		default:
-		}
-		changed, err := cn.idle(ctx, e.opts.IdleRestart, nil)
-		if err != nil {
-			return err
-		}
-		if ctx.Err() != nil {
-			return nil
+			var err error
+			if changed, err = cn.idle(ctx, e.opts.IdleRestart, nil); err != nil {
+				return err
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
 		}
 		if changed {
+			next, err = e.idleFetchNew(ctx, cn, name, sel.UIDValidity, next)
 			signal(notify)
+			if err != nil {
+				return err
+			}
 		}
 	}
 }

@@ -334,6 +334,16 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox) (F
 	// the next is fetched.
 	slices.SortFunc(missing, func(a, b imap.UID) int { return int(b) - int(a) })
 	newMail := 0
+	announced := map[uint32]bool{} // new mail the idle connection stored and announced
+	if mb.UIDNext != 0 && len(missing) > 0 {
+		ahead, err := e.st.UIDsFrom(ctx, mb.ID, mb.UIDValidity, mb.UIDNext)
+		if err != nil {
+			return fr, err
+		}
+		for _, u := range ahead {
+			announced[u] = true
+		}
+	}
 	w := startWriter(2, func(msgs []store.Message) error {
 		if err := e.st.PutMessages(ctx, e.acct.ID, mb.ID, msgs); err != nil {
 			return err
@@ -350,7 +360,7 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox) (F
 			return fr, err
 		}
 		for _, m := range msgs {
-			if mb.UIDNext != 0 && m.UID >= mb.UIDNext {
+			if mb.UIDNext != 0 && m.UID >= mb.UIDNext && !announced[m.UID] {
 				newMail++
 			}
 		}
@@ -420,8 +430,24 @@ func (e *Engine) diffUIDs(ctx context.Context, cn *conn, mb store.Mailbox, sel *
 				}
 			}
 		}
-		if stored+len(fresh) == int(sel.NumMessages) {
-			return fresh, nil, nil
+		// Rows from UIDNEXT on may be stored already (the idle
+		// connection's head start): they count among the fresh ones, and
+		// one the server no longer has is removed.
+		ahead, err := e.st.UIDsFrom(ctx, mb.ID, mb.UIDValidity, mb.UIDNext)
+		if err != nil {
+			return nil, nil, err
+		}
+		if stored-len(ahead)+len(fresh) == int(sel.NumMessages) {
+			onServer := make(map[uint32]bool, len(fresh))
+			for _, u := range fresh {
+				onServer[uint32(u)] = true
+			}
+			for _, u := range ahead {
+				if !onServer[u] {
+					removed = append(removed, u)
+				}
+			}
+			return fresh, removed, nil
 		}
 	}
 	serverUIDs, err := search(&imap.SearchCriteria{})
