@@ -30,15 +30,7 @@ func TestSyncInprocIdleRestarts(t *testing.T) {
 			inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleInbox)
 			deliver := func(i int) {
 				t.Helper()
-				subject := fmt.Sprintf("after restarts %d", i)
-				raw := "From: a@example.test\r\nSubject: " + subject + "\r\nMessage-ID: <restart" + fmt.Sprint(i) + "@x>\r\n\r\nhi\r\n"
-				if _, err := f.srv.Append("INBOX", []byte(raw), nil, time.Now()); err != nil {
-					t.Fatal(err)
-				}
-				waitFor(t, subject, func() bool {
-					msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 1)
-					return len(msgs) == 1 && msgs[0].Subject == subject
-				})
+				f.deliver(t, inbox, fmt.Sprintf("after restarts %d", i))
 			}
 			for i := 0; i < 3; i++ {
 				base := f.srv.IdleCommands()

@@ -25,11 +25,7 @@ func (e *Engine) idleFetchNew(ctx context.Context, cn *conn, name string, uidVal
 		return from, nil
 	}
 	from = max(from, mb.UIDNext)
-	opts := &imap.FetchOptions{
-		UID: true, Flags: true, Envelope: true, InternalDate: true, RFC822Size: true,
-		BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
-		BodySection:   []*imap.FetchItemBodySection{referencesSection},
-	}
+	opts := headerItems(false)
 	var msgs []store.Message
 	set := imap.UIDSet{imap.UIDRange{Start: imap.UID(from)}} // from:*
 	err = cn.fetch(set, opts, func(buf *imapclient.FetchMessageBuffer) error {

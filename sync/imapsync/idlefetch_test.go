@@ -3,11 +3,26 @@ package imapsync
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ternmail/tern/store"
 )
+
+// deliver appends a message with subject to the server's INBOX and waits
+// until it is the newest message of the stored inbox.
+func (f *fixture) deliver(t *testing.T, inbox store.Mailbox, subject string) {
+	t.Helper()
+	raw := "From: a@example.test\r\nSubject: " + subject + "\r\nMessage-ID: <" + strings.ReplaceAll(subject, " ", ".") + "@x>\r\n\r\nhi\r\n"
+	if _, err := f.srv.Append("INBOX", []byte(raw), nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, subject, func() bool {
+		msgs, _ := f.st.Messages(context.Background(), inbox.ID, 0, 1)
+		return len(msgs) == 1 && msgs[0].Subject == subject
+	})
+}
 
 // TestIdleConnectionStoresNewMail holds the worker out of any pass and
 // checks that new mail still reaches the store, through the idle
@@ -29,15 +44,7 @@ func TestIdleConnectionStoresNewMail(t *testing.T) {
 
 	e.passMu.Lock() // the worker cannot sync now
 	for i := 0; i < 2; i++ {
-		subject := fmt.Sprintf("while the worker is busy %d", i)
-		raw := "From: a@example.test\r\nSubject: " + subject + "\r\nMessage-ID: <busy" + fmt.Sprint(i) + "@x>\r\n\r\nhi\r\n"
-		if _, err := f.srv.Append("INBOX", []byte(raw), nil, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, subject, func() bool {
-			msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 1)
-			return len(msgs) == 1 && msgs[0].Subject == subject
-		})
+		f.deliver(t, inbox, fmt.Sprintf("while the worker is busy %d", i))
 	}
 	e.passMu.Unlock()
 	waitFor(t, "the new-mail event", func() bool {

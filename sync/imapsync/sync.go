@@ -513,13 +513,18 @@ func (e *Engine) syncFlags(ctx context.Context, cn *conn, mb store.Mailbox, cond
 var referencesSection = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: []string{"References"}, Peek: true}
 
 // fetchHeaders fetches what the message list needs for uids.
-func (e *Engine) fetchHeaders(cn *conn, mb store.Mailbox, uids []imap.UID, condstore bool) ([]store.Message, error) {
-	opts := &imap.FetchOptions{
+// headerItems is what a header sync fetches of each message.
+func headerItems(condstore bool) *imap.FetchOptions {
+	return &imap.FetchOptions{
 		UID: true, Flags: true, Envelope: true, InternalDate: true, RFC822Size: true,
 		BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
 		BodySection:   []*imap.FetchItemBodySection{referencesSection},
 		ModSeq:        condstore,
 	}
+}
+
+func (e *Engine) fetchHeaders(cn *conn, mb store.Mailbox, uids []imap.UID, condstore bool) ([]store.Message, error) {
+	opts := headerItems(condstore)
 	msgs := make([]store.Message, 0, len(uids))
 	err := cn.fetch(imap.UIDSetNum(uids...), opts, func(buf *imapclient.FetchMessageBuffer) error {
 		if buf.UID != 0 {
