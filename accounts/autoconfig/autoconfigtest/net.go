@@ -397,8 +397,14 @@ func Closed(t testing.TB) string {
 // SMTPWithoutAuth starts an SMTP server with STARTTLS (certificate for
 // host) that offers no AUTH, and maps host:port to it.
 func (n *Net) SMTPWithoutAuth(host string, port int) {
+	n.serveSMTP(host, port, func() smtp.Session { return noAuthSession{} })
+}
+
+// serveSMTP starts an SMTP server with STARTTLS (certificate for host)
+// whose sessions come from session, and maps host:port to it.
+func (n *Net) serveSMTP(host string, port int, session func() smtp.Session) {
 	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return noAuthSession{}, nil
+		return session(), nil
 	}))
 	s.Domain = host
 	cert := n.Cert(host)
@@ -429,22 +435,7 @@ func (noAuthSession) Logout() error                        { return nil }
 // the enhanced code enh and msg; it maps host:port to it.
 func (n *Net) SMTPRefusingAuth(host string, port int, code int, enh smtp.EnhancedCode, msg string) {
 	refusal := &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: msg}
-	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return refusingSession{err: refusal}, nil
-	}))
-	s.Domain = host
-	cert := n.Cert(host)
-	s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	go func() {
-		defer func() { recover() }()
-		s.Serve(ln)
-	}()
-	n.t.Cleanup(func() { s.Close() })
-	n.Map(host, port, ln.Addr().String())
+	n.serveSMTP(host, port, func() smtp.Session { return refusingSession{err: refusal} })
 }
 
 // refusingSession offers AUTH and refuses it with err.
