@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -433,21 +434,38 @@ type Body struct {
 }
 
 // PutBodies stores bodies in one transaction and returns how many were
-// stored; bodies of messages that are gone meanwhile are skipped.
+// stored; bodies of messages that are gone meanwhile are skipped. The raw
+// bytes go to files (see bodyFiles) before the transaction that names them.
 func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
+	names := make([]string, len(bodies))
+	for i, b := range bodies {
+		n, err := db.files.write(b.MessageID, b.Raw)
+		if err != nil {
+			db.files.remove(names[:i])
+			return 0, err
+		}
+		names[i] = n
+	}
 	stored := 0
+	var unused []string
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var index []ftsRow
-		for _, b := range bodies {
+		unused = unused[:0]
+		for i, b := range bodies {
 			var subject, from, to, cc string
 			err := tx.QueryRow(`SELECT subject, from_addr, to_addr, cc_addr FROM messages WHERE id = ?`, b.MessageID).Scan(&subject, &from, &to, &cc)
 			if err == sql.ErrNoRows {
+				unused = append(unused, names[i])
 				continue
 			}
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(`INSERT OR REPLACE INTO bodies (message_id, raw) VALUES (?, ?)`, b.MessageID, b.Raw); err != nil {
+			// An upsert, not INSERT OR REPLACE: a replacing delete would not
+			// fire the trigger that trashes the old file.
+			if _, err := tx.Exec(`INSERT INTO bodies (message_id, raw, file, size) VALUES (?, x'', ?, ?)
+				ON CONFLICT (message_id) DO UPDATE SET raw = x'', file = excluded.file, size = excluded.size`,
+				b.MessageID, names[i], len(b.Raw)); err != nil {
 				return fmt.Errorf("store: save body: %w", err)
 			}
 			if _, err := tx.Exec(`UPDATE messages SET has_body=1, preview=?, has_attachments=? WHERE id=?`, b.Info.Preview, boolInt(b.Info.HasAttachments), b.MessageID); err != nil {
@@ -459,19 +477,53 @@ func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
 		return ftsIndex(tx, index)
 	})
 	if err != nil {
-		stored = 0
+		db.files.remove(names)
+		return 0, err
 	}
-	return stored, err
+	db.files.remove(unused)
+	return stored, nil
 }
 
-// Body returns the raw stored body of message id, or ErrNotFound.
+// Body returns the raw stored body of message id, or ErrNotFound. A body
+// whose file is lost or short is forgotten (the message is marked as having
+// no body, so that it is fetched again) and reported as ErrNotFound.
 func (db *DB) Body(ctx context.Context, id int64) ([]byte, error) {
-	var raw []byte
-	err := db.r.QueryRowContext(ctx, `SELECT raw FROM bodies WHERE message_id = ?`, id).Scan(&raw)
-	if err == sql.ErrNoRows {
-		return nil, ErrNotFound
+	for try := 0; ; try++ {
+		var raw []byte
+		var file string
+		var size int64
+		err := db.r.QueryRowContext(ctx, `SELECT raw, file, size FROM bodies WHERE message_id = ?`, id).Scan(&raw, &file, &size)
+		if err == sql.ErrNoRows {
+			return nil, ErrNotFound
+		}
+		if err != nil || file == "" {
+			return raw, err // a body stored before migration 7 is inline
+		}
+		raw, err = db.files.read(file, size)
+		if !errors.Is(err, errBodyLost) {
+			return raw, err
+		}
+		forgot := false
+		err = db.write(ctx, func(tx *sql.Tx) error {
+			res, err := tx.Exec(`DELETE FROM bodies WHERE message_id = ? AND file = ?`, id, file)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				forgot = true
+				_, err = tx.Exec(`UPDATE messages SET has_body = 0 WHERE id = ?`, id)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if forgot || try > 0 {
+			return nil, ErrNotFound
+		}
+		// The body was replaced (and its old file removed) while we read:
+		// read the new one.
 	}
-	return raw, err
 }
 
 // Search returns up to limit messages of account (all accounts when empty)

@@ -1,6 +1,7 @@
 // Package store is Tern's local database: mailboxes, message headers and
 // bodies, the full-text index, pending local actions and the outbox, in one
-// SQLite file in WAL mode.
+// SQLite file in WAL mode, with raw message bodies in files in a directory
+// beside it (the file's name + "-bodies"), which the database indexes.
 //
 // The store is the single source of truth for the GUI and the command line.
 // Reads return value snapshots (plain structs and slices, never cursors), so a
@@ -31,8 +32,9 @@ var ErrNotFound = errors.New("store: not found")
 // DB is safe for concurrent use by multiple goroutines: writes are serialised
 // on one connection, reads run in parallel on a pool.
 type DB struct {
-	w *sql.DB // the single writer
-	r *sql.DB // readers
+	w     *sql.DB // the single writer
+	r     *sql.DB // readers
+	files *bodyFiles
 }
 
 // Open opens (creating if needed) the store at path and applies pending
@@ -65,11 +67,21 @@ func Open(path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	db.r = r
+	if db.files, err = newBodyFiles(path + "-bodies"); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	go db.sweep()
+	db.files.notify() // trash left by the last run
 	return db, nil
 }
 
-// Close closes the store.
+// Close closes the store. It waits for the sweeper to remove the files of
+// bodies deleted so far. Closing a closed store does nothing more.
 func (db *DB) Close() error {
+	db.files.stopOnce.Do(func() { close(db.files.stop) })
+	<-db.files.done
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
@@ -101,8 +113,18 @@ func (db *DB) migrate() error {
 	return nil
 }
 
-// write runs fn in one write transaction.
+// write runs fn in one write transaction. After a commit it wakes the
+// sweeper, as the transaction may have trashed body files.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := db.writeQuiet(ctx, fn)
+	if err == nil {
+		db.files.notify()
+	}
+	return err
+}
+
+// writeQuiet is write without waking the sweeper, for the sweeper itself.
+func (db *DB) writeQuiet(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)

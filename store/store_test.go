@@ -403,11 +403,12 @@ func fillAccount(t *testing.T, db *DB, account string) {
 }
 
 // tableCounts returns the row count of every table of the schema (FTS5's
-// own shadow tables left out; the index itself is counted).
+// own shadow tables left out; the index itself is counted). body_trash is
+// left out too: it is a queue, empty at rest (see bodyFileNames).
 func tableCounts(t *testing.T, db *DB) map[string]int {
 	t.Helper()
 	rows, err := db.w.Query(`SELECT name FROM sqlite_master WHERE type = 'table'
-		AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts_%'`)
+		AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts_%' AND name <> 'body_trash'`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,5 +471,14 @@ func TestDeleteAccountLeavesNothing(t *testing.T) {
 	}
 	if got, err := db.Search(ctx, "", "words", 10); err != nil || len(got) != 1 || got[0].Account != "kept" {
 		t.Errorf("search after delete: %v %v", got, err)
+	}
+	// The removed account's body file goes too; the kept one's stays.
+	files := waitBodyFiles(t, db, 1)
+	kept, err := db.Messages(ctx, mustMailbox(t, db, "kept").ID, 0, 1)
+	if err != nil || len(kept) != 1 {
+		t.Fatal(kept, err)
+	}
+	if live := bodyFileOf(t, db, kept[0].ID); len(files) != 1 || files[0] != live {
+		t.Errorf("body files after delete: %v, want only the kept account's %s", files, live)
 	}
 }
