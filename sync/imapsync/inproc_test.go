@@ -411,3 +411,63 @@ func TestSyncInprocNewMailEveryPoolSize(t *testing.T) {
 		})
 	}
 }
+
+// An action that the connection died on MaxActionAttempts times is given
+// up: reverted in the store, reported, and never sent to the server.
+func TestSyncInprocActionGivenUpAfterMaxAttempts(t *testing.T) {
+	f := newFixture(t, mailtest.DemoSeed(time.Now()))
+	e := New(f.st, f.acct, f.opts)
+	ctx := context.Background()
+	if _, err := e.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, "inbox")
+	msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 2)
+	stuck, fine := msgs[0], msgs[1]
+	if _, err := f.st.SetFlag(ctx, stuck.ID, store.FlagFlagged, !stuck.Flagged()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.SetFlag(ctx, fine.ID, store.FlagFlagged, !fine.Flagged()); err != nil {
+		t.Fatal(err)
+	}
+	acts, _ := f.st.PendingActions(ctx, f.acct.ID)
+	if len(acts) != 2 {
+		t.Fatalf("%d pending actions, want 2", len(acts))
+	}
+	for i := 0; i < MaxActionAttempts; i++ {
+		if err := f.st.ActionRetry(ctx, acts[0].ID, errors.New("connection reset by peer")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := e.SyncOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Actions != 1 || f.changeCount(ChangeActionFailed) != 1 {
+		t.Fatalf("replayed %d, failed %d; want 1 and 1", rep.Actions, f.changeCount(ChangeActionFailed))
+	}
+	if left, _ := f.st.PendingActions(ctx, f.acct.ID); len(left) != 0 {
+		t.Fatalf("%d actions still pending", len(left))
+	}
+	if m, _ := f.st.Message(ctx, stuck.ID); m.Flagged() != stuck.Flagged() {
+		t.Errorf("given-up flag change not reverted locally: flagged=%v", m.Flagged())
+	}
+	st2, err := store.Open(filepath.Join(t.TempDir(), "fresh.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	if _, err := New(st2, f.acct, &Options{Password: f.opts.Password, BodiesPerPass: -1}).SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inbox2, _ := st2.MailboxByRole(ctx, f.acct.ID, "inbox")
+	for _, c := range []struct {
+		m    store.Message
+		want bool
+	}{{stuck, stuck.Flagged()}, {fine, !fine.Flagged()}} {
+		got, err := st2.MessageByUID(ctx, inbox2.ID, c.m.UIDValidity, c.m.UID)
+		if err != nil || got.Flagged() != c.want {
+			t.Errorf("server: UID %d flagged=%v, want %v (%v)", c.m.UID, got.Flagged(), c.want, err)
+		}
+	}
+}

@@ -698,6 +698,13 @@ func (e *Engine) replayAppends(ctx context.Context, cn *conn) (int, error) {
 	return done, nil
 }
 
+// MaxActionAttempts is how many times a pending action may be cut off by a
+// broken connection before it counts as refused: reverted locally and
+// reported. A refusal by the server (a NO or BAD) counts at once. An
+// offline account does not count tries: actions are replayed only on a
+// connection that logged in.
+const MaxActionAttempts = 10
+
 // replayActions replays the actions on stored messages, in order.
 func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 	acts, err := e.st.PendingActions(ctx, e.acct.ID)
@@ -706,6 +713,12 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 	}
 	done := 0
 	for _, a := range acts {
+		if a.Attempts >= MaxActionAttempts {
+			// The connection has died during this action every time: give
+			// it up rather than let it hold back the actions behind it.
+			e.actionFailed(ctx, a, fmt.Errorf("gave up after %d tries (last: %s)", a.Attempts, a.LastError))
+			continue
+		}
 		if cn.selected != a.Mailbox {
 			sel, err := cn.selectMailbox(a.Mailbox, false)
 			if err != nil {
@@ -813,6 +826,10 @@ func (e *Engine) actionFailed(ctx context.Context, a store.Action, cause error) 
 	if err != nil {
 		e.opts.Logf("sync %s: revert action %d: %v", e.acct.ID, a.ID, err)
 	}
+	who := "the server refused to"
+	if ie := (*imap.Error)(nil); !errors.As(cause, &ie) {
+		who = "Tern could not"
+	}
 	what := "change " + a.Arg + " on"
 	switch a.Kind {
 	case store.ActionMove:
@@ -823,5 +840,5 @@ func (e *Engine) actionFailed(ctx context.Context, a store.Action, cause error) 
 		what = "delete"
 	}
 	e.opts.OnChange(Change{Kind: ChangeActionFailed, MailboxID: a.MailboxID, Message: m,
-		Err: fmt.Errorf("the server refused to %s a message in %s: %w", what, a.Mailbox, cause)})
+		Err: fmt.Errorf("%s %s a message in %s: %w", who, what, a.Mailbox, cause)})
 }
