@@ -181,11 +181,7 @@ func TestSyncInprocFlagsReplayAndNewMail(t *testing.T) {
 	})
 	// The server has the flag now: a fresh store syncing the same server
 	// sees it.
-	st2, _ := store.Open(filepath.Join(t.TempDir(), "other.db"))
-	defer st2.Close()
-	if _, err := New(st2, f.acct, &Options{Password: f.opts.Password, BodiesPerPass: -1}).SyncOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st2 := f.serverView(t)
 	inbox2, _ := st2.MailboxByRole(ctx, f.acct.ID, "inbox")
 	m2, err := st2.MessageByUID(ctx, inbox2.ID, top.UIDValidity, top.UID)
 	if err != nil || m2.Seen() != wantSeen {
@@ -452,14 +448,7 @@ func TestSyncInprocActionGivenUpAfterMaxAttempts(t *testing.T) {
 	if m, _ := f.st.Message(ctx, stuck.ID); m.Flagged() != stuck.Flagged() {
 		t.Errorf("given-up flag change not reverted locally: flagged=%v", m.Flagged())
 	}
-	st2, err := store.Open(filepath.Join(t.TempDir(), "fresh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st2.Close()
-	if _, err := New(st2, f.acct, &Options{Password: f.opts.Password, BodiesPerPass: -1}).SyncOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st2 := f.serverView(t)
 	inbox2, _ := st2.MailboxByRole(ctx, f.acct.ID, "inbox")
 	for _, c := range []struct {
 		m    store.Message
@@ -470,4 +459,19 @@ func TestSyncInprocActionGivenUpAfterMaxAttempts(t *testing.T) {
 			t.Errorf("server: UID %d flagged=%v, want %v (%v)", c.m.UID, got.Flagged(), c.want, err)
 		}
 	}
+}
+
+// serverView returns a fresh store that has synced the fixture's server
+// (headers only): what the server holds, independent of f.st.
+func (f *fixture) serverView(t *testing.T) *store.DB {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "server-view.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := New(st, f.acct, &Options{Password: f.opts.Password, BodiesPerPass: -1}).SyncOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -3,7 +3,6 @@ package imapsync
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -137,14 +136,7 @@ func TestSyncInprocMoveDeleteWithoutMoveOrUIDPlus(t *testing.T) {
 				t.Fatalf("pending %d, failed %d", len(acts), f.changeCount(ChangeActionFailed))
 			}
 			// A fresh store syncing the same server agrees.
-			st2, err := store.Open(filepath.Join(t.TempDir(), "fresh.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st2.Close()
-			if _, err := New(st2, f.acct, &Options{Password: f.opts.Password, BodiesPerPass: -1}).SyncOnce(ctx); err != nil {
-				t.Fatal(err)
-			}
+			st2 := f.serverView(t)
 			check(st2, "fresh store")
 			if n := f.srv.BareExpunges(); n != 0 {
 				t.Fatalf("%d bare EXPUNGEs sent", n)
