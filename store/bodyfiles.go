@@ -84,7 +84,7 @@ func (bf *bodyFiles) path(name string) (string, error) {
 func (bf *bodyFiles) write(id int64, raw []byte) (string, error) {
 	shard := fmt.Sprintf("%02x", uint64(id)&0xff)
 	name := shard + "/" + strconv.FormatInt(id, 10) + "-" + fmt.Sprintf("%016x", rand.Uint64())
-	p := filepath.Join(bf.dir, shard, name[len(shard)+1:])
+	p := filepath.Join(bf.dir, shard, filepath.Base(name))
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Join(bf.dir, shard), 0o700); err != nil {
@@ -165,23 +165,22 @@ func (db *DB) emptyTrash() error {
 		if err != nil {
 			return err
 		}
-		var names []any
+		var names []string
+		var args []any
 		for rows.Next() {
 			var n string
 			if rows.Scan(&n) == nil {
-				names = append(names, n)
+				names, args = append(names, n), append(args, n)
 			}
 		}
 		rows.Close()
 		if len(names) == 0 {
 			return rows.Err()
 		}
-		for _, n := range names {
-			db.files.remove([]string{n.(string)})
-		}
+		db.files.remove(names)
 		marks := strings.TrimSuffix(strings.Repeat("?,", len(names)), ",")
 		if err := db.writeQuiet(context.Background(), func(tx *sql.Tx) error {
-			_, err := tx.Exec(`DELETE FROM body_trash WHERE file IN (`+marks+`)`, names...)
+			_, err := tx.Exec(`DELETE FROM body_trash WHERE file IN (`+marks+`)`, args...)
 			return err
 		}); err != nil {
 			return err
