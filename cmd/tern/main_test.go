@@ -84,6 +84,54 @@ func TestCLIVersionAndUsage(t *testing.T) {
 	}
 }
 
+// TestCLISyncSeveralAccounts syncs two accounts, one of whose servers has
+// gone away: the other is still synced and reported, and the one-line error
+// names the account that failed.
+func TestCLISyncSeveralAccounts(t *testing.T) {
+	c := newCLI(t)
+	var srvs []*mailtest.Server
+	for _, user := range []string{"ann@example.test", "bob@example.test"} {
+		srv, err := mailtest.StartServer(&mailtest.ServerOptions{Username: user, TLS: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		srvs = append(srvs, srv)
+		addDemoAccount(t, c, srv)
+	}
+	var list []accountJSON
+	if err := json.Unmarshal([]byte(c.ok("", "account", "list", "--json")), &list); err != nil || len(list) != 2 {
+		t.Fatalf("account list: %+v %v", list, err)
+	}
+	ids := map[string]string{}
+	for _, a := range list {
+		ids[a.Email] = a.ID
+	}
+	var rep struct {
+		Accounts []struct {
+			Account string `json:"account"`
+		} `json:"accounts"`
+	}
+	out := c.ok("", "sync", "--json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Accounts) != 2 ||
+		rep.Accounts[0].Account != list[0].ID || rep.Accounts[1].Account != list[1].ID {
+		t.Fatalf("sync of two accounts, want both in account order: %s (%v)", out, err)
+	}
+
+	srvs[1].Close()
+	code, out, errs := c.run("", "sync", "--json")
+	if code == 0 {
+		t.Fatalf("sync with a dead server succeeded: %s", out)
+	}
+	bob := ids["bob@example.test"]
+	if !strings.HasPrefix(errs, "tern: "+bob+": ") || strings.Count(strings.TrimRight(errs, "\n"), "\n") != 0 {
+		t.Fatalf("error should be one line naming %s: %q", bob, errs)
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Accounts) != 1 || rep.Accounts[0].Account != ids["ann@example.test"] {
+		t.Fatalf("the live account should still be synced and reported: %s (%v)", out, err)
+	}
+}
+
 func TestCLIAddSyncListShow(t *testing.T) {
 	srv, err := mailtest.StartDemo()
 	if err != nil {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -124,17 +126,32 @@ func cmdSync(ctx context.Context, core *app.Core, a *args, e *env) error {
 	if len(list) == 0 {
 		return fmt.Errorf("no account yet: add one with tern account add")
 	}
+	// Accounts sync at once, each on its own connections, so that a slow or
+	// dead server delays only its own account; results print in account
+	// order.
+	results := make([]*imapsync.Report, len(list))
+	errs := make([]error, len(list))
+	var wg sync.WaitGroup
+	for i, acct := range list {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = core.SyncOnce(ctx, acct.ID)
+		}()
+	}
+	wg.Wait()
 	reports := []*imapsync.Report{}
-	var firstErr error
-	for _, acct := range list {
-		rep, err := core.SyncOnce(ctx, acct.ID)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("%s: %w", acct.ID, err)
-			}
+	var failed []string
+	for i, acct := range list {
+		if errs[i] != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", acct.ID, errs[i]))
 			continue
 		}
-		reports = append(reports, rep)
+		reports = append(reports, results[i])
+	}
+	var firstErr error
+	if len(failed) > 0 {
+		firstErr = errors.New(strings.Join(failed, "; "))
 	}
 	if err := out(e, a, map[string]any{"accounts": reports}, func(w io.Writer) {
 		for _, rep := range reports {
