@@ -223,17 +223,20 @@ func (db *DB) SetSyncState(ctx context.Context, id int64, st SyncState) error {
 }
 
 // ResetMailbox drops every cached message of mailbox id (after a
-// UIDVALIDITY change) and records the new UIDVALIDITY. Pending actions for
-// the old UIDVALIDITY can no longer apply and are dropped too.
+// UIDVALIDITY change) and records the new UIDVALIDITY. Pending actions on
+// the dropped messages are kept with their Message-ID, by which replay
+// finds each message again under its new UID (see RetargetAction).
 func (db *DB) ResetMailbox(ctx context.Context, id int64, uidValidity uint32) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`UPDATE pending_actions SET message_id = coalesce((SELECT m.message_id FROM messages m
+				WHERE m.mailbox_id = pending_actions.mailbox_id AND m.uidvalidity = pending_actions.uidvalidity AND m.uid = pending_actions.uid), '')
+			WHERE mailbox_id = ? AND uidvalidity != ? AND message_id = ''`, id, uidValidity); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(`DELETE FROM messages_fts WHERE rowid IN (SELECT id FROM messages WHERE mailbox_id = ?)`, id); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`DELETE FROM messages WHERE mailbox_id = ?`, id); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`DELETE FROM pending_actions WHERE mailbox_id = ? AND uidvalidity != ?`, id, uidValidity); err != nil {
 			return err
 		}
 		_, err := tx.Exec(`UPDATE mailboxes SET uidvalidity=?, uidnext=0, highestmodseq=0, server_total=0 WHERE id=?`, uidValidity, id)

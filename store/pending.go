@@ -29,6 +29,10 @@ type Action struct {
 	Created     time.Time
 	Attempts    int
 	LastError   string
+	// MessageID is the message's Message-ID (without angle brackets), by
+	// which replay finds it again after the mailbox's UIDVALIDITY changed;
+	// "" if it has none.
+	MessageID string
 }
 
 // SetFlag sets (on) or clears flag on message id locally and records the
@@ -82,7 +86,9 @@ func applyFlag(tx *sql.Tx, id int64, flags []string, flag string, on bool) error
 // PendingActions returns the pending actions of account in the order they
 // were made.
 func (db *DB) PendingActions(ctx context.Context, account string) ([]Action, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT p.id, p.account, p.mailbox_id, mb.name, p.uidvalidity, p.uid, p.kind, p.arg, p.created, p.attempts, p.last_error
+	rows, err := db.r.QueryContext(ctx, `SELECT p.id, p.account, p.mailbox_id, mb.name, p.uidvalidity, p.uid, p.kind, p.arg, p.created, p.attempts, p.last_error,
+			coalesce(nullif(p.message_id, ''), (SELECT m.message_id FROM messages m
+				WHERE m.mailbox_id = p.mailbox_id AND m.uidvalidity = p.uidvalidity AND m.uid = p.uid), '')
 		FROM pending_actions p JOIN mailboxes mb ON mb.id = p.mailbox_id WHERE p.account = ? ORDER BY p.id`, account)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending actions: %w", err)
@@ -92,7 +98,7 @@ func (db *DB) PendingActions(ctx context.Context, account string) ([]Action, err
 	for rows.Next() {
 		var a Action
 		var created int64
-		if err := rows.Scan(&a.ID, &a.Account, &a.MailboxID, &a.Mailbox, &a.UIDValidity, &a.UID, &a.Kind, &a.Arg, &created, &a.Attempts, &a.LastError); err != nil {
+		if err := rows.Scan(&a.ID, &a.Account, &a.MailboxID, &a.Mailbox, &a.UIDValidity, &a.UID, &a.Kind, &a.Arg, &created, &a.Attempts, &a.LastError, &a.MessageID); err != nil {
 			return nil, err
 		}
 		a.Created = fromUnix(created)
@@ -107,6 +113,39 @@ func (db *DB) ActionDone(ctx context.Context, id int64) error {
 		_, err := tx.Exec(`DELETE FROM pending_actions WHERE id = ?`, id)
 		return err
 	})
+}
+
+// RetargetAction points pending action a, whose mailbox changed
+// UIDVALIDITY, at the same message under its new uidValidity and uid, and
+// gives the stored copy of that message (if already fetched again) the
+// local effect the action had on the old one. It returns a as retargeted.
+func (db *DB) RetargetAction(ctx context.Context, a Action, uidValidity, uid uint32) (Action, error) {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`UPDATE pending_actions SET uidvalidity = ?, uid = ?, message_id = ? WHERE id = ?`,
+			uidValidity, uid, a.MessageID, a.ID); err != nil {
+			return err
+		}
+		m, err := scanMessage(tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE mailbox_id=? AND uidvalidity=? AND uid=?`, a.MailboxID, uidValidity, uid))
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch a.Kind {
+		case ActionAddFlag, ActionRemoveFlag:
+			return applyFlag(tx, m.ID, m.Flags, a.Arg, a.Kind == ActionAddFlag)
+		case ActionMove, ActionExpunge:
+			_, err := tx.Exec(`UPDATE messages SET hidden = 1 WHERE id = ?`, m.ID)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return a, fmt.Errorf("store: retarget action: %w", err)
+	}
+	a.UIDValidity, a.UID = uidValidity, uid
+	return a, nil
 }
 
 // ActionRetry records a temporary failure of a pending action; it stays

@@ -235,4 +235,10 @@ CREATE TRIGGER body_file_replaced AFTER UPDATE OF file ON bodies WHEN OLD.file <
 	INSERT OR IGNORE INTO body_trash (file) VALUES (OLD.file);
 END;
 `,
+	// 8: a pending action remembers its message's Message-ID once the
+	// mailbox's UIDVALIDITY changed (ResetMailbox), so that replay can find
+	// the message under its new UID instead of dropping the user's action.
+	`
+ALTER TABLE pending_actions ADD COLUMN message_id TEXT NOT NULL DEFAULT '';
+`,
 }

@@ -93,6 +93,8 @@ type conn struct {
 	// big FETCH on a slow link is not cut while data flows.
 	lastRead atomic.Int64
 	selected string
+	// selUIDValidity is the UIDVALIDITY of the selected mailbox.
+	selUIDValidity uint32
 	// changed is signalled when the server reports new, expunged or
 	// re-flagged messages in the selected mailbox (EXISTS, EXPUNGE, FETCH).
 	changed chan struct{}
@@ -328,7 +330,7 @@ func (cn *conn) selectMailbox(name string, condstore bool) (*imap.SelectData, er
 		cn.selected = ""
 		return nil, err
 	}
-	cn.selected = name
+	cn.selected, cn.selUIDValidity = name, data.UIDValidity
 	return data, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -534,5 +535,143 @@ func TestSyncDovecotLargeMessage(t *testing.T) {
 		if m.Subject == "Big one" && !m.HasAttachments {
 			t.Error("the big message has no attachment flag")
 		}
+	}
+}
+
+// TestSyncDovecotUIDValidityChangeKeepsActions has a second client recreate
+// a folder (a new UIDVALIDITY, so every UID changes) holding some of the
+// same messages, while actions on them wait in Tern. Each action that still
+// applies is replayed on its message's new UID, found by Message-ID; one on
+// a message that is gone is reported; a delete of a gone message is done.
+// Both orders are covered: replay before Tern noticed the change, and after
+// a pass already reset the folder.
+func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
+	const box = "Orders"
+	var seed []mailtest.SeedMessage
+	for i := 1; i <= 6; i++ {
+		seed = append(seed, mailtest.SeedMessage{Mailbox: box, Date: time.Date(2026, 11, i, 9, 0, 0, 0, time.UTC),
+			Raw: []byte(fmt.Sprintf("From: Shop <shop@example.test>\r\nTo: alice@example.test\r\nSubject: Order %d\r\n"+
+				"Message-ID: <order-%d@shop.example.test>\r\nDate: Sun, %d Nov 2026 09:00:00 +0000\r\n\r\nOrder %d shipped.\r\n", i, i, i, i))})
+	}
+	seed = append(seed, mailtest.SeedMessage{Mailbox: "Archive", Raw: []byte("From: a@example.test\r\nSubject: old\r\nMessage-ID: <old@example.test>\r\n\r\nx\r\n")})
+	f := newDovecotFixture(t, seed)
+	ctx := context.Background()
+	var failed []Change
+	f.opts.OnChange = func(c Change) {
+		if c.Kind == ChangeActionFailed {
+			failed = append(failed, c)
+		}
+	}
+	e := New(f.st, f.acct, f.opts)
+	if _, err := e.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	orders, _ := f.st.MailboxByName(ctx, f.acct.ID, box)
+	archive, _ := f.st.MailboxByName(ctx, f.acct.ID, "Archive")
+	bySubject := func() map[string]store.Message {
+		msgs, _ := f.st.Messages(ctx, orders.ID, 0, 100)
+		out := map[string]store.Message{}
+		for _, m := range msgs {
+			out[m.Subject] = m
+		}
+		return out
+	}
+	// recreate deletes the folder on the server and creates it again with
+	// the messages whose subjects are in keep, re-appended (new UIDs).
+	recreate := func(keep ...string) {
+		t.Helper()
+		uv, _ := f.serverState(t, box)
+		var all imap.SeqSet
+		all.AddRange(1, 0)
+		bufs, err := f.other.Fetch(all, &imap.FetchOptions{Envelope: true, Flags: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.other.Delete(box).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.other.Create(box, nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bufs {
+			if !slices.Contains(keep, b.Envelope.Subject) {
+				continue
+			}
+			raw := b.FindBodySection(&imap.FetchItemBodySection{Peek: true})
+			cmd := f.other.Append(box, int64(len(raw)), &imap.AppendOptions{Flags: b.Flags})
+			cmd.Write(raw)
+			cmd.Close()
+			if _, err := cmd.Wait(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if nuv, _ := f.serverState(t, box); nuv == uv {
+			t.Fatalf("the recreated folder kept UIDVALIDITY %d", uv)
+		}
+	}
+
+	// Actions made offline; the folder is renumbered before Tern is back.
+	m := bySubject()
+	if _, err := f.st.SetFlag(ctx, m["Order 1"].ID, store.FlagFlagged, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Move(ctx, m["Order 2"].ID, archive.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Expunge(ctx, m["Order 3"].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Expunge(ctx, m["Order 4"].ID); err != nil { // gone on the server too
+		t.Fatal(err)
+	}
+	if _, err := f.st.SetFlag(ctx, m["Order 5"].ID, store.FlagSeen, true); err != nil { // gone: reported
+		t.Fatal(err)
+	}
+	recreate("Order 1", "Order 2", "Order 3", "Order 6")
+	rep, err := e.SyncOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Actions != 3 {
+		t.Errorf("actions replayed %d, want 3 (flag, move, delete)", rep.Actions)
+	}
+	if len(failed) != 1 || !strings.Contains(failed[0].Err.Error(), "no longer in the folder") {
+		t.Errorf("want one failure for the vanished Order 5, got %v", failed)
+	}
+	f.assertMatches(t, box)
+	f.assertMatches(t, "Archive")
+	m = bySubject()
+	if len(m) != 2 || !m["Order 1"].Flagged() || m["Order 6"].Flagged() {
+		t.Fatalf("after replay %s holds %v, want Order 1 (flagged) and Order 6", box, m)
+	}
+	if acts, _ := f.st.PendingActions(ctx, f.acct.ID); len(acts) != 0 {
+		t.Fatalf("actions left: %+v", acts)
+	}
+
+	// A pass resets the folder before the action made meanwhile is
+	// replayed: the action must outlive the reset.
+	if _, err := f.st.SetFlag(ctx, m["Order 6"].ID, store.FlagFlagged, true); err != nil {
+		t.Fatal(err)
+	}
+	recreate("Order 1", "Order 6")
+	newUV, _ := f.serverState(t, box)
+	if err := f.st.ResetMailbox(ctx, orders.ID, newUV); err != nil {
+		t.Fatal(err)
+	}
+	if acts, _ := f.st.PendingActions(ctx, f.acct.ID); len(acts) != 1 || acts[0].MessageID != "order-6@shop.example.test" {
+		t.Fatalf("after the reset, want the action kept with its Message-ID: %+v", acts)
+	}
+	if rep, err = e.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Actions != 1 || len(failed) != 1 {
+		t.Errorf("actions replayed %d (want 1), failures %d (want still 1)", rep.Actions, len(failed))
+	}
+	f.assertMatches(t, box)
+	if m = bySubject(); !m["Order 6"].Flagged() || !m["Order 1"].Flagged() {
+		t.Fatalf("after the second renumbering: %v", m)
 	}
 }

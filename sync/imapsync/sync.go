@@ -720,7 +720,7 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 			continue
 		}
 		if cn.selected != a.Mailbox {
-			sel, err := cn.selectMailbox(a.Mailbox, false)
+			_, err := cn.selectMailbox(a.Mailbox, false)
 			if err != nil {
 				var ie *imap.Error
 				if !errors.As(err, &ie) {
@@ -729,9 +729,21 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 				e.actionFailed(ctx, a, fmt.Errorf("folder %q cannot be opened: %w", a.Mailbox, err))
 				continue
 			}
-			if sel.UIDValidity != a.UIDValidity {
-				// The folder was recreated: the message this was about is gone.
-				e.st.ActionDone(ctx, a.ID)
+		}
+		if cn.selUIDValidity != a.UIDValidity {
+			// The server renumbered the folder: find the message again.
+			var ok bool
+			a, ok, err = e.retarget(ctx, cn, a)
+			if err != nil {
+				var ie *imap.Error
+				if !errors.As(err, &ie) {
+					e.st.ActionRetry(ctx, a.ID, err)
+					return done, err
+				}
+				e.actionFailed(ctx, a, err)
+				continue
+			}
+			if !ok {
 				continue
 			}
 		}
@@ -768,6 +780,66 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 		done++
 	}
 	return done, nil
+}
+
+// retarget finds the message of action a again after its mailbox (selected
+// on cn) changed UIDVALIDITY, by Message-ID, and points a at its new UID.
+// It reports false when the action was settled instead: a delete of a
+// message that is gone is done; any other action on it failed and was
+// reported.
+func (e *Engine) retarget(ctx context.Context, cn *conn, a store.Action) (store.Action, bool, error) {
+	if a.MessageID == "" {
+		e.actionFailed(ctx, a, errors.New("the server renumbered the folder, and the message has no Message-ID to find it by"))
+		return a, false, nil
+	}
+	var uid imap.UID
+	err := cn.do(func() error {
+		var err error
+		uid, err = findByMessageID(cn, a.MessageID)
+		return err
+	})
+	if err != nil {
+		return a, false, err
+	}
+	if uid == 0 {
+		if a.Kind == store.ActionExpunge {
+			e.st.ActionDone(ctx, a.ID)
+		} else {
+			e.actionFailed(ctx, a, errors.New("the message is no longer in the folder"))
+		}
+		return a, false, nil
+	}
+	e.opts.Logf("sync %s: %q renumbered: action %d now on UID %d", e.acct.ID, a.Mailbox, a.ID, uid)
+	a, err = e.st.RetargetAction(ctx, a, cn.selUIDValidity, uint32(uid))
+	return a, err == nil, err
+}
+
+// findByMessageID returns the lowest UID in the selected mailbox whose
+// Message-ID is exactly id, or 0. HEADER search matches substrings, so the
+// candidates' envelopes are checked.
+func findByMessageID(cn *conn, id string) (imap.UID, error) {
+	data, err := cn.c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
+	if err != nil {
+		return 0, err
+	}
+	uids := data.AllUIDs()
+	if len(uids) == 0 {
+		return 0, nil
+	}
+	if len(uids) > 100 {
+		uids = uids[:100]
+	}
+	msgs, err := cn.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, Envelope: true}).Collect()
+	if err != nil {
+		return 0, err
+	}
+	var best imap.UID
+	for _, m := range msgs {
+		if m.Envelope != nil && m.Envelope.MessageID == id && (best == 0 || m.UID < best) {
+			best = m.UID
+		}
+	}
+	return best, nil
 }
 
 // apply performs one pending action on the selected mailbox and reports
