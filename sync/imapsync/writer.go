@@ -42,8 +42,12 @@ func (w *writer[T]) put(batch T) error {
 		return w.err
 	default:
 	}
-	w.ch <- batch
-	return nil
+	select {
+	case w.ch <- batch:
+		return nil
+	case <-w.done: // the writer stopped (a panic) with the queue full
+		return w.err
+	}
 }
 
 // close waits for every queued batch to be written and returns the first
