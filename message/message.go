@@ -16,6 +16,7 @@
 package message
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -140,7 +141,7 @@ func (o *Options) withDefaults() Options {
 // could be read (empty input); malformed messages yield a best-effort
 // Message whose Warnings say what went wrong.
 func Parse(raw []byte, opts *Options) (*Message, error) {
-	if len(strings.TrimSpace(string(raw))) == 0 {
+	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, ErrEmpty
 	}
 	p := &parser{opts: opts.withDefaults(), msg: &Message{}}
