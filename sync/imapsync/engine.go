@@ -8,6 +8,10 @@
 // loop then reconnects with backoff. IDLE is restarted by the engine on its
 // own timer (Options.IdleRestart), and an IDLE that ends by itself is
 // noticed, so push never stops without a word.
+//
+// When a server renumbers a folder (a new UIDVALIDITY), its cached
+// messages are dropped and fetched again, but local actions waiting for
+// replay are kept: each finds its message again by Message-ID.
 package imapsync
 
 import (
