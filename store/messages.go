@@ -142,45 +142,134 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 		return nil
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.Prepare(`INSERT INTO messages (account, mailbox_id, uidvalidity, uid, modseq, flags, seen, flagged, answered, draft,
-				internal_date, size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs, has_attachments, hidden)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT (mailbox_id, uidvalidity, uid) DO UPDATE SET modseq=excluded.modseq,
-				internal_date=excluded.internal_date, size=excluded.size, date=excluded.date, subject=excluded.subject,
-				from_addr=excluded.from_addr, to_addr=excluded.to_addr, cc_addr=excluded.cc_addr, reply_to=excluded.reply_to,
-				message_id=excluded.message_id, in_reply_to=excluded.in_reply_to, refs=excluded.refs,
-				has_attachments=max(has_attachments, excluded.has_attachments)
-			RETURNING id, has_body, flags`)
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
-		var index []ftsRow
-		for i := range msgs {
-			m := &msgs[i]
-			var hasBody int
-			var flags string
-			err := ins.QueryRow(account, mailboxID, m.UIDValidity, m.UID, m.ModSeq, joinFlags(m.Flags),
-				boolInt(hasFlag(m.Flags, FlagSeen)), boolInt(hasFlag(m.Flags, FlagFlagged)),
-				boolInt(hasFlag(m.Flags, FlagAnswered)), boolInt(hasFlag(m.Flags, FlagDraft)),
-				unix(m.InternalDate), m.Size, unix(m.Date), m.Subject,
-				encodeAddrs(m.From), encodeAddrs(m.To), encodeAddrs(m.Cc), encodeAddrs(m.ReplyTo),
-				m.MessageID, m.InReplyTo, strings.Join(m.References, " "), boolInt(m.HasAttachments),
-				boolInt(hasFlag(m.Flags, FlagDeleted))).Scan(&m.ID, &hasBody, &flags)
-			if err != nil {
-				return fmt.Errorf("store: save message uid %d: %w", m.UID, err)
+		ups := map[int]*sql.Stmt{} // prepared upserts, by how many messages each saves
+		var set *sql.Stmt
+		defer func() {
+			for _, st := range ups {
+				st.Close()
 			}
-			if !sameFlags(splitFlags(flags), m.Flags) { // a known message whose flags changed
-				if err := setFlags(tx, m.ID, m.Flags, m.ModSeq); err != nil {
+			if set != nil {
+				set.Close()
+			}
+		}()
+		type key struct{ uidValidity, uid uint32 }
+		at := make(map[key]int, min(putChunk, len(msgs)))
+		args := make([]any, 0, putCols*min(putChunk, len(msgs)))
+		stored := make([]string, min(putChunk, len(msgs)))
+		hasBody := make([]bool, min(putChunk, len(msgs)))
+		var index []ftsRow
+		for start := 0; start < len(msgs); {
+			// A chunk ends before a message that repeats one in it, so that
+			// each returned row names one message and a repeat updates the
+			// row its first copy left, as one statement a message did.
+			clear(at)
+			n := 0
+			for start+n < len(msgs) && n < putChunk {
+				m := &msgs[start+n]
+				k := key{m.UIDValidity, m.UID}
+				if _, dup := at[k]; dup {
+					break
+				}
+				at[k] = n
+				n++
+			}
+			part := msgs[start : start+n]
+			start += n
+			ins := ups[n]
+			if ins == nil {
+				var err error
+				if ins, err = tx.Prepare(putMessagesSQL(n)); err != nil {
+					return fmt.Errorf("store: save messages: %w", err)
+				}
+				ups[n] = ins
+			}
+			args = args[:0]
+			for i := range part {
+				m := &part[i]
+				args = append(args, account, mailboxID, m.UIDValidity, m.UID, m.ModSeq, joinFlags(m.Flags),
+					boolInt(hasFlag(m.Flags, FlagSeen)), boolInt(hasFlag(m.Flags, FlagFlagged)),
+					boolInt(hasFlag(m.Flags, FlagAnswered)), boolInt(hasFlag(m.Flags, FlagDraft)),
+					unix(m.InternalDate), m.Size, unix(m.Date), m.Subject,
+					encodeAddrs(m.From), encodeAddrs(m.To), encodeAddrs(m.Cc), encodeAddrs(m.ReplyTo),
+					m.MessageID, m.InReplyTo, strings.Join(m.References, " "), boolInt(m.HasAttachments),
+					boolInt(hasFlag(m.Flags, FlagDeleted)))
+			}
+			if err := func() error {
+				rows, err := ins.Query(args...)
+				if err != nil {
 					return err
 				}
+				defer rows.Close()
+				got := 0
+				for rows.Next() {
+					var k key
+					var id int64
+					var hb int
+					var flags string
+					if err := rows.Scan(&k.uidValidity, &k.uid, &id, &hb, &flags); err != nil {
+						return err
+					}
+					i, ok := at[k]
+					if !ok {
+						return fmt.Errorf("returned uid %d not saved", k.uid)
+					}
+					part[i].ID, hasBody[i], stored[i] = id, hb != 0, flags
+					got++
+				}
+				if err := rows.Err(); err != nil {
+					return err
+				}
+				if got != n {
+					return fmt.Errorf("%d of %d messages returned", got, n)
+				}
+				return nil
+			}(); err != nil {
+				return fmt.Errorf("store: save messages from uid %d: %w", part[0].UID, err)
 			}
-			if hasBody == 0 {
-				index = append(index, ftsRow{m.ID, m.Subject, addrText(m.From, m.To, m.Cc), ""})
+			for i := range part {
+				m := &part[i]
+				if !sameFlags(splitFlags(stored[i]), m.Flags) { // a known message whose flags changed
+					if set == nil {
+						var err error
+						if set, err = tx.Prepare(setFlagsSQL); err != nil {
+							return err
+						}
+					}
+					if _, err := set.Exec(setFlagsArgs(m.ID, m.Flags, m.ModSeq)...); err != nil {
+						return err
+					}
+				}
+				if !hasBody[i] {
+					index = append(index, ftsRow{m.ID, m.Subject, addrText(m.From, m.To, m.Cc), ""})
+				}
 			}
 		}
 		return ftsIndex(tx, index)
 	})
+}
+
+// putChunk is how many messages PutMessages saves a statement: much of a
+// statement's cost (the calls into SQLite, journaling the pages it changes)
+// is the same for one row as for a hundred.
+const putChunk = 100
+
+// putCols is how many values PutMessages binds a message.
+const putCols = 23
+
+// putMessagesSQL returns the upsert of n messages, which returns each one's
+// key, local ID, whether its body is stored and its stored flags (its old
+// ones when it was known).
+func putMessagesSQL(n int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", putCols), ",") + "),"
+	return `INSERT INTO messages (account, mailbox_id, uidvalidity, uid, modseq, flags, seen, flagged, answered, draft,
+			internal_date, size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs, has_attachments, hidden)
+		VALUES ` + strings.TrimSuffix(strings.Repeat(row, n), ",") + `
+		ON CONFLICT (mailbox_id, uidvalidity, uid) DO UPDATE SET modseq=excluded.modseq,
+			internal_date=excluded.internal_date, size=excluded.size, date=excluded.date, subject=excluded.subject,
+			from_addr=excluded.from_addr, to_addr=excluded.to_addr, cc_addr=excluded.cc_addr, reply_to=excluded.reply_to,
+			message_id=excluded.message_id, in_reply_to=excluded.in_reply_to, refs=excluded.refs,
+			has_attachments=max(has_attachments, excluded.has_attachments)
+		RETURNING uidvalidity, uid, id, has_body, flags`
 }
 
 // ftsRow is one message's entry in the full-text index.
@@ -449,29 +538,39 @@ func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
 	stored := 0
 	var unused []string
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		var index []ftsRow
+		stored = 0
 		unused = unused[:0]
+		heads, err := bodyHeads(tx, bodies)
+		if err != nil {
+			return err
+		}
+		// An upsert, not INSERT OR REPLACE: a replacing delete would not
+		// fire the trigger that trashes the old file.
+		put, err := tx.Prepare(`INSERT INTO bodies (message_id, raw, file, size) VALUES (?, x'', ?, ?)
+			ON CONFLICT (message_id) DO UPDATE SET raw = x'', file = excluded.file, size = excluded.size`)
+		if err != nil {
+			return fmt.Errorf("store: save body: %w", err)
+		}
+		defer put.Close()
+		mark, err := tx.Prepare(`UPDATE messages SET has_body=1, preview=?, has_attachments=? WHERE id=?`)
+		if err != nil {
+			return err
+		}
+		defer mark.Close()
+		var index []ftsRow
 		for i, b := range bodies {
-			var subject, from, to, cc string
-			err := tx.QueryRow(`SELECT subject, from_addr, to_addr, cc_addr FROM messages WHERE id = ?`, b.MessageID).Scan(&subject, &from, &to, &cc)
-			if err == sql.ErrNoRows {
+			h, ok := heads[b.MessageID]
+			if !ok {
 				unused = append(unused, names[i])
 				continue
 			}
-			if err != nil {
-				return err
-			}
-			// An upsert, not INSERT OR REPLACE: a replacing delete would not
-			// fire the trigger that trashes the old file.
-			if _, err := tx.Exec(`INSERT INTO bodies (message_id, raw, file, size) VALUES (?, x'', ?, ?)
-				ON CONFLICT (message_id) DO UPDATE SET raw = x'', file = excluded.file, size = excluded.size`,
-				b.MessageID, names[i], len(b.Raw)); err != nil {
+			if _, err := put.Exec(b.MessageID, names[i], len(b.Raw)); err != nil {
 				return fmt.Errorf("store: save body: %w", err)
 			}
-			if _, err := tx.Exec(`UPDATE messages SET has_body=1, preview=?, has_attachments=? WHERE id=?`, b.Info.Preview, boolInt(b.Info.HasAttachments), b.MessageID); err != nil {
+			if _, err := mark.Exec(b.Info.Preview, boolInt(b.Info.HasAttachments), b.MessageID); err != nil {
 				return err
 			}
-			index = append(index, ftsRow{b.MessageID, subject, addrText(decodeAddrs(from), decodeAddrs(to), decodeAddrs(cc)), b.Info.Text})
+			index = append(index, ftsRow{b.MessageID, h.subject, h.addresses, b.Info.Text})
 			stored++
 		}
 		return ftsIndex(tx, index)
@@ -482,6 +581,44 @@ func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
 	}
 	db.files.remove(unused)
 	return stored, nil
+}
+
+// bodyHead is what the full-text index takes from a message's headers.
+type bodyHead struct{ subject, addresses string }
+
+// bodyHeads returns the index text of the headers of the messages of
+// bodies, by ID; messages that are gone are missing. It asks for many
+// messages a query: a query a body was prepared anew every time.
+func bodyHeads(tx *sql.Tx, bodies []Body) (map[int64]bodyHead, error) {
+	const chunk = 500
+	heads := make(map[int64]bodyHead, len(bodies))
+	ids := make([]any, 0, min(chunk, len(bodies)))
+	for start := 0; start < len(bodies); start += chunk {
+		ids = ids[:0]
+		for _, b := range bodies[start:min(start+chunk, len(bodies))] {
+			ids = append(ids, b.MessageID)
+		}
+		if err := func() error {
+			marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+			rows, err := tx.Query(`SELECT id, subject, from_addr, to_addr, cc_addr FROM messages WHERE id IN (`+marks+`)`, ids...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id int64
+				var subject, from, to, cc string
+				if err := rows.Scan(&id, &subject, &from, &to, &cc); err != nil {
+					return err
+				}
+				heads[id] = bodyHead{subject, addrText(decodeAddrs(from), decodeAddrs(to), decodeAddrs(cc))}
+			}
+			return rows.Err()
+		}(); err != nil {
+			return nil, fmt.Errorf("store: save body: %w", err)
+		}
+	}
+	return heads, nil
 }
 
 // Body returns the raw stored body of message id, or ErrNotFound. A body
