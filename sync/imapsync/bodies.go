@@ -73,19 +73,24 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 			uids = append(uids, imap.UID(m.UID))
 		}
 	}
-	// Bodies are parsed and stored in batches while the next ones arrive.
+	// Bodies arrive, are parsed (for preview and search text) and are
+	// stored in three goroutines, a batch at a time, so that reading the
+	// next batch, parsing one and storing another overlap.
 	stored := 0
 	byMsgID := make(map[int64]store.Message, len(msgs))
 	for _, m := range msgs {
 		byMsgID[m.ID] = m
 	}
+	st := startWriter(2, func(bodies []store.Body) error {
+		n, err := e.st.PutBodies(ctx, bodies)
+		stored += n
+		return err
+	})
 	w := startWriter(2, func(bodies []store.Body) error {
 		for i := range bodies {
 			bodies[i].Info = parseBody(byMsgID[bodies[i].MessageID], bodies[i].Raw).Info
 		}
-		n, err := e.st.PutBodies(ctx, bodies)
-		stored += n
-		return err
+		return st.put(bodies)
 	})
 	const flushBytes = 4 << 20
 	var bodies []store.Body
@@ -116,6 +121,9 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 	}
 	if werr := w.close(); err == nil {
 		err = werr
+	}
+	if serr := st.close(); err == nil {
+		err = serr
 	}
 	if err != nil {
 		return stored, err

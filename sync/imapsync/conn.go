@@ -403,7 +403,7 @@ func (cn *conn) fetchAll(sets []imap.NumSet, opts *imap.FetchOptions, each func(
 			}
 			err := func() error {
 				for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-					buf, err := msg.Collect()
+					buf, err := collect(msg)
 					if err == nil {
 						err = each(buf)
 					}
@@ -423,6 +423,67 @@ func (cn *conn) fetchAll(sets []imap.NumSet, opts *imap.FetchOptions, each func(
 		}
 		return nil
 	})
+}
+
+// maxPreallocLiteral is the largest literal read into a buffer of its
+// announced size at once; a bigger one (or a server lying about its size)
+// is read growing as its bytes actually arrive.
+const maxPreallocLiteral = 64 << 20
+
+// collect is imapclient's FetchMessageData.Collect, except that a body
+// section is read into a buffer of the literal's announced size instead of
+// one grown by doubling: bodies are most of the bytes of a sync, and the
+// copies of a growing buffer cost more than reading them.
+func collect(msg *imapclient.FetchMessageData) (*imapclient.FetchMessageBuffer, error) {
+	buf := &imapclient.FetchMessageBuffer{SeqNum: msg.SeqNum}
+	var err error
+	for item := msg.Next(); item != nil; item = msg.Next() {
+		if err != nil {
+			continue // drain what is left of this message
+		}
+		switch item := item.(type) {
+		case imapclient.FetchItemDataBodySection:
+			var b []byte
+			b, err = readLiteral(item.Literal)
+			buf.BodySection = append(buf.BodySection, imapclient.FetchBodySectionBuffer{Section: item.Section, Bytes: b})
+		case imapclient.FetchItemDataBinarySection:
+			var b []byte
+			b, err = readLiteral(item.Literal)
+			buf.BinarySection = append(buf.BinarySection, imapclient.FetchBinarySectionBuffer{Section: item.Section, Bytes: b})
+		case imapclient.FetchItemDataFlags:
+			buf.Flags = item.Flags
+		case imapclient.FetchItemDataEnvelope:
+			buf.Envelope = item.Envelope
+		case imapclient.FetchItemDataInternalDate:
+			buf.InternalDate = item.Time
+		case imapclient.FetchItemDataRFC822Size:
+			buf.RFC822Size = item.Size
+		case imapclient.FetchItemDataUID:
+			buf.UID = item.UID
+		case imapclient.FetchItemDataBodyStructure:
+			buf.BodyStructure = item.BodyStructure
+		case imapclient.FetchItemDataBinarySectionSize:
+			buf.BinarySectionSize = append(buf.BinarySectionSize, item)
+		case imapclient.FetchItemDataModSeq:
+			buf.ModSeq = item.ModSeq
+		}
+	}
+	return buf, err
+}
+
+func readLiteral(lit imap.LiteralReader) ([]byte, error) {
+	if lit == nil {
+		return nil, nil
+	}
+	n := lit.Size()
+	if n < 0 || n > maxPreallocLiteral {
+		return io.ReadAll(lit)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(lit, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // fetch runs one FETCH under the watchdog and calls each for every message
