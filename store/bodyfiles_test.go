@@ -292,3 +292,52 @@ func TestOrphanSweep(t *testing.T) {
 		t.Errorf("live body after sweeps: %q %v", got, err)
 	}
 }
+
+// TestWriteBodyFilesAhead writes a batch's files before PutBodies, as the
+// sync engine's pipeline does: PutBodies must not write them again, and
+// discarded batches must leave no file behind.
+func TestWriteBodyFilesAhead(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	box := seedMailbox(t, db, 4)
+	var bodies []Body
+	for uid := uint32(1); uid <= 4; uid++ {
+		m, err := db.MessageByUID(ctx, box.ID, box.UIDValidity, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, Body{MessageID: m.ID, Raw: []byte("Subject: " + strconv.Itoa(int(uid)) + "\r\n\r\nbody\r\n"), Info: BodyInfo{Text: "body"}})
+	}
+	kept, dropped := bodies[:2], bodies[2:]
+	if err := db.WriteBodyFiles(kept); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.WriteBodyFiles(dropped); err != nil {
+		t.Fatal(err)
+	}
+	if files := bodyFileNames(t, db); len(files) != 4 {
+		t.Fatalf("files after writing ahead: %v, want 4", files)
+	}
+	db.DiscardBodyFiles(dropped)
+	ahead := []string{kept[0].file, kept[1].file}
+	if n, err := db.PutBodies(ctx, kept); err != nil || n != 2 {
+		t.Fatalf("PutBodies = %d, %v", n, err)
+	}
+	files := bodyFileNames(t, db)
+	if len(files) != 2 || !slices.Contains(files, ahead[0]) || !slices.Contains(files, ahead[1]) {
+		t.Fatalf("files %v, want only the two written ahead %v", files, ahead)
+	}
+	for i, b := range kept {
+		if got := bodyFileOf(t, db, b.MessageID); got != ahead[i] {
+			t.Errorf("body %d names file %q, want the one written ahead %q", b.MessageID, got, ahead[i])
+		}
+		if raw, err := db.Body(ctx, b.MessageID); err != nil || !bytes.Equal(raw, b.Raw) {
+			t.Errorf("body %d reads back %q, %v", b.MessageID, raw, err)
+		}
+	}
+	// Discarding after a commit must not touch the files the rows own.
+	db.DiscardBodyFiles(kept)
+	if files := bodyFileNames(t, db); len(files) != 2 {
+		t.Fatalf("a discard after PutBodies removed stored files: %v", files)
+	}
+}

@@ -520,20 +520,51 @@ type Body struct {
 	MessageID int64
 	Raw       []byte
 	Info      BodyInfo
+
+	file string // the file Raw was written to by WriteBodyFiles
+}
+
+// WriteBodyFiles writes the raw bytes of bodies to their files ahead of
+// PutBodies, which then does not write them again: a caller can write one
+// batch's files while PutBodies commits the batch before. Files of bodies
+// that never reach PutBodies are removed with DiscardBodyFiles (or, after a
+// crash, by the orphan sweep). It is safe to call from any goroutine.
+func (db *DB) WriteBodyFiles(bodies []Body) error {
+	for i := range bodies {
+		if bodies[i].file != "" {
+			continue
+		}
+		n, err := db.files.write(bodies[i].MessageID, bodies[i].Raw)
+		if err != nil {
+			db.DiscardBodyFiles(bodies[:i])
+			return err
+		}
+		bodies[i].file = n
+	}
+	return nil
+}
+
+// DiscardBodyFiles removes the files WriteBodyFiles wrote for bodies.
+func (db *DB) DiscardBodyFiles(bodies []Body) {
+	for i := range bodies {
+		if bodies[i].file != "" {
+			db.files.remove([]string{bodies[i].file})
+			bodies[i].file = ""
+		}
+	}
 }
 
 // PutBodies stores bodies in one transaction and returns how many were
 // stored; bodies of messages that are gone meanwhile are skipped. The raw
-// bytes go to files (see bodyFiles) before the transaction that names them.
+// bytes go to files (see bodyFiles) before the transaction that names them,
+// unless WriteBodyFiles wrote them already.
 func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
+	if err := db.WriteBodyFiles(bodies); err != nil {
+		return 0, err
+	}
 	names := make([]string, len(bodies))
 	for i, b := range bodies {
-		n, err := db.files.write(b.MessageID, b.Raw)
-		if err != nil {
-			db.files.remove(names[:i])
-			return 0, err
-		}
-		names[i] = n
+		names[i] = b.file
 	}
 	stored := 0
 	var unused []string
@@ -576,10 +607,13 @@ func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
 		return ftsIndex(tx, index)
 	})
 	if err != nil {
-		db.files.remove(names)
+		db.DiscardBodyFiles(bodies)
 		return 0, err
 	}
 	db.files.remove(unused)
+	for i := range bodies {
+		bodies[i].file = "" // the files now belong to their rows
+	}
 	return stored, nil
 }
 

@@ -73,24 +73,33 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 			uids = append(uids, imap.UID(m.UID))
 		}
 	}
-	// Bodies arrive, are parsed (for preview and search text) and are
-	// stored in three goroutines, a batch at a time, so that reading the
-	// next batch, parsing one and storing another overlap.
+	// Bodies arrive, are parsed (for preview and search text) and written
+	// to their files, and are committed to the store in three goroutines, a
+	// batch at a time, so that the three overlap.
 	stored := 0
 	byMsgID := make(map[int64]store.Message, len(msgs))
 	for _, m := range msgs {
 		byMsgID[m.ID] = m
 	}
-	st := startWriter(2, func(bodies []store.Body) error {
+	st := startWriterDrop(2, func(bodies []store.Body) error {
 		n, err := e.st.PutBodies(ctx, bodies)
 		stored += n
 		return err
-	})
+	}, e.st.DiscardBodyFiles)
 	w := startWriter(2, func(bodies []store.Body) error {
 		for i := range bodies {
 			bodies[i].Info = parseBody(byMsgID[bodies[i].MessageID], bodies[i].Raw).Info
 		}
-		return st.put(bodies)
+		// The files are written here rather than by PutBodies, so that
+		// the store's transaction for the batch before runs meanwhile.
+		if err := e.st.WriteBodyFiles(bodies); err != nil {
+			return err
+		}
+		if err := st.put(bodies); err != nil {
+			e.st.DiscardBodyFiles(bodies)
+			return err
+		}
+		return nil
 	})
 	const flushBytes = 4 << 20
 	var bodies []store.Body

@@ -17,6 +17,12 @@ type writer[T any] struct {
 // startWriter starts a writer that calls write for each batch, in order,
 // with up to depth batches waiting.
 func startWriter[T any](depth int, write func(T) error) *writer[T] {
+	return startWriterDrop(depth, write, nil)
+}
+
+// startWriterDrop is startWriter, and calls drop (if not nil) for each
+// batch not written because an earlier write failed.
+func startWriterDrop[T any](depth int, write func(T) error, drop func(T)) *writer[T] {
 	w := &writer[T]{ch: make(chan T, depth), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
@@ -26,8 +32,11 @@ func startWriter[T any](depth int, write func(T) error) *writer[T] {
 			}
 		}()
 		for batch := range w.ch {
-			if w.err != nil {
-				continue // drain after a failure
+			if w.err != nil { // drain after a failure
+				if drop != nil {
+					drop(batch)
+				}
+				continue
 			}
 			w.err = write(batch)
 		}
