@@ -77,17 +77,10 @@ func BenchmarkPutMessagesInitialSync(b *testing.B) {
 	b.ResetTimer()
 	for it := 0; it < b.N; it++ {
 		b.StopTimer()
-		db, err := Open(filepath.Join(b.TempDir(), "tern.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		boxes, err := db.SetMailboxes(ctx, "a", []Mailbox{{Name: "INBOX", Selectable: true}})
-		if err != nil {
-			b.Fatal(err)
-		}
+		db, inbox := benchInbox(b)
 		b.StartTimer()
 		for i := 0; i < n; i += batch {
-			if err := db.PutMessages(ctx, "a", boxes[0].ID, msgs[i:min(i+batch, n)]); err != nil {
+			if err := db.PutMessages(ctx, "a", inbox, msgs[i:min(i+batch, n)]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -126,16 +119,9 @@ func BenchmarkPutBodiesInitialSync(b *testing.B) {
 	b.ResetTimer()
 	for it := 0; it < b.N; it++ {
 		b.StopTimer()
-		db, err := Open(filepath.Join(b.TempDir(), "tern.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		boxes, err := db.SetMailboxes(ctx, "a", []Mailbox{{Name: "INBOX", Selectable: true}})
-		if err != nil {
-			b.Fatal(err)
-		}
+		db, inbox := benchInbox(b)
 		for i := 0; i < n; i += 1000 {
-			if err := db.PutMessages(ctx, "a", boxes[0].ID, msgs[i:min(i+1000, n)]); err != nil {
+			if err := db.PutMessages(ctx, "a", inbox, msgs[i:min(i+1000, n)]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -167,4 +153,19 @@ func BenchmarkPutBodiesInitialSync(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/1e6*float64(b.N)/b.Elapsed().Seconds(), "MB/s")
 	b.ReportMetric(float64(searching.Milliseconds())/float64(b.N), "search-ms/op")
+}
+
+// benchInbox opens a fresh store in a temporary directory with one mailbox,
+// INBOX of account "a", and returns the store and the mailbox's ID.
+func benchInbox(b *testing.B) (*DB, int64) {
+	b.Helper()
+	db, err := Open(filepath.Join(b.TempDir(), "tern.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	boxes, err := db.SetMailboxes(context.Background(), "a", []Mailbox{{Name: "INBOX", Selectable: true}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db, boxes[0].ID
 }

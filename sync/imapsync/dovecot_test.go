@@ -98,6 +98,18 @@ func newDovecotFixture(t *testing.T, seed []mailtest.SeedMessage) *dovecotFixtur
 }
 
 // serverState is what the server holds for one mailbox: UID → sorted flags.
+// actionFailures collects the ChangeActionFailed events of engines made
+// with f.opts from now on.
+func (f *dovecotFixture) actionFailures() *[]Change {
+	var failed []Change
+	f.opts.OnChange = func(c Change) {
+		if c.Kind == ChangeActionFailed {
+			failed = append(failed, c)
+		}
+	}
+	return &failed
+}
+
 func (f *dovecotFixture) serverState(t *testing.T, mailbox string) (uint32, map[uint32]string) {
 	t.Helper()
 	sel, err := f.other.Select(mailbox, nil).Wait()
@@ -306,12 +318,7 @@ func TestSyncDovecotMoveDeleteAndRefusal(t *testing.T) {
 	seed := mailtest.DemoSeed(time.Now())
 	f := newDovecotFixture(t, seed)
 	ctx := context.Background()
-	var failed []Change
-	f.opts.OnChange = func(c Change) {
-		if c.Kind == ChangeActionFailed {
-			failed = append(failed, c)
-		}
-	}
+	failed := f.actionFailures()
 	e := New(f.st, f.acct, f.opts)
 	if _, err := e.SyncOnce(ctx); err != nil {
 		t.Fatal(err)
@@ -354,11 +361,11 @@ func TestSyncDovecotMoveDeleteAndRefusal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Actions != 3 || len(failed) != 1 {
-		t.Fatalf("replayed %d, failed %d (%v)", rep.Actions, len(failed), failed)
+	if rep.Actions != 3 || len(*failed) != 1 {
+		t.Fatalf("replayed %d, failed %d (%v)", rep.Actions, len(*failed), *failed)
 	}
-	if !strings.Contains(failed[0].Err.Error(), "Ghost") {
-		t.Errorf("failure message: %v", failed[0].Err)
+	if !strings.Contains((*failed)[0].Err.Error(), "Ghost") {
+		t.Errorf("failure message: %v", (*failed)[0].Err)
 	}
 	// The refused move is undone: the message is back in INBOX.
 	if got, err := f.st.Message(ctx, msgs[2].ID); err != nil || got.MailboxID != inbox.ID {
@@ -556,12 +563,7 @@ func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
 	seed = append(seed, mailtest.SeedMessage{Mailbox: "Archive", Raw: []byte("From: a@example.test\r\nSubject: old\r\nMessage-ID: <old@example.test>\r\n\r\nx\r\n")})
 	f := newDovecotFixture(t, seed)
 	ctx := context.Background()
-	var failed []Change
-	f.opts.OnChange = func(c Change) {
-		if c.Kind == ChangeActionFailed {
-			failed = append(failed, c)
-		}
-	}
+	failed := f.actionFailures()
 	e := New(f.st, f.acct, f.opts)
 	if _, err := e.SyncOnce(ctx); err != nil {
 		t.Fatal(err)
@@ -638,8 +640,8 @@ func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
 	if rep.Actions != 3 {
 		t.Errorf("actions replayed %d, want 3 (flag, move, delete)", rep.Actions)
 	}
-	if len(failed) != 1 || !strings.Contains(failed[0].Err.Error(), "no longer in the folder") {
-		t.Errorf("want one failure for the vanished Order 5, got %v", failed)
+	if len(*failed) != 1 || !strings.Contains((*failed)[0].Err.Error(), "no longer in the folder") {
+		t.Errorf("want one failure for the vanished Order 5, got %v", *failed)
 	}
 	f.assertMatches(t, box)
 	f.assertMatches(t, "Archive")
@@ -667,8 +669,8 @@ func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
 	if rep, err = e.SyncOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Actions != 1 || len(failed) != 1 {
-		t.Errorf("actions replayed %d (want 1), failures %d (want still 1)", rep.Actions, len(failed))
+	if rep.Actions != 1 || len(*failed) != 1 {
+		t.Errorf("actions replayed %d (want 1), failures %d (want still 1)", rep.Actions, len(*failed))
 	}
 	f.assertMatches(t, box)
 	if m = bySubject(); !m["Order 6"].Flagged() || !m["Order 1"].Flagged() {
