@@ -490,29 +490,36 @@ func (sess *imapSession) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet)
 	return sess.UserSession.Expunge(w, uids)
 }
 
-// Idle counts IDLE commands and ends them early on EndIdles.
+// Idle counts IDLE commands and ends them early on EndIdles. It polls the
+// mailbox on a short tick rather than waiting on go-imap's tracker, which
+// holds back an update queued between the session's last poll and the
+// start of IDLE until the next update comes (the same bug as
+// cyrus-imapd#3668): a client that sends NOOP and then IDLE would miss a
+// message delivered in between.
 func (sess *imapSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 	s := sess.srv
 	s.idles.Add(1)
 	s.idleMu.Lock()
 	end := s.idleEnd
 	s.idleMu.Unlock()
-	inner := make(chan struct{})
-	go func() {
+	tick := time.NewTicker(idlePollInterval)
+	defer tick.Stop()
+	for {
+		if err := sess.UserSession.Poll(w, true); err != nil {
+			return err
+		}
 		select {
 		case <-stop:
+			return nil
 		case <-end:
+			return &imap.Error{Type: imap.StatusResponseTypeNo, Text: "IDLE ended by the server"}
+		case <-tick.C:
 		}
-		close(inner)
-	}()
-	err := sess.UserSession.Idle(w, inner)
-	select {
-	case <-end:
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Text: "IDLE ended by the server"}
-	default:
 	}
-	return err
 }
+
+// idlePollInterval is how often an idling session looks for news.
+const idlePollInterval = 20 * time.Millisecond
 
 func (sess *imapSession) Create(name string, options *imap.CreateOptions) error {
 	s := sess.srv

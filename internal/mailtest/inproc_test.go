@@ -184,8 +184,9 @@ func TestServerIdleAppend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Give the server a moment to enter IDLE; updates queued before that
-	// are delivered too, so this only makes the test exercise IDLE itself.
+	// Give the server a moment to enter IDLE, so that this test exercises
+	// an update that comes during IDLE (TestServerIdleAfterAppend covers
+	// one that comes just before).
 	time.Sleep(50 * time.Millisecond)
 
 	raw := []byte("From: a@x.example\r\nTo: demo@tern.example\r\nSubject: new\r\nDate: Mon, 02 Jun 2025 10:00:00 +0000\r\nMessage-ID: <new@x.example>\r\n\r\nhi\r\n")
@@ -210,6 +211,46 @@ func TestServerIdleAppend(t *testing.T) {
 	msgs, err := idler.Fetch(imap.UIDSetNum(imap.UID(uid)), &imap.FetchOptions{Flags: true, Envelope: true}).Collect()
 	if err != nil || len(msgs) != 1 || msgs[0].Envelope.Subject != "new" || !slices.Contains(msgs[0].Flags, imap.FlagFlagged) {
 		t.Fatalf("fetch appended: %v %+v", err, msgs)
+	}
+}
+
+// TestServerIdleAfterAppend appends a message between a client's last
+// command and its IDLE, and checks that the IDLE reports it (go-imap's own
+// tracker held it back until the next update).
+func TestServerIdleAfterAppend(t *testing.T) {
+	s := ServerForTest(t, &ServerOptions{Seed: testSeed()})
+	updates := make(chan uint32, 16)
+	idler := s.DialIMAP(t, &imapclient.Options{
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil {
+					updates <- *d.NumMessages
+				}
+			},
+		},
+	})
+	if _, err := idler.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := idler.Noop().Wait(); err != nil {
+		t.Fatal(err)
+	}
+	raw := []byte("From: a@x.example\r\nSubject: between\r\n\r\nhi\r\n")
+	if _, err := s.Append("INBOX", raw, nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := idler.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	select {
+	case n := <-updates:
+		if n != 4 {
+			t.Fatalf("EXISTS %d, want 4", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("IDLE did not report the message appended just before it")
 	}
 }
 
