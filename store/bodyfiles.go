@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -18,16 +19,20 @@ import (
 // Raw message bodies are kept in files in a directory beside the database
 // (path + "-bodies", as SQLite keeps path + "-wal"): SQLite writes every
 // page twice, through the WAL, and took bodies at ~60 MB/s where plain files
-// take several hundred. The bodies table names each body's file and its
-// length; the database stays the only record of which file is live.
+// take several hundred. The bodies of one batch share a file, a pack, one
+// after another: creating a file cost more CPU than writing a body into
+// it. The bodies table names each body's file, offset and length; the
+// database stays the only record of which file is live.
 //
 // A file is written before the transaction that names it and is never
-// changed afterwards. A replaced or deleted row lists its file in
-// body_trash (by trigger, so cascaded deletes are covered), and the
-// sweeper removes listed files after the commit. A crash between writing a
-// file and committing its row leaves an orphan, which the orphan sweep
-// removes later. Files are not fsynced: a body is a copy of what the server
-// holds, and a lost or short file is noticed on read and fetched again.
+// changed afterwards. When the last row naming a file is deleted or points
+// elsewhere, a trigger lists the file in body_trash (so cascaded deletes
+// are covered), and the sweeper removes listed files after the commit. A
+// pack whose bodies are mostly gone is rewritten with the live ones
+// (compactPacks). A crash between writing a file and committing its rows
+// leaves an orphan, which the orphan sweep removes later. Files are not
+// fsynced: a body is a copy of what the server holds, and a lost or short
+// file is noticed on read and fetched again.
 
 const (
 	// trashPage is how many trashed files the sweeper removes per
@@ -79,31 +84,47 @@ func (bf *bodyFiles) path(name string) (string, error) {
 	return filepath.Join(bf.dir, filepath.FromSlash(name)), nil
 }
 
-// write stores raw in a new file for message id and returns its name. The
-// name is fresh for every write, so a file is never changed once named.
-func (bf *bodyFiles) write(id int64, raw []byte) (string, error) {
+// writePack writes the raw bytes of bodies one after another into a new
+// file and records its name and each body's offset in them. The name is
+// fresh for every pack (the first body's message ID and a random part), so
+// a file is never changed once named.
+func (bf *bodyFiles) writePack(bodies []Body) error {
+	if len(bodies) == 0 {
+		return nil
+	}
+	id := bodies[0].MessageID
 	shard := fmt.Sprintf("%02x", uint64(id)&0xff)
 	name := shard + "/" + strconv.FormatInt(id, 10) + "-" + fmt.Sprintf("%016x", rand.Uint64())
 	p := filepath.Join(bf.dir, shard, filepath.Base(name))
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Join(bf.dir, shard), 0o700); err != nil {
-			return "", fmt.Errorf("store: save body: %w", err)
+			return fmt.Errorf("store: save body: %w", err)
 		}
 		f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	}
 	if err != nil {
-		return "", fmt.Errorf("store: save body: %w", err)
+		return fmt.Errorf("store: save body: %w", err)
 	}
-	_, err = f.Write(raw)
+	var off int64
+	for i := range bodies {
+		if _, err = f.Write(bodies[i].Raw); err != nil {
+			break
+		}
+		bodies[i].file, bodies[i].off = name, off
+		off += int64(len(bodies[i].Raw))
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		os.Remove(p)
-		return "", fmt.Errorf("store: save body: %w", err)
+		for i := range bodies {
+			bodies[i].file, bodies[i].off = "", 0
+		}
+		return fmt.Errorf("store: save body: %w", err)
 	}
-	return name, nil
+	return nil
 }
 
 // remove deletes the files of names; one already gone is not an error.
@@ -118,21 +139,36 @@ func (bf *bodyFiles) remove(names []string) {
 // errBodyLost says a body's file is missing or not the length recorded.
 var errBodyLost = errors.New("store: body file lost")
 
-// read returns the contents of name, which must be size bytes long.
-func (bf *bodyFiles) read(name string, size int64) ([]byte, error) {
+// read returns the size bytes at off in file name.
+func (bf *bodyFiles) read(name string, off, size int64) ([]byte, error) {
 	p, err := bf.path(name)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && int64(len(raw)) != size) {
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errBodyLost
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: read body: %w", err)
 	}
+	defer f.Close()
+	if off < 0 || size < 0 || size > maxBodyRead {
+		return nil, fmt.Errorf("store: bad body extent %d+%d in %s", off, size, name)
+	}
+	raw := make([]byte, size)
+	n, err := f.ReadAt(raw, off)
+	if n < len(raw) {
+		if err == nil || errors.Is(err, io.EOF) {
+			return nil, errBodyLost
+		}
+		return nil, fmt.Errorf("store: read body: %w", err)
+	}
 	return raw, nil
 }
+
+// maxBodyRead bounds what a (damaged) row can make read allocate.
+const maxBodyRead = 1 << 30
 
 // sweep is the sweeper goroutine: it empties body_trash when woken, once
 // more when stopping, and runs the orphan sweep once, orphanDelay after
@@ -224,22 +260,132 @@ func (db *DB) sweepOrphans(now time.Time) error {
 			}
 			name := sh.Name() + "/" + f.Name()
 			idText, _, ok := strings.Cut(f.Name(), "-")
-			id, err := strconv.ParseInt(idText, 10, 64)
-			if !ok || err != nil {
+			if _, err := strconv.ParseInt(idText, 10, 64); !ok || err != nil {
 				continue // not a body file; leave what we did not write
 			}
-			var live string
-			err = db.r.QueryRow(`SELECT file FROM bodies WHERE message_id = ?`, id).Scan(&live)
-			if err != nil && err != sql.ErrNoRows {
+			var live int
+			err = db.r.QueryRow(`SELECT count(*) FROM (SELECT 1 FROM bodies WHERE file = ? LIMIT 1)`, name).Scan(&live)
+			if err != nil {
 				return err
 			}
-			if live != name {
+			if live == 0 {
 				bf.remove([]string{name})
 			}
 		}
+	}
+	if err := db.compactPacks(); err != nil {
+		return err
 	}
 	if err := os.WriteFile(marker, nil, 0o600); err != nil {
 		return err
 	}
 	return os.Chtimes(marker, now, now)
+}
+
+// compactMinWaste is how many bytes of gone bodies a pack must hold before
+// compactPacks rewrites it.
+const compactMinWaste = 256 << 10
+
+// compactPacks rewrites every pack whose live bodies fill less than half of
+// it, and which wastes at least compactMinWaste, into a new pack of the
+// live bodies alone. It runs with the orphan sweep, in the sweeper.
+func (db *DB) compactPacks() error {
+	type pack struct {
+		name string
+		live int64
+	}
+	rows, err := db.r.Query(`SELECT file, sum(size) FROM bodies WHERE file <> '' GROUP BY file`)
+	if err != nil {
+		return err
+	}
+	var packs []pack
+	for rows.Next() {
+		var p pack
+		if rows.Scan(&p.name, &p.live) == nil {
+			packs = append(packs, p)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, p := range packs {
+		select {
+		case <-db.files.stop:
+			return nil
+		default:
+		}
+		path, err := db.files.path(p.name)
+		if err != nil {
+			continue
+		}
+		fi, err := os.Stat(path)
+		if err != nil || fi.Size()-p.live < compactMinWaste || 2*p.live >= fi.Size() {
+			continue
+		}
+		if err := db.compactPack(p.name); err != nil {
+			return err
+		}
+	}
+	return db.emptyTrash()
+}
+
+// compactPack copies the live bodies of pack name into a new pack and
+// points their rows there, each only if it still names the old place (a
+// body replaced or deleted meanwhile keeps its new state). The old file
+// goes to the trash with its last row.
+func (db *DB) compactPack(name string) error {
+	type place struct {
+		id       int64
+		off, len int64
+	}
+	rows, err := db.r.Query(`SELECT message_id, off, size FROM bodies WHERE file = ? ORDER BY off`, name)
+	if err != nil {
+		return err
+	}
+	var old []place
+	for rows.Next() {
+		var p place
+		if rows.Scan(&p.id, &p.off, &p.len) == nil {
+			old = append(old, p)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(old) == 0 {
+		return err
+	}
+	bodies := make([]Body, 0, len(old))
+	for _, p := range old {
+		raw, err := db.files.read(name, p.off, p.len)
+		if err != nil {
+			return nil // a damaged pack is left to the read path, which forgets what is lost
+		}
+		bodies = append(bodies, Body{MessageID: p.id, Raw: raw})
+	}
+	if err := db.files.writePack(bodies); err != nil {
+		return err
+	}
+	moved := 0
+	err = db.writeQuiet(context.Background(), func(tx *sql.Tx) error {
+		moved = 0
+		st, err := tx.Prepare(`UPDATE bodies SET file = ?, off = ? WHERE message_id = ? AND file = ? AND off = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i, b := range bodies {
+			res, err := st.Exec(b.file, b.off, b.MessageID, name, old[i].off)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				moved++
+			}
+		}
+		return nil
+	})
+	if err != nil || moved == 0 {
+		db.files.remove([]string{bodies[0].file})
+	}
+	return err
 }

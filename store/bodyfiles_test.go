@@ -243,6 +243,17 @@ func TestBodyFileOfGoneMessageNotKept(t *testing.T) {
 	}
 }
 
+// writeOrphan writes a pack of one body for message id that no row names,
+// as a crash before the commit leaves, and returns its name.
+func writeOrphan(t *testing.T, db *DB, id int64, raw string) string {
+	t.Helper()
+	b := []Body{{MessageID: id, Raw: []byte(raw)}}
+	if err := db.files.writePack(b); err != nil {
+		t.Fatal(err)
+	}
+	return b[0].file
+}
+
 func TestOrphanSweep(t *testing.T) {
 	db := openTest(t)
 	box := seedMailbox(t, db, 2)
@@ -250,14 +261,8 @@ func TestOrphanSweep(t *testing.T) {
 	liveFile := bodyFileOf(t, db, live)
 	// Files a crash left: one old orphan, one young one (maybe still being
 	// committed), and a file that is not ours.
-	old, err := db.files.write(live, []byte("orphan"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	young, err := db.files.write(live, []byte("young"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := writeOrphan(t, db, live, "orphan")
+	young := writeOrphan(t, db, live, "young")
 	foreign := filepath.Join(db.files.dir, "notes.txt")
 	os.WriteFile(foreign, []byte("x"), 0o600)
 	now := time.Now()
@@ -278,7 +283,7 @@ func TestOrphanSweep(t *testing.T) {
 		t.Errorf("after the orphan sweep: %v, want %v", got, want)
 	}
 	// The marker holds further sweeps off for a day.
-	old2, _ := db.files.write(live, []byte("orphan 2"))
+	old2 := writeOrphan(t, db, live, "orphan 2")
 	os.Chtimes(filepath.Join(db.files.dir, old2), past, past)
 	db.sweepOrphans(now.Add(time.Hour))
 	if !slices.Contains(bodyFileNames(t, db), old2) {
@@ -315,21 +320,23 @@ func TestWriteBodyFilesAhead(t *testing.T) {
 	if err := db.WriteBodyFiles(dropped); err != nil {
 		t.Fatal(err)
 	}
-	if files := bodyFileNames(t, db); len(files) != 4 {
-		t.Fatalf("files after writing ahead: %v, want 4", files)
+	if files := bodyFileNames(t, db); len(files) != 2 {
+		t.Fatalf("files after writing two batches ahead: %v, want a pack each", files)
 	}
 	db.DiscardBodyFiles(dropped)
-	ahead := []string{kept[0].file, kept[1].file}
+	ahead := kept[0].file
+	if kept[1].file != ahead {
+		t.Fatalf("one batch went to two packs: %q, %q", ahead, kept[1].file)
+	}
 	if n, err := db.PutBodies(ctx, kept); err != nil || n != 2 {
 		t.Fatalf("PutBodies = %d, %v", n, err)
 	}
-	files := bodyFileNames(t, db)
-	if len(files) != 2 || !slices.Contains(files, ahead[0]) || !slices.Contains(files, ahead[1]) {
-		t.Fatalf("files %v, want only the two written ahead %v", files, ahead)
+	if files := bodyFileNames(t, db); !slices.Equal(files, []string{ahead}) {
+		t.Fatalf("files %v, want only the pack written ahead %v", files, ahead)
 	}
-	for i, b := range kept {
-		if got := bodyFileOf(t, db, b.MessageID); got != ahead[i] {
-			t.Errorf("body %d names file %q, want the one written ahead %q", b.MessageID, got, ahead[i])
+	for _, b := range kept {
+		if got := bodyFileOf(t, db, b.MessageID); got != ahead {
+			t.Errorf("body %d names file %q, want the pack written ahead %q", b.MessageID, got, ahead)
 		}
 		if raw, err := db.Body(ctx, b.MessageID); err != nil || !bytes.Equal(raw, b.Raw) {
 			t.Errorf("body %d reads back %q, %v", b.MessageID, raw, err)
@@ -337,7 +344,147 @@ func TestWriteBodyFilesAhead(t *testing.T) {
 	}
 	// Discarding after a commit must not touch the files the rows own.
 	db.DiscardBodyFiles(kept)
-	if files := bodyFileNames(t, db); len(files) != 2 {
+	if files := bodyFileNames(t, db); len(files) != 1 {
 		t.Fatalf("a discard after PutBodies removed stored files: %v", files)
+	}
+}
+
+// putBatch stores a body of size bytes for each of uids of box in one
+// PutBodies call (one pack) and returns the bodies by UID.
+func putBatch(t *testing.T, db *DB, box Mailbox, size int, uids ...uint32) map[uint32]Body {
+	t.Helper()
+	ctx := context.Background()
+	var bodies []Body
+	for _, uid := range uids {
+		m, err := db.MessageByUID(ctx, box.ID, box.UIDValidity, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := "Subject: " + strconv.Itoa(int(uid)) + "\r\n\r\n"
+		raw := head + strings.Repeat(string(rune('a'+uid%26)), max(size-len(head), 1))
+		bodies = append(bodies, Body{MessageID: m.ID, Raw: []byte(raw), Info: BodyInfo{Text: raw[len(head):]}})
+	}
+	if n, err := db.PutBodies(ctx, bodies); err != nil || n != len(bodies) {
+		t.Fatalf("PutBodies = %d, %v", n, err)
+	}
+	out := map[uint32]Body{}
+	for i, uid := range uids {
+		out[uid] = bodies[i]
+	}
+	return out
+}
+
+// checkBodies reads every body of want back and compares it.
+func checkBodies(t *testing.T, db *DB, want map[uint32]Body) {
+	t.Helper()
+	for uid, b := range want {
+		raw, err := db.Body(context.Background(), b.MessageID)
+		if err != nil || !bytes.Equal(raw, b.Raw) {
+			t.Errorf("body of UID %d: %d bytes, %v; want the %d stored", uid, len(raw), err, len(b.Raw))
+		}
+	}
+}
+
+// TestBodyPackKeptUntilItsLastBodyGoes stores a batch as one pack and
+// checks that each body reads back from its place, and that the file stays
+// while any row names it and goes with the last one, whichever way the
+// rows go (expunge, replaced body, folder reset).
+func TestBodyPackKeptUntilItsLastBodyGoes(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	box := seedMailbox(t, db, 4)
+	bodies := putBatch(t, db, box, 3000, 1, 2, 3, 4)
+	files := waitBodyFiles(t, db, 1)
+	checkBodies(t, db, bodies)
+	if err := db.DeleteUIDs(ctx, box.ID, box.UIDValidity, []uint32{1, 3}); err != nil {
+		t.Fatal(err)
+	}
+	delete(bodies, 1)
+	delete(bodies, 3)
+	if got := waitBodyFiles(t, db, 1); got[0] != files[0] {
+		t.Fatalf("files %v after two of four bodies went, want the pack %s", got, files[0])
+	}
+	checkBodies(t, db, bodies)
+	// A replaced body moves to a pack of its own; the old pack still holds UID 4.
+	if err := db.PutBody(ctx, bodies[2].MessageID, []byte("Subject: new\r\n\r\nnew\r\n"), BodyInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitBodyFiles(t, db, 2); !slices.Contains(got, files[0]) {
+		t.Fatalf("files %v: the pack that still holds UID 4 went", got)
+	}
+	checkBodies(t, db, map[uint32]Body{4: bodies[4]})
+	if err := db.ResetMailbox(ctx, box.ID, box.UIDValidity+1); err != nil {
+		t.Fatal(err)
+	}
+	waitBodyFiles(t, db, 0)
+}
+
+// TestBodyPackOfPartlyGoneBatch stores a batch one of whose messages is
+// gone: the others are stored and read back, and the pack stays.
+func TestBodyPackOfPartlyGoneBatch(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	box := seedMailbox(t, db, 2)
+	var bodies []Body
+	for _, uid := range []uint32{1, 2} {
+		m, _ := db.MessageByUID(ctx, box.ID, box.UIDValidity, uid)
+		bodies = append(bodies, Body{MessageID: m.ID, Raw: []byte("Subject: x\r\n\r\n" + strconv.Itoa(int(uid)))})
+	}
+	bodies = slices.Insert(bodies, 1, Body{MessageID: 9999, Raw: []byte("Subject: gone\r\n\r\ngone")})
+	want := map[uint32]Body{1: bodies[0], 2: bodies[2]}
+	if n, err := db.PutBodies(ctx, bodies); err != nil || n != 2 {
+		t.Fatalf("PutBodies = %d, %v; want 2 stored", n, err)
+	}
+	waitBodyFiles(t, db, 1)
+	checkBodies(t, db, want)
+}
+
+// TestCompactPacks removes most bodies of one pack and a few of another,
+// and checks that compaction rewrites the first alone, that every live
+// body still reads back, and that the space of the gone ones is freed.
+func TestCompactPacks(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	box := seedMailbox(t, db, 20)
+	const size = 100 << 10
+	sparse := putBatch(t, db, box, size, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+	dense := putBatch(t, db, box, size, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
+	sparseFile, denseFile := bodyFileOf(t, db, sparse[1].MessageID), bodyFileOf(t, db, dense[11].MessageID)
+	gone := []uint32{1, 2, 3, 4, 6, 7, 8, 9, 11, 12}
+	if err := db.DeleteUIDs(ctx, box.ID, box.UIDValidity, gone); err != nil {
+		t.Fatal(err)
+	}
+	for _, uid := range gone {
+		delete(sparse, uid)
+		delete(dense, uid)
+	}
+	waitBodyFiles(t, db, 2)
+	if err := db.compactPacks(); err != nil {
+		t.Fatal(err)
+	}
+	files := waitBodyFiles(t, db, 2)
+	if slices.Contains(files, sparseFile) || !slices.Contains(files, denseFile) {
+		t.Fatalf("files after compaction %v: want %s rewritten and %s kept", files, sparseFile, denseFile)
+	}
+	for _, f := range files {
+		if f == denseFile {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(db.files.dir, f))
+		if err != nil || fi.Size() != 2*size {
+			t.Errorf("compacted pack %s: %v bytes (%v), want the two live bodies' %d", f, fi.Size(), err, 2*size)
+		}
+		if got := bodyFileOf(t, db, sparse[5].MessageID); got != f || bodyFileOf(t, db, sparse[10].MessageID) != f {
+			t.Errorf("live bodies of the sparse pack name %s, want %s", got, f)
+		}
+	}
+	checkBodies(t, db, sparse)
+	checkBodies(t, db, dense)
+	// Compacting again changes nothing.
+	if err := db.compactPacks(); err != nil {
+		t.Fatal(err)
+	}
+	if again := waitBodyFiles(t, db, 2); !slices.Equal(again, files) {
+		t.Errorf("a second compaction rewrote %v into %v", files, again)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -521,64 +522,68 @@ type Body struct {
 	Raw       []byte
 	Info      BodyInfo
 
-	file string // the file Raw was written to by WriteBodyFiles
+	file string // the pack Raw was written to by WriteBodyFiles
+	off  int64  // where in file
 }
 
-// WriteBodyFiles writes the raw bytes of bodies to their files ahead of
+// WriteBodyFiles writes the raw bytes of bodies to one new pack ahead of
 // PutBodies, which then does not write them again: a caller can write one
-// batch's files while PutBodies commits the batch before. Files of bodies
+// batch's pack while PutBodies commits the batch before. Files of bodies
 // that never reach PutBodies are removed with DiscardBodyFiles (or, after a
-// crash, by the orphan sweep). It is safe to call from any goroutine.
+// crash, by the orphan sweep). It is safe to call from any goroutine, on
+// bodies no other goroutine uses.
 func (db *DB) WriteBodyFiles(bodies []Body) error {
-	for i := range bodies {
+	for i := 0; i < len(bodies); {
 		if bodies[i].file != "" {
+			i++
 			continue
 		}
-		n, err := db.files.write(bodies[i].MessageID, bodies[i].Raw)
-		if err != nil {
+		j := i + 1
+		for j < len(bodies) && bodies[j].file == "" {
+			j++
+		}
+		if err := db.files.writePack(bodies[i:j]); err != nil {
 			db.DiscardBodyFiles(bodies[:i])
 			return err
 		}
-		bodies[i].file = n
+		i = j
 	}
 	return nil
 }
 
-// DiscardBodyFiles removes the files WriteBodyFiles wrote for bodies.
+// DiscardBodyFiles removes the packs WriteBodyFiles wrote for bodies.
 func (db *DB) DiscardBodyFiles(bodies []Body) {
+	var names []string
 	for i := range bodies {
-		if bodies[i].file != "" {
-			db.files.remove([]string{bodies[i].file})
-			bodies[i].file = ""
+		if f := bodies[i].file; f != "" && (len(names) == 0 || names[len(names)-1] != f) {
+			names = append(names, f)
 		}
+		bodies[i].file, bodies[i].off = "", 0
 	}
+	db.files.remove(names)
 }
 
 // PutBodies stores bodies in one transaction and returns how many were
 // stored; bodies of messages that are gone meanwhile are skipped. The raw
-// bytes go to files (see bodyFiles) before the transaction that names them,
+// bytes go to a pack (see bodyFiles) before the transaction that names it,
 // unless WriteBodyFiles wrote them already.
 func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
 	if err := db.WriteBodyFiles(bodies); err != nil {
 		return 0, err
 	}
-	names := make([]string, len(bodies))
-	for i, b := range bodies {
-		names[i] = b.file
-	}
 	stored := 0
-	var unused []string
+	used := map[string]bool{}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		stored = 0
-		unused = unused[:0]
+		clear(used)
 		heads, err := bodyHeads(tx, bodies)
 		if err != nil {
 			return err
 		}
 		// An upsert, not INSERT OR REPLACE: a replacing delete would not
 		// fire the trigger that trashes the old file.
-		put, err := tx.Prepare(`INSERT INTO bodies (message_id, raw, file, size) VALUES (?, x'', ?, ?)
-			ON CONFLICT (message_id) DO UPDATE SET raw = x'', file = excluded.file, size = excluded.size`)
+		put, err := tx.Prepare(`INSERT INTO bodies (message_id, raw, file, off, size) VALUES (?, x'', ?, ?, ?)
+			ON CONFLICT (message_id) DO UPDATE SET raw = x'', file = excluded.file, off = excluded.off, size = excluded.size`)
 		if err != nil {
 			return fmt.Errorf("store: save body: %w", err)
 		}
@@ -589,18 +594,18 @@ func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
 		}
 		defer mark.Close()
 		var index []ftsRow
-		for i, b := range bodies {
+		for _, b := range bodies {
 			h, ok := heads[b.MessageID]
 			if !ok {
-				unused = append(unused, names[i])
 				continue
 			}
-			if _, err := put.Exec(b.MessageID, names[i], len(b.Raw)); err != nil {
+			if _, err := put.Exec(b.MessageID, b.file, b.off, len(b.Raw)); err != nil {
 				return fmt.Errorf("store: save body: %w", err)
 			}
 			if _, err := mark.Exec(b.Info.Preview, boolInt(b.Info.HasAttachments), b.MessageID); err != nil {
 				return err
 			}
+			used[b.file] = true
 			index = append(index, ftsRow{b.MessageID, h.subject, h.addresses, b.Info.Text})
 			stored++
 		}
@@ -610,10 +615,16 @@ func (db *DB) PutBodies(ctx context.Context, bodies []Body) (int, error) {
 		db.DiscardBodyFiles(bodies)
 		return 0, err
 	}
-	db.files.remove(unused)
+	// A pack none of whose bodies was stored belongs to no row; one that
+	// holds some gone bodies keeps them until it is compacted.
+	var unused []string
 	for i := range bodies {
-		bodies[i].file = "" // the files now belong to their rows
+		if f := bodies[i].file; !used[f] && !slices.Contains(unused, f) {
+			unused = append(unused, f)
+		}
+		bodies[i].file, bodies[i].off = "", 0 // the packs now belong to their rows
 	}
+	db.files.remove(unused)
 	return stored, nil
 }
 
@@ -662,15 +673,15 @@ func (db *DB) Body(ctx context.Context, id int64) ([]byte, error) {
 	for try := 0; ; try++ {
 		var raw []byte
 		var file string
-		var size int64
-		err := db.r.QueryRowContext(ctx, `SELECT raw, file, size FROM bodies WHERE message_id = ?`, id).Scan(&raw, &file, &size)
+		var off, size int64
+		err := db.r.QueryRowContext(ctx, `SELECT raw, file, off, size FROM bodies WHERE message_id = ?`, id).Scan(&raw, &file, &off, &size)
 		if err == sql.ErrNoRows {
 			return nil, ErrNotFound
 		}
 		if err != nil || file == "" {
 			return raw, err // a body stored before migration 7 is inline
 		}
-		raw, err = db.files.read(file, size)
+		raw, err = db.files.read(file, off, size)
 		if !errors.Is(err, errBodyLost) {
 			return raw, err
 		}

@@ -251,4 +251,22 @@ ALTER TABLE pending_actions ADD COLUMN message_id TEXT NOT NULL DEFAULT '';
 INSERT INTO messages_fts (messages_fts, rank) VALUES ('automerge', 16);
 INSERT INTO messages_fts (messages_fts, rank) VALUES ('deletemerge', 50);
 `,
+	// 10: the bodies of a batch share one file, a pack (see bodyFiles): a
+	// row names its file and its offset there, and a file is trashed when
+	// the last row naming it goes, which the index on file makes cheap to
+	// ask. Files from before are packs of one at offset 0.
+	`
+ALTER TABLE bodies ADD COLUMN off INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX bodies_by_file ON bodies (file) WHERE file <> '';
+DROP TRIGGER body_file_deleted;
+DROP TRIGGER body_file_replaced;
+CREATE TRIGGER body_file_deleted AFTER DELETE ON bodies
+WHEN OLD.file <> '' AND NOT EXISTS (SELECT 1 FROM bodies WHERE file = OLD.file) BEGIN
+	INSERT OR IGNORE INTO body_trash (file) VALUES (OLD.file);
+END;
+CREATE TRIGGER body_file_replaced AFTER UPDATE OF file ON bodies
+WHEN OLD.file <> '' AND OLD.file IS NOT NEW.file AND NOT EXISTS (SELECT 1 FROM bodies WHERE file = OLD.file) BEGIN
+	INSERT OR IGNORE INTO body_trash (file) VALUES (OLD.file);
+END;
+`,
 }
