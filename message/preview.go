@@ -17,7 +17,11 @@ func Preview(text string, n int) string {
 	}
 	var kept []string
 	runes := 0
-	for _, line := range strings.Split(text, "\n") {
+	// Lines are taken one at a time: the preview is short and the text
+	// may be long.
+	for rest, more := text, true; more; {
+		var line string
+		line, rest, more = strings.Cut(rest, "\n")
 		line = strings.TrimRight(line, "\r")
 		if line == "-- " || line == "--" || strings.EqualFold(strings.TrimSpace(line), "-----Original Message-----") {
 			break
