@@ -364,12 +364,25 @@ var dateLayouts = []string{
 	"2 Jan 2006",
 }
 
+// commonDate is the layout of nearly every Date header.
+const commonDate = "Mon, 2 Jan 2006 15:04:05 -0700"
+
 // parseDate parses an RFC 5322 date, with fallbacks for common broken
 // forms.
 func parseDate(s string) (time.Time, bool) {
 	s = sanitizeHeader(s)
 	if len(s) > 200 {
 		return time.Time{}, false
+	}
+	// The form nearly every mailer writes, first: net/mail tries several
+	// layouts before it and cost 4 µs and 72 allocations a date here.
+	if t, err := time.Parse(commonDate, s); err == nil {
+		return t, true
+	}
+	if i := strings.LastIndex(s, " ("); i > 0 && strings.HasSuffix(s, ")") && !strings.Contains(s[:i], "(") {
+		if t, err := time.Parse(commonDate, s[:i]); err == nil {
+			return t, true // a zone name in a comment, as in "+0200 (CEST)"
+		}
 	}
 	if t, err := netmail.ParseDate(s); err == nil {
 		return t, true

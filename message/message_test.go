@@ -3,6 +3,7 @@ package message
 import (
 	"bytes"
 	"fmt"
+	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -867,5 +868,29 @@ func TestOptionsHuge(t *testing.T) {
 	m, err := Parse(readFixture(t, "plain_utf8.eml"), &Options{MaxParts: 1 << 62, MaxDepth: 1 << 62, MaxDecodedBytes: 1<<63 - 1})
 	if err != nil || !strings.HasPrefix(m.Text, "Hi Bob") {
 		t.Errorf("Text = %q, err = %v", m.Text, err)
+	}
+}
+
+// TestParseDateFastPathAgrees checks that the layouts parseDate tries
+// before net/mail give what net/mail gives.
+func TestParseDateFastPathAgrees(t *testing.T) {
+	for _, s := range []string{
+		"Mon, 02 Jun 2025 10:00:00 +0000",
+		"Tue, 3 Jun 2025 23:59:59 +0200",
+		"Tue, 3 Jun 2025 10:00:00 +0200 (CEST)",
+		"Wed, 31 Dec 1997 23:59:59 -1130 (a zone (nested))",
+		"Sun, 29 Feb 2004 00:00:00 +1400",
+	} {
+		got, ok := parseDate(s)
+		want, err := netmail.ParseDate(s)
+		if !ok || err != nil || !got.Equal(want) {
+			t.Errorf("parseDate(%q) = %v, %v; net/mail: %v, %v", s, got, ok, want, err)
+			continue
+		}
+		_, go1 := got.Zone()
+		_, go2 := want.Zone()
+		if go1 != go2 {
+			t.Errorf("parseDate(%q) offset %d, net/mail %d", s, go1, go2)
+		}
 	}
 }

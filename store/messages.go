@@ -494,11 +494,34 @@ func (db *DB) MessageByUID(ctx context.Context, mailboxID int64, uidValidity, ui
 }
 
 // MissingBodies returns up to limit messages of account received since
-// since (all when zero) whose body is not stored yet, newest first.
+// since (all when zero) whose body is not stored yet, newest first. It is
+// asked for every few hundred bodies of a background sync, so it reads
+// only what fetching a body needs: of each Message only ID, MailboxID,
+// UIDValidity, UID, InternalDate, Size and HasAttachments are set.
 func (db *DB) MissingBodies(ctx context.Context, account string, since time.Time, limit int) ([]Message, error) {
-	return db.queryMessages(ctx, `SELECT `+messageCols+` FROM messages WHERE account = ? AND has_body = 0 AND hidden = 0
-		AND internal_date >= ? ORDER BY internal_date DESC LIMIT ?`, account, unix(since), limit)
+	rows, err := db.r.QueryContext(ctx, missingBodiesQuery, account, unix(since), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]Message, 0, min(limit, 1024))
+	for rows.Next() {
+		var m Message
+		var idate int64
+		var att int
+		if err := rows.Scan(&m.ID, &m.MailboxID, &m.UIDValidity, &m.UID, &idate, &m.Size, &att); err != nil {
+			return nil, err
+		}
+		m.Account, m.InternalDate, m.HasAttachments = account, fromUnix(idate), att != 0
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
+
+// missingBodiesQuery is MissingBodies' query; its terms match the partial
+// index messages_missing_body, which returns the rows in order.
+const missingBodiesQuery = `SELECT id, mailbox_id, uidvalidity, uid, internal_date, size, has_attachments FROM messages
+	WHERE account = ? AND has_body = 0 AND hidden = 0 AND internal_date >= ? ORDER BY internal_date DESC LIMIT ?`
 
 // BodyInfo is what the parser derived from a body, stored beside it.
 type BodyInfo struct {

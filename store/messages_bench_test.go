@@ -169,3 +169,45 @@ func benchInbox(b *testing.B) (*DB, int64) {
 	}
 	return db, boxes[0].ID
 }
+
+// BenchmarkMissingBodiesDrain takes the missing bodies of a 20,000-message
+// mailbox 200 at a time, newest first, as the background body sync does,
+// marking each page stored before asking for the next.
+func BenchmarkMissingBodiesDrain(b *testing.B) {
+	const n, page = 20_000, 200
+	msgs := benchMessages(n)
+	ctx := context.Background()
+	db, inbox := benchInbox(b)
+	defer db.Close()
+	for i := 0; i < n; i += 1000 {
+		if err := db.PutMessages(ctx, "a", inbox, msgs[i:min(i+1000, n)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for it := 0; it < b.N; it++ {
+		b.StopTimer()
+		if _, err := db.w.Exec(`UPDATE messages SET has_body = 0`); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		for {
+			got, err := db.MissingBodies(ctx, "a", time.Time{}, page)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(got) == 0 {
+				break
+			}
+			b.StopTimer()
+			ids := make([]string, len(got))
+			for i, m := range got {
+				ids[i] = fmt.Sprint(m.ID)
+			}
+			if _, err := db.w.Exec(`UPDATE messages SET has_body = 1 WHERE id IN (` + strings.Join(ids, ",") + `)`); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+	}
+}

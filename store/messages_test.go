@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -78,5 +79,31 @@ func TestDeletedFlagHides(t *testing.T) {
 	}
 	if !visible()[1] {
 		t.Fatal("undeleted message still hidden")
+	}
+}
+
+// TestMissingBodiesUsesItsIndex checks that MissingBodies reads its rows in
+// order from messages_missing_body instead of sorting every missing body
+// of the account on each call (which made a background body sync cost
+// time quadratic in the mailbox's size).
+func TestMissingBodiesUsesItsIndex(t *testing.T) {
+	db := openTest(t)
+	rows, err := db.r.Query(`EXPLAIN QUERY PLAN `+missingBodiesQuery, "a", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	text := strings.Join(plan, "; ")
+	if !strings.Contains(text, "messages_missing_body") || strings.Contains(text, "TEMP B-TREE") {
+		t.Fatalf("MissingBodies plan %q: want the rows in order from messages_missing_body", text)
 	}
 }

@@ -269,4 +269,13 @@ WHEN OLD.file <> '' AND OLD.file IS NOT NEW.file AND NOT EXISTS (SELECT 1 FROM b
 	INSERT OR IGNORE INTO body_trash (file) VALUES (OLD.file);
 END;
 `,
+	// 11: the messages still without a body, in the order MissingBodies
+	// takes them (newest first): the index on (account, has_body) made
+	// every call sort all of an account's missing bodies to return the
+	// first few hundred, so a background body sync cost time quadratic in
+	// the size of the mailbox.
+	`
+DROP INDEX messages_no_body;
+CREATE INDEX messages_missing_body ON messages (account, internal_date DESC) WHERE has_body = 0 AND hidden = 0;
+`,
 }
