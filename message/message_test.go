@@ -728,6 +728,9 @@ func TestPreview(t *testing.T) {
 		{"german", "Ja.\nAm 01.01.2024 um 10:00 schrieb Bob:\n> x", 50, "Ja."},
 		{"zero", "text", 0, ""},
 		{"crlf", "a\r\nb", 10, "a b"},
+		{"long line", strings.Repeat("é  ", 3000) + "\nnext", 5, "é é é"},
+		{"long line of spaces", "a" + strings.Repeat(" ", 5000) + "b c", 3, "a b"},
+		{"long line, short preview left", strings.Repeat(" ", 30) + "x" + strings.Repeat(" ", 5000) + "y", 3, "x y"},
 	}
 	for _, tc := range tests {
 		if got := Preview(tc.text, tc.n); got != tc.want {

@@ -38,7 +38,7 @@ func Preview(text string, n int) string {
 			}
 			continue
 		}
-		t = strings.Join(strings.Fields(t), " ")
+		t = collapseSpace(t, n)
 		kept = append(kept, t)
 		runes += utf8.RuneCountInString(t) + 1
 		if runes > n {
@@ -96,4 +96,17 @@ func looksLikeAttributionStart(line string) bool {
 		}
 	}
 	return false
+}
+
+// collapseSpace returns line with its runs of white space made single
+// spaces. A line much longer than a preview of n runes (a paragraph of an
+// HTML mail is one line) is cut first, when what is left still has more
+// than n runes: the rest could not show.
+func collapseSpace(line string, n int) string {
+	if cut := 8 * n; len(line) > cut {
+		if c := strings.Join(strings.Fields(line[:cut]), " "); utf8.RuneCountInString(c) > n {
+			return c
+		}
+	}
+	return strings.Join(strings.Fields(line), " ")
 }
