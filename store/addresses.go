@@ -22,8 +22,8 @@ type RecentAddress struct {
 // the user wrote to count three times, and recent use multiplies the score
 // (by 4 within 30 days, by 2 within a year).
 //
-// The addresses come from the small addresses table that a trigger keeps
-// up to date as messages are inserted, never from a scan of the messages;
+// The addresses come from the small addresses table that PutMessages keeps
+// up to date as it inserts messages, never from a scan of the messages;
 // it keeps addresses of messages deleted since.
 func (db *DB) RecentAddresses(ctx context.Context, account, prefix string, limit int) ([]RecentAddress, error) {
 	if limit <= 0 {

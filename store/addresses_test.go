@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -186,5 +188,129 @@ func BenchmarkRecentAddresses(b *testing.B) {
 		if err != nil || len(got) != 8 {
 			b.Fatal(len(got), err)
 		}
+	}
+}
+
+// oldAddressTrigger returns the trigger that kept the addresses table
+// before PutMessages did (migration 5 to 11), as that migration wrote it.
+func oldAddressTrigger(t *testing.T) string {
+	t.Helper()
+	for _, m := range migrations {
+		if i := strings.Index(m, "CREATE TRIGGER addresses_on_message"); i >= 0 {
+			if j := strings.Index(m[i:], "\nEND;"); j > 0 {
+				return m[i : i+j+len("\nEND;")]
+			}
+		}
+	}
+	t.Fatal("the old address trigger is not in the migrations")
+	return ""
+}
+
+// TestAddressesCountedAsTheTriggerDid stores the same random messages in
+// two stores, one through PutMessages (in batches, with repeats) and one
+// through bare INSERTs under the old trigger, and checks that both
+// addresses tables are equal: uses, sent, names and dates.
+func TestAddressesCountedAsTheTriggerDid(t *testing.T) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	people := []Address{{"Anna", "anna@x.test"}, {"", "Anna@X.test"}, {"Anna Berg", " anna@x.test "}, {"Bob", "bob@x.test"},
+		{"", "bob@x.test"}, {"Ünal", "ünal@x.test"}, {"", "not-an-address"}, {"Carl", "CARL@X.TEST"}, {"Me", "me@x.test"}}
+	pick := func() []Address {
+		var l []Address
+		for k := r.IntN(4); k > 0; k-- {
+			l = append(l, people[r.IntN(len(people))])
+		}
+		return l
+	}
+	newDB, oldDB := openTest(t), openTest(t)
+	newIn, newSent := addrMailboxes(t, newDB)
+	oldIn, oldSent := addrMailboxes(t, oldDB)
+	if _, err := oldDB.w.Exec(oldAddressTrigger(t)); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []Message
+	for uid := uint32(1); uid <= 300; uid++ {
+		date := time.Unix(1_700_000_000+int64(r.IntN(4))*3600, 0) // many equal dates
+		msgs = append(msgs, Message{UIDValidity: 1, UID: uid, Date: date, InternalDate: date, From: pick(), To: pick(), Cc: pick()})
+	}
+	for i, m := range msgs {
+		oldBox := oldIn
+		if i%3 == 0 {
+			oldBox = oldSent
+		}
+		if _, err := oldDB.w.Exec(`INSERT INTO messages (account, mailbox_id, uidvalidity, uid, date, from_addr, to_addr, cc_addr) VALUES (?,?,?,?,?,?,?,?)`,
+			"acct", oldBox.ID, m.UIDValidity, m.UID, unix(m.Date), encodeAddrs(m.From), encodeAddrs(m.To), encodeAddrs(m.Cc)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// PutMessages one message at a time, in the order of the old store's
+	// inserts (the newest name wins, so order counts), and then again in
+	// batches of 7 per mailbox, as updates, which must not count.
+	byBox := map[int64][]Message{}
+	var order []int64
+	for i, m := range msgs {
+		id := newIn.ID
+		if i%3 == 0 {
+			id = newSent.ID
+		}
+		if _, ok := byBox[id]; !ok {
+			order = append(order, id)
+		}
+		byBox[id] = append(byBox[id], m)
+	}
+	for i := range msgs {
+		id := newIn.ID
+		if i%3 == 0 {
+			id = newSent.ID
+		}
+		if err := newDB.PutMessages(ctx, "acct", id, msgs[i:i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range order {
+		b := byBox[id]
+		for s := 0; s < len(b); s += 7 {
+			if err := newDB.PutMessages(ctx, "acct", id, b[s:min(s+7, len(b))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// One batch of many new messages, in one mailbox, in both stores.
+	var batch []Message
+	for uid := uint32(1000); uid < 1150; uid++ {
+		date := time.Unix(1_700_000_000+int64(r.IntN(4))*3600, 0)
+		m := Message{UIDValidity: 1, UID: uid, Date: date, InternalDate: date, From: pick(), To: pick(), Cc: pick()}
+		batch = append(batch, m)
+		if _, err := oldDB.w.Exec(`INSERT INTO messages (account, mailbox_id, uidvalidity, uid, date, from_addr, to_addr, cc_addr) VALUES (?,?,?,?,?,?,?,?)`,
+			"acct", oldIn.ID, m.UIDValidity, m.UID, unix(m.Date), encodeAddrs(m.From), encodeAddrs(m.To), encodeAddrs(m.Cc)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := newDB.PutMessages(ctx, "acct", newIn.ID, batch); err != nil {
+		t.Fatal(err)
+	}
+	dump := func(db *DB) []string {
+		rows, err := db.r.Query(`SELECT email, name, uses, sent, last_used FROM addresses ORDER BY email`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var email, name string
+			var uses, sent, last int64
+			if err := rows.Scan(&email, &name, &uses, &sent, &last); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %q uses=%d sent=%d last=%d", email, name, uses, sent, last))
+		}
+		return out
+	}
+	got, want := dump(newDB), dump(oldDB)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("addresses counted by PutMessages:\n%s\nby the old trigger:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(got) < 5 {
+		t.Fatalf("only %d addresses: the test exercises too little", len(got))
 	}
 }
