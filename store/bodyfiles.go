@@ -228,8 +228,9 @@ func (db *DB) emptyTrash() error {
 }
 
 // sweepOrphans removes body files older than orphanAge that no row names:
-// left by a crash between writing a file and committing its row. It runs at
-// most once per orphanEvery, as remembered by the marker file's mtime.
+// left by a crash between writing a file and committing its rows. Then it
+// compacts the packs that are mostly gone. It runs at most once per
+// orphanEvery, as remembered by the marker file's mtime.
 func (db *DB) sweepOrphans(now time.Time) error {
 	bf := db.files
 	marker := filepath.Join(bf.dir, sweptMarker)
