@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -486,5 +488,80 @@ func TestCompactPacks(t *testing.T) {
 	}
 	if again := waitBodyFiles(t, db, 2); !slices.Equal(again, files) {
 		t.Errorf("a second compaction rewrote %v into %v", files, again)
+	}
+}
+
+// TestBodyFilesMigration opens a store written before packs (a file a body,
+// the old trash triggers, the address trigger) and checks that its bodies
+// still read, that a removed one's file still goes while the others stay,
+// and that a new message's addresses are counted once, not by both the
+// old trigger and PutMessages.
+func TestBodyFilesMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tern.db")
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range migrations[:9] {
+		if _, err := raw.Exec(m); err != nil {
+			t.Fatalf("migration %d: %v", i+1, err)
+		}
+	}
+	dir := path + "-bodies"
+	bodies := map[int64]string{1: "Subject: one\r\n\r\nfirst\r\n", 2: "Subject: two\r\n\r\nsecond body\r\n", 3: "Subject: three\r\n\r\n3\r\n"}
+	files := map[int64]string{}
+	for id, b := range bodies {
+		name := fmt.Sprintf("%02x/%d-%016x", id&0xff, id, id*7919)
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(b), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files[id] = name
+	}
+	stmts := []string{
+		`PRAGMA user_version = 9`,
+		`INSERT INTO mailboxes (id, account, name, uidvalidity) VALUES (1, 'acct', 'INBOX', 1)`,
+		`INSERT INTO messages (id, account, mailbox_id, uidvalidity, uid, has_body) VALUES (1, 'acct', 1, 1, 1, 1), (2, 'acct', 1, 1, 2, 1), (3, 'acct', 1, 1, 3, 1)`,
+	}
+	for _, q := range stmts {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, b := range bodies {
+		if _, err := raw.Exec(`INSERT INTO bodies (message_id, raw, file, size) VALUES (?, x'', ?, ?)`, id, files[id], len(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	want := map[uint32]Body{}
+	for id, b := range bodies {
+		want[uint32(id)] = Body{MessageID: id, Raw: []byte(b)}
+	}
+	checkBodies(t, db, want)
+	if err := db.DeleteUIDs(ctx, 1, 1, []uint32{2}); err != nil {
+		t.Fatal(err)
+	}
+	left := waitBodyFiles(t, db, 2)
+	if !slices.Equal(left, []string{files[1], files[3]}) {
+		t.Fatalf("files %v, want %s and %s", left, files[1], files[3])
+	}
+	delete(want, 2)
+	checkBodies(t, db, want)
+	if err := db.PutMessages(ctx, "acct", 1, []Message{{UIDValidity: 1, UID: 9, Date: time.Now(),
+		From: []Address{{Name: "Nina", Email: "nina@example.test"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.RecentAddresses(ctx, "acct", "nina", 10)
+	if err != nil || len(got) != 1 || got[0].Uses != 1 {
+		t.Fatalf("nina after one message: %+v, %v; want 1 use", got, err)
 	}
 }
