@@ -214,9 +214,8 @@ func (db *DB) emptyTrash() error {
 			return rows.Err()
 		}
 		db.files.remove(names)
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(names)), ",")
 		if err := db.writeQuiet(context.Background(), func(tx *sql.Tx) error {
-			_, err := tx.Exec(`DELETE FROM body_trash WHERE file IN (`+marks+`)`, args...)
+			_, err := tx.Exec(`DELETE FROM body_trash WHERE file IN (`+marks(len(names))+`)`, args...)
 			return err
 		}); err != nil {
 			return err

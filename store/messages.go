@@ -320,7 +320,7 @@ func countAddresses(tx *sql.Tx, account string, uses []addressUse) error {
 		}
 		err := func() error {
 			rows, err := tx.Query(`SELECT email, name, uses, sent, last_used FROM addresses WHERE account = ? AND email IN (`+
-				strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")+`)`, args...)
+				marks(len(part))+`)`, args...)
 			if err != nil {
 				return err
 			}
@@ -365,7 +365,7 @@ func countAddresses(tx *sql.Tx, account string, uses []addressUse) error {
 			args = append(args, account, e, st.name, st.uses, st.sent, st.last)
 		}
 		if _, err := tx.Exec(`INSERT INTO addresses (account, email, name, uses, sent, last_used) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?),", len(part)), ",")+`
+			rowMarks(len(part), 6)+`
 			ON CONFLICT (account, email) DO UPDATE SET name = excluded.name, uses = excluded.uses,
 				sent = excluded.sent, last_used = excluded.last_used`, args...); err != nil {
 			return fmt.Errorf("store: addresses: %w", err)
@@ -402,10 +402,9 @@ const putCols = 23
 // key, local ID, whether its body is stored and its stored flags (its old
 // ones when it was known).
 func putMessagesSQL(n int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", putCols), ",") + "),"
 	return `INSERT INTO messages (account, mailbox_id, uidvalidity, uid, modseq, flags, seen, flagged, answered, draft,
 			internal_date, size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs, has_attachments, hidden)
-		VALUES ` + strings.TrimSuffix(strings.Repeat(row, n), ",") + `
+		VALUES ` + rowMarks(n, putCols) + `
 		ON CONFLICT (mailbox_id, uidvalidity, uid) DO UPDATE SET modseq=excluded.modseq,
 			internal_date=excluded.internal_date, size=excluded.size, date=excluded.date, subject=excluded.subject,
 			from_addr=excluded.from_addr, to_addr=excluded.to_addr, cc_addr=excluded.cc_addr, reply_to=excluded.reply_to,
@@ -435,12 +434,10 @@ func ftsIndex(tx *sql.Tx, rows []ftsRow) error {
 			ids[i] = r.id
 			vals = append(vals, r.id, r.subject, r.addresses, r.body)
 		}
-		marks := strings.TrimSuffix(strings.Repeat("?,", n), ",")
-		if _, err := tx.Exec(`DELETE FROM messages_fts WHERE rowid IN (`+marks+`)`, ids...); err != nil {
+		if _, err := tx.Exec(`DELETE FROM messages_fts WHERE rowid IN (`+marks(n)+`)`, ids...); err != nil {
 			return fmt.Errorf("store: index: %w", err)
 		}
-		tuples := strings.TrimSuffix(strings.Repeat("(?,?,?,?),", n), ",")
-		if _, err := tx.Exec(`INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES `+tuples, vals...); err != nil {
+		if _, err := tx.Exec(`INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES `+rowMarks(n, 4), vals...); err != nil {
 			return fmt.Errorf("store: index: %w", err)
 		}
 	}
@@ -690,9 +687,10 @@ type Body struct {
 	off  int64  // where in file
 }
 
-// WriteBodyFiles writes the raw bytes of bodies to one new pack ahead of
-// PutBodies, which then does not write them again: a caller can write one
-// batch's pack while PutBodies commits the batch before. Files of bodies
+// WriteBodyFiles writes the raw bytes of the bodies not written yet to new
+// packs (one a run of them; a whole batch is one run) ahead of PutBodies,
+// which then does not write them again: a caller can write one batch's
+// pack while PutBodies commits the batch before. Files of bodies
 // that never reach PutBodies are removed with DiscardBodyFiles (or, after a
 // crash, by the orphan sweep). It is safe to call from any goroutine, on
 // bodies no other goroutine uses.
@@ -808,8 +806,7 @@ func bodyHeads(tx *sql.Tx, bodies []Body) (map[int64]bodyHead, error) {
 			ids = append(ids, b.MessageID)
 		}
 		if err := func() error {
-			marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-			rows, err := tx.Query(`SELECT id, subject, from_addr, to_addr, cc_addr FROM messages WHERE id IN (`+marks+`)`, ids...)
+			rows, err := tx.Query(`SELECT id, subject, from_addr, to_addr, cc_addr FROM messages WHERE id IN (`+marks(len(ids))+`)`, ids...)
 			if err != nil {
 				return err
 			}

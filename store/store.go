@@ -139,6 +139,16 @@ func (db *DB) writeQuiet(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// marks returns n SQL placeholders separated by commas: "?,?,?".
+func marks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// rowMarks returns n rows of cols placeholders each: "(?,?),(?,?)".
+func rowMarks(n, cols int) string {
+	return strings.TrimSuffix(strings.Repeat("("+marks(cols)+"),", n), ",")
+}
+
 func unix(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
