@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -498,15 +497,7 @@ func TestCompactPacks(t *testing.T) {
 // old trigger and PutMessages.
 func TestBodyFilesMigration(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tern.db")
-	raw, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, m := range migrations[:9] {
-		if _, err := raw.Exec(m); err != nil {
-			t.Fatalf("migration %d: %v", i+1, err)
-		}
-	}
+	raw := oldStore(t, path, 9)
 	dir := path + "-bodies"
 	bodies := map[int64]string{1: "Subject: one\r\n\r\nfirst\r\n", 2: "Subject: two\r\n\r\nsecond body\r\n", 3: "Subject: three\r\n\r\n3\r\n"}
 	files := map[int64]string{}
@@ -521,7 +512,6 @@ func TestBodyFilesMigration(t *testing.T) {
 		files[id] = name
 	}
 	stmts := []string{
-		`PRAGMA user_version = 9`,
 		`INSERT INTO mailboxes (id, account, name, uidvalidity) VALUES (1, 'acct', 'INBOX', 1)`,
 		`INSERT INTO messages (id, account, mailbox_id, uidvalidity, uid, has_body) VALUES (1, 'acct', 1, 1, 1, 1), (2, 'acct', 1, 1, 2, 1), (3, 'acct', 1, 1, 3, 1)`,
 	}

@@ -147,21 +147,32 @@ func TestMailboxCountsFollowEveryChange(t *testing.T) {
 	}
 }
 
-// TestMailboxCountsMigration opens a store written before the counts were
-// kept and checks that the migration fills them from the rows.
-func TestMailboxCountsMigration(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tern.db")
+// oldStore creates the database of a store at path as the first version
+// migrations left it, and returns it open for a test to fill; the test
+// closes it before opening the store.
+func oldStore(t *testing.T, path string, version int) *sql.DB {
+	t.Helper()
 	raw, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, m := range migrations[:5] {
+	for i, m := range migrations[:version] {
 		if _, err := raw.Exec(m); err != nil {
 			t.Fatalf("migration %d: %v", i+1, err)
 		}
 	}
+	if _, err := raw.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, version)); err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// TestMailboxCountsMigration opens a store written before the counts were
+// kept and checks that the migration fills them from the rows.
+func TestMailboxCountsMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tern.db")
+	raw := oldStore(t, path, 5)
 	for _, q := range []string{
-		`PRAGMA user_version = 5`,
 		`INSERT INTO mailboxes (id, account, name) VALUES (1, 'a', 'INBOX'), (2, 'a', 'Archive')`,
 		`INSERT INTO messages (account, mailbox_id, uidvalidity, uid, seen, hidden) VALUES
 			('a', 1, 1, 1, 0, 0), ('a', 1, 1, 2, 1, 0), ('a', 1, 1, 3, 0, 1), ('a', 2, 1, 1, 0, 0)`,

@@ -165,8 +165,10 @@ func TestServerWrongPassword(t *testing.T) {
 	}
 }
 
-func TestServerIdleAppend(t *testing.T) {
-	s := ServerForTest(t, &ServerOptions{Seed: testSeed()})
+// dialIdler connects a client to s with INBOX selected, and returns it with
+// the channel its EXISTS counts arrive on.
+func dialIdler(t *testing.T, s *Server) (*imapclient.Client, <-chan uint32) {
+	t.Helper()
 	updates := make(chan uint32, 16)
 	idler := s.DialIMAP(t, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
@@ -180,6 +182,12 @@ func TestServerIdleAppend(t *testing.T) {
 	if _, err := idler.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
+	return idler, updates
+}
+
+func TestServerIdleAppend(t *testing.T) {
+	s := ServerForTest(t, &ServerOptions{Seed: testSeed()})
+	idler, updates := dialIdler(t, s)
 	idle, err := idler.Idle()
 	if err != nil {
 		t.Fatal(err)
@@ -219,19 +227,7 @@ func TestServerIdleAppend(t *testing.T) {
 // tracker held it back until the next update).
 func TestServerIdleAfterAppend(t *testing.T) {
 	s := ServerForTest(t, &ServerOptions{Seed: testSeed()})
-	updates := make(chan uint32, 16)
-	idler := s.DialIMAP(t, &imapclient.Options{
-		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
-			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
-				if d.NumMessages != nil {
-					updates <- *d.NumMessages
-				}
-			},
-		},
-	})
-	if _, err := idler.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
+	idler, updates := dialIdler(t, s)
 	if err := idler.Noop().Wait(); err != nil {
 		t.Fatal(err)
 	}
