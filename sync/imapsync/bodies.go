@@ -322,18 +322,14 @@ func (e *Engine) wait(ctx context.Context, cn *conn, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	inbox, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox)
-	if err != nil {
+	if parked, err := e.park(ctx, cn); err != nil {
+		return err
+	} else if !parked {
 		return e.sleepErr(ctx, d)
-	}
-	if cn.selected != inbox.Name {
-		if _, err := cn.selectMailbox(inbox.Name, false); err != nil {
-			return err
-		}
 	}
 	// NOOP first: a server may hold back news of the selected mailbox
 	// until the next command, and not send it when IDLE starts.
-	if err := cn.do(func() error { return cn.c.Noop().Wait() }); err != nil {
+	if err := cn.noop(); err != nil {
 		return err
 	}
 	select { // a change reported before we started waiting
@@ -346,11 +342,28 @@ func (e *Engine) wait(ctx context.Context, cn *conn, d time.Duration) error {
 		if e.sleep(ctx, step) {
 			return nil
 		}
-		return cn.do(func() error { return cn.c.Noop().Wait() })
+		return cn.noop()
 	}
 	// At most IdleRestart in one IDLE: then a (cheap) pass and IDLE again.
-	_, err = cn.idle(ctx, min(d, e.opts.IdleRestart), e.kick)
+	_, err := cn.idle(ctx, min(d, e.opts.IdleRestart), e.kick)
 	return err
+}
+
+// park leaves INBOX selected on the worker's connection between passes,
+// as the last pass would have it, so that the next pass finds INBOX's
+// changes with a NOOP and a status instead of a SELECT (see reselect). It
+// reports false when INBOX is not known yet.
+func (e *Engine) park(ctx context.Context, cn *conn) (bool, error) {
+	inbox, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox)
+	if err != nil {
+		return false, nil
+	}
+	if cn.selected != inbox.Name {
+		if _, err := cn.selectMailbox(inbox.Name, cn.has(imap.CapCondStore)); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 func (e *Engine) sleepErr(ctx context.Context, d time.Duration) error {

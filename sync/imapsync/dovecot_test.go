@@ -677,3 +677,105 @@ func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
 		t.Fatalf("after the second renumbering: %v", m)
 	}
 }
+
+// TestSyncDovecotSelectedMailbox changes, from another client, the mailbox
+// that Tern's worker connection has selected. Dovecot answers a status of
+// the selected mailbox from that session's view, which only a command
+// updates: a pass must not take it for "unchanged". With INBOX parked on
+// the connection, passes find its changes without selecting it again.
+func TestSyncDovecotSelectedMailbox(t *testing.T) {
+	f := newDovecotFixture(t, mailtest.DemoSeed(time.Now()))
+	f.opts.BodiesPerPass = -1
+	ctx := context.Background()
+	e := New(f.st, f.acct, f.opts)
+	cn, err := e.connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cn.close()
+	if _, err := e.pass(ctx, cn, true); err != nil {
+		t.Fatal(err)
+	}
+	pass := func(full bool) *Report {
+		t.Helper()
+		rep, err := e.pass(ctx, cn, full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	folder := func(rep *Report, name string) FolderReport {
+		t.Helper()
+		for _, fr := range rep.Folders {
+			if fr.Name == name {
+				return fr
+			}
+		}
+		t.Fatalf("%s not in the report %+v", name, rep.Folders)
+		return FolderReport{}
+	}
+	deliver := func(mailbox, subject string) {
+		t.Helper()
+		raw := fmt.Sprintf("From: Bob <bob@example.test>\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n\r\nHi.\r\n",
+			f.user.Name, subject, time.Now().Format(time.RFC1123Z))
+		cmd := f.other.Append(mailbox, int64(len(raw)), nil)
+		cmd.Write([]byte(raw))
+		cmd.Close()
+		if _, err := cmd.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := func(set imap.NumSet, op imap.StoreFlagsOp, flag imap.Flag) {
+		t.Helper()
+		if err := f.other.Store(set, &imap.StoreFlags{Op: op, Flags: []imap.Flag{flag}, Silent: true}, nil).Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A folder other than INBOX left selected, as a body fetch or a
+	// replayed move leaves it, gets mail from elsewhere.
+	if _, err := cn.selectMailbox("Archive", true); err != nil {
+		t.Fatal(err)
+	}
+	deliver("Archive", "Filed from the phone")
+	if fr := folder(pass(true), "Archive"); fr.Skipped || fr.New != 1 {
+		t.Errorf("Archive after a message was added to it while selected: %+v", fr)
+	}
+	f.assertMatches(t, "Archive")
+
+	// INBOX parked: flags change, a message goes, one comes.
+	if parked, err := e.park(ctx, cn); err != nil || !parked {
+		t.Fatalf("park: %v %v", parked, err)
+	}
+	selects := cn.selects
+	if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	store(imap.SeqSetNum(1, 2, 3), imap.StoreFlagsAdd, imap.FlagFlagged)
+	store(imap.SeqSetNum(4), imap.StoreFlagsDel, imap.FlagSeen)
+	store(imap.SeqSetNum(5), imap.StoreFlagsAdd, imap.FlagDeleted)
+	if err := f.other.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	deliver("INBOX", "Arrived while parked")
+	if fr := folder(pass(true), "INBOX"); fr.New != 1 || fr.Removed != 1 || fr.FlagUpdates < 4 {
+		t.Errorf("INBOX full pass: %+v", fr)
+	}
+	f.assertMatches(t, "INBOX")
+
+	// The pass the idle connection asks for (INBOX only).
+	store(imap.SeqSetNum(6, 7), imap.StoreFlagsAdd, imap.FlagAnswered)
+	if fr := folder(pass(false), "INBOX"); fr.Skipped || fr.FlagUpdates != 2 {
+		t.Errorf("INBOX pass: %+v", fr)
+	}
+	f.assertMatches(t, "INBOX")
+	// And with nothing changed, both kinds skip INBOX.
+	for _, full := range []bool{false, true} {
+		if fr := folder(pass(full), "INBOX"); !fr.Skipped {
+			t.Errorf("INBOX with nothing changed (full %v): %+v", full, fr)
+		}
+	}
+	if cn.selects != selects {
+		t.Errorf("%d SELECTs of the parked INBOX, want none", cn.selects-selects)
+	}
+}

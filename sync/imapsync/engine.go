@@ -274,6 +274,11 @@ func (e *Engine) runSession(ctx context.Context) (err error) {
 		}
 		wait := e.opts.PollInterval - time.Since(lastFull)
 		if inboxChanged != nil {
+			if wait > 0 {
+				if _, err := e.park(ctx, cn); err != nil {
+					return err
+				}
+			}
 			err = e.waitSignal(ctx, cn, inboxChanged, wait)
 		} else {
 			err = e.wait(ctx, cn, wait)
@@ -354,7 +359,7 @@ func (e *Engine) idleOnce(ctx context.Context, notify chan struct{}) error {
 	next := uint32(0)
 	for {
 		// NOOP first, as in wait: news held back until a command.
-		if err := cn.do(func() error { return cn.c.Noop().Wait() }); err != nil {
+		if err := cn.noop(); err != nil {
 			return err
 		}
 		changed := false

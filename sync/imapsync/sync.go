@@ -48,6 +48,11 @@ func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error)
 			return rep, err
 		}
 		boxes = []store.Mailbox{inbox}
+		if st, err := e.selectedStatus(cn, inbox.Name); err != nil {
+			return rep, err
+		} else if st != nil {
+			statuses = map[string]*imap.StatusData{inbox.Name: st}
+		}
 		for name := range e.touched {
 			if mb, err := e.st.MailboxByName(ctx, e.acct.ID, name); err == nil && mb.ID != inbox.ID {
 				boxes = append(boxes, mb)
@@ -63,7 +68,7 @@ func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error)
 				Stored: mb.Total, Unread: mb.Unread, Skipped: true})
 			continue
 		}
-		fr, err := e.syncMailbox(ctx, cn, mb)
+		fr, err := e.syncMailbox(ctx, cn, mb, statuses[mb.Name])
 		if err != nil {
 			return rep, err
 		}
@@ -104,6 +109,13 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 	if cn.has(imap.CapListStatus) {
 		opts.ReturnStatus = &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true, NumUnseen: true,
 			HighestModSeq: cn.has(imap.CapCondStore)}
+	}
+	if opts.ReturnStatus != nil && cn.selected != "" {
+		// The selected mailbox's status may be this session's view of it
+		// (Dovecot's is), which only a command brings up to date.
+		if err := cn.noop(); err != nil {
+			return nil, nil, err
+		}
 	}
 	var list []*imap.ListData
 	err := cn.do(func() error {
@@ -241,9 +253,45 @@ func toAttrs(s []string) []imap.MailboxAttr {
 	return out
 }
 
+// selectedStatus returns the status of mailbox name when it is the one
+// selected on cn, read after a NOOP by a LIST of that name alone with
+// LIST-STATUS (which, unlike STATUS, RFC 9051 allows for the selected
+// mailbox), so that a pass can skip the mailbox or its SELECT; nil when
+// that cannot be had.
+func (e *Engine) selectedStatus(cn *conn, name string) (*imap.StatusData, error) {
+	if cn.selected != name || !cn.has(imap.CapListStatus) || strings.ContainsAny(name, "*%") {
+		return nil, nil
+	}
+	if err := cn.noop(); err != nil {
+		return nil, err
+	}
+	opts := &imap.ListOptions{ReturnStatus: &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true,
+		NumUnseen: true, HighestModSeq: cn.has(imap.CapCondStore)}}
+	var list []*imap.ListData
+	err := cn.do(func() error {
+		var err error
+		list, err = cn.c.List("", name, opts).Collect()
+		return err
+	})
+	if err != nil {
+		var ie *imap.Error
+		if errors.As(err, &ie) {
+			return nil, nil // then a SELECT will tell
+		}
+		return nil, err
+	}
+	for _, l := range list {
+		if l.Mailbox == name {
+			return l.Status, nil
+		}
+	}
+	return nil, nil
+}
+
 // syncMailbox brings one mailbox's headers and flags up to date and
-// removes what the server expunged.
-func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox) (FolderReport, error) {
+// removes what the server expunged. st is the server's status of it, read
+// in this pass, or nil.
+func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox, st *imap.StatusData) (FolderReport, error) {
 	start := time.Now()
 	fr := FolderReport{Name: mb.Name, Role: mb.Role}
 	defer func() {
@@ -251,15 +299,19 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox) (F
 		fr.Millis = fr.Duration.Milliseconds()
 	}()
 	condstore := cn.has(imap.CapCondStore)
-	sel, err := cn.selectMailbox(mb.Name, condstore)
-	if err != nil {
-		var ie *imap.Error
-		if errors.As(err, &ie) {
-			// The folder vanished or cannot be opened: report, go on.
-			e.opts.Logf("sync %s: select %q: %v", e.acct.ID, mb.Name, err)
-			return fr, nil
+	sel := cn.reselect(mb.Name, st, condstore)
+	if sel == nil {
+		var err error
+		sel, err = cn.selectMailbox(mb.Name, condstore)
+		if err != nil {
+			var ie *imap.Error
+			if errors.As(err, &ie) {
+				// The folder vanished or cannot be opened: report, go on.
+				e.opts.Logf("sync %s: select %q: %v", e.acct.ID, mb.Name, err)
+				return fr, nil
+			}
+			return fr, err
 		}
-		return fr, err
 	}
 	fr.ServerTotal = int(sel.NumMessages)
 	if sel.HighestModSeq == 0 {
