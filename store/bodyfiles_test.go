@@ -555,3 +555,60 @@ func TestBodyFilesMigration(t *testing.T) {
 		t.Fatalf("nina after one message: %+v, %v; want 1 use", got, err)
 	}
 }
+
+// TestBodyPackDirectAndBuffered writes a pack big enough to go around the
+// page cache, with bodies whose lengths are no multiple of a block, and
+// the same pack through the page cache: both read back byte for byte, and
+// neither file keeps the padding a direct write needs.
+func TestBodyPackDirectAndBuffered(t *testing.T) {
+	for _, buffered := range []bool{false, true} {
+		t.Run(fmt.Sprintf("buffered=%v", buffered), func(t *testing.T) {
+			db := openTest(t)
+			db.files.noDirect.Store(buffered)
+			ctx := context.Background()
+			seedMailbox(t, db, 40)
+			msgs, err := db.MissingBodies(ctx, "acct", time.Time{}, 40)
+			if err != nil || len(msgs) != 40 {
+				t.Fatalf("MissingBodies = %d, %v", len(msgs), err)
+			}
+			var bodies []Body
+			want := map[int64][]byte{}
+			total := 0
+			for i, m := range msgs {
+				raw := make([]byte, 7001+i*977)
+				for j := range raw {
+					raw[j] = byte('a' + (i+j)%26)
+				}
+				bodies = append(bodies, Body{MessageID: m.ID, Raw: raw, Info: BodyInfo{Text: "t"}})
+				want[m.ID] = raw
+				total += len(raw)
+			}
+			if total < directMin {
+				t.Fatalf("pack of %d bytes is below directMin", total)
+			}
+			if err := db.WriteBodyFiles(bodies); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := db.PutBodies(ctx, bodies); err != nil || n != len(bodies) {
+				t.Fatalf("PutBodies = %d, %v", n, err)
+			}
+			files := bodyFileNames(t, db)
+			if len(files) != 1 {
+				t.Fatalf("files %v, want one pack", files)
+			}
+			fi, err := os.Stat(filepath.Join(db.files.dir, files[0]))
+			if err != nil || fi.Size() != int64(total) {
+				t.Errorf("pack is %d bytes (%v), want %d", fi.Size(), err, total)
+			}
+			for id, raw := range want {
+				got, err := db.Body(ctx, id)
+				if err != nil || !bytes.Equal(got, raw) {
+					t.Fatalf("body %d: %d bytes, %v; want the %d written", id, len(got), err, len(raw))
+				}
+			}
+			if !buffered {
+				t.Logf("written around the page cache: %v", !db.files.noDirect.Load())
+			}
+		})
+	}
+}
