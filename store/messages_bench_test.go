@@ -211,3 +211,36 @@ func BenchmarkMissingBodiesDrain(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUpdateFlags stores 1,000 server flag changes (a keyword on
+// every hundredth message, on and off) in a 100,000-message mailbox: the
+// store's share of a resync after 1% of flags changed.
+func BenchmarkUpdateFlags(b *testing.B) {
+	const n = 100_000
+	msgs := benchMessages(n)
+	ctx := context.Background()
+	db, inbox := benchInbox(b)
+	defer db.Close()
+	for i := 0; i < n; i += 1000 {
+		if err := db.PutMessages(ctx, "a", inbox, msgs[i:min(i+1000, n)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for it := 0; it < b.N; it++ {
+		b.StopTimer()
+		var ups []FlagUpdate
+		for i := 0; i < 1000; i++ {
+			fl := []string{`\Seen`, "$Bench"}
+			if it%2 == 1 {
+				fl = []string{`\Seen`}
+			}
+			ups = append(ups, FlagUpdate{UID: msgs[i*100].UID, Flags: fl, ModSeq: uint64(10 + it)})
+		}
+		b.StartTimer()
+		c, err := db.UpdateFlags(ctx, inbox, msgs[0].UIDValidity, ups)
+		if err != nil || c != 1000 {
+			b.Fatalf("UpdateFlags = %d, %v; want 1000 changed", c, err)
+		}
+	}
+}

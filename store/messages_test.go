@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +107,86 @@ func TestMissingBodiesUsesItsIndex(t *testing.T) {
 	text := strings.Join(plan, "; ")
 	if !strings.Contains(text, "messages_missing_body") || strings.Contains(text, "TEMP B-TREE") {
 		t.Fatalf("MissingBodies plan %q: want the rows in order from messages_missing_body", text)
+	}
+}
+
+// TestUpdateFlagsInChunks applies random server flag changes to 700
+// messages, more than one statement's chunk, with UIDs named twice and
+// some messages holding a pending local change. Every message ends with
+// the last flags the server gave it (pending ones keep theirs), the flag
+// columns agree with the flags, the counts with the rows, and the
+// returned count is the number of messages that changed.
+func TestUpdateFlagsInChunks(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	const n = 700
+	inbox := seedMailbox(t, db, n)
+	r := rand.New(rand.NewPCG(7, 7))
+	kinds := [][]string{nil, {FlagSeen}, {FlagFlagged}, {FlagSeen, FlagFlagged}, {`\Deleted`}, {FlagSeen, "$Label1"},
+		{FlagAnswered, FlagSeen}, {FlagDraft}, {FlagSeen, `\Deleted`}}
+	for round := 0; round < 4; round++ {
+		before := map[uint32][]string{}
+		for uid := uint32(1); uid <= n; uid++ {
+			m, err := db.MessageByUID(ctx, inbox.ID, 7, uid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before[uid] = m.Flags
+		}
+		pending := map[uint32]bool{}
+		for i := 0; i < 5; i++ {
+			uid := uint32(1 + r.IntN(n))
+			m, _ := db.MessageByUID(ctx, inbox.ID, 7, uid)
+			if _, err := db.SetFlag(ctx, m.ID, FlagFlagged, !m.Flagged()); err != nil {
+				t.Fatal(err)
+			}
+			after, _ := db.MessageByUID(ctx, inbox.ID, 7, uid)
+			before[uid] = after.Flags
+			pending[uid] = true
+		}
+		var ups []FlagUpdate
+		want := map[uint32][]string{}
+		for i := 0; i < 900; i++ {
+			uid := uint32(1 + r.IntN(n+20)) // some not stored
+			fl := kinds[r.IntN(len(kinds))]
+			ups = append(ups, FlagUpdate{UID: uid, Flags: fl, ModSeq: uint64(100*round + i)})
+			want[uid] = fl
+		}
+		changed, err := db.UpdateFlags(ctx, inbox.ID, 7, ups)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantChanged := 0
+		for uid := uint32(1); uid <= n; uid++ {
+			m, err := db.MessageByUID(ctx, inbox.ID, 7, uid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exp := before[uid]
+			if fl, ok := want[uid]; ok && !pending[uid] {
+				exp = fl
+				if !sameFlags(before[uid], fl) {
+					wantChanged++
+				}
+			}
+			if !sameFlags(m.Flags, exp) {
+				t.Fatalf("round %d: UID %d has %v, want %v (pending %v)", round, uid, m.Flags, exp, pending[uid])
+			}
+			var seen, flagged, answered, draft, hidden bool
+			db.r.QueryRow(`SELECT seen, flagged, answered, draft, hidden FROM messages WHERE id = ?`, m.ID).Scan(&seen, &flagged, &answered, &draft, &hidden)
+			if seen != hasFlag(exp, FlagSeen) || flagged != hasFlag(exp, FlagFlagged) || answered != hasFlag(exp, FlagAnswered) ||
+				draft != hasFlag(exp, FlagDraft) || hidden != hasFlag(exp, `\Deleted`) {
+				t.Fatalf("round %d: UID %d columns seen %v flagged %v answered %v draft %v hidden %v for %v",
+					round, uid, seen, flagged, answered, draft, hidden, exp)
+			}
+		}
+		if changed != wantChanged {
+			t.Errorf("round %d: UpdateFlags = %d changed, want %d", round, changed, wantChanged)
+		}
+		checkCounts(t, db, "acct", fmt.Sprintf("round %d", round))
+		acts, _ := db.PendingActions(ctx, "acct")
+		for _, a := range acts {
+			db.ActionDone(ctx, a.ID)
+		}
 	}
 }
