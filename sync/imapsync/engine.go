@@ -9,6 +9,13 @@
 // own timer (Options.IdleRestart), and an IDLE that ends by itself is
 // noticed, so push never stops without a word.
 //
+// Between passes the worker connection keeps INBOX selected. A pass first
+// sends NOOP, so that the server's status of the selected mailbox is not a
+// stale view of it (Dovecot answers it from the session's view), and then
+// reuses that selection when the status agrees with what the session has
+// been told, instead of a SELECT, which costs a large mailbox's server a
+// scan.
+//
 // When a server renumbers a folder (a new UIDVALIDITY), its cached
 // messages are dropped and fetched again, but local actions waiting for
 // replay are kept: each finds its message again by Message-ID.
