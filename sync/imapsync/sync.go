@@ -772,13 +772,10 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 			continue
 		}
 		if cn.selected != a.Mailbox {
-			_, err := cn.selectMailbox(a.Mailbox, false)
-			if err != nil {
-				var ie *imap.Error
-				if !errors.As(err, &ie) {
+			if _, err := cn.selectMailbox(a.Mailbox, false); err != nil {
+				if err := e.actionError(ctx, a, err, fmt.Sprintf("folder %q cannot be opened", a.Mailbox), false); err != nil {
 					return done, err
 				}
-				e.actionFailed(ctx, a, fmt.Errorf("folder %q cannot be opened: %w", a.Mailbox, err))
 				continue
 			}
 		}
@@ -787,12 +784,9 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 			var ok bool
 			a, ok, err = e.retarget(ctx, cn, a)
 			if err != nil {
-				var ie *imap.Error
-				if !errors.As(err, &ie) {
-					e.st.ActionRetry(ctx, a.ID, err)
+				if err := e.actionError(ctx, a, err, "", true); err != nil {
 					return done, err
 				}
-				e.actionFailed(ctx, a, err)
 				continue
 			}
 			if !ok {
@@ -806,13 +800,10 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 			return err
 		})
 		if err != nil {
-			var ie *imap.Error
-			if errors.As(err, &ie) {
-				e.actionFailed(ctx, a, err)
-				continue
+			if err := e.actionError(ctx, a, err, "", true); err != nil {
+				return done, err
 			}
-			e.st.ActionRetry(ctx, a.ID, err)
-			return done, err
+			continue
 		}
 		if expunged {
 			// Gone from the source; a move shows up in its target when
@@ -832,6 +823,26 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 		done++
 	}
 	return done, nil
+}
+
+// actionError settles err from replaying action a. The server's refusal
+// (an imap.Error) fails the action, which tells the user (after what, when
+// given), and replay goes on: it returns nil. Anything else is the
+// connection's and is returned, to end the pass; when counted, it counts as
+// one of the action's tries (see MaxActionAttempts).
+func (e *Engine) actionError(ctx context.Context, a store.Action, err error, what string, counted bool) error {
+	var ie *imap.Error
+	if errors.As(err, &ie) {
+		if what != "" {
+			err = fmt.Errorf("%s: %w", what, err)
+		}
+		e.actionFailed(ctx, a, err)
+		return nil
+	}
+	if counted {
+		e.st.ActionRetry(ctx, a.ID, err)
+	}
+	return err
 }
 
 // retarget finds the message of action a again after its mailbox (selected
