@@ -352,7 +352,8 @@ func (e *Engine) wait(ctx context.Context, cn *conn, d time.Duration) error {
 // park leaves INBOX selected on the worker's connection between passes,
 // as the last pass would have it, so that the next pass finds INBOX's
 // changes with a NOOP and a status instead of a SELECT (see reselect). It
-// reports false when INBOX is not known yet.
+// reports false when INBOX is not known yet or the server will not open it
+// (which the pass reports); its error is the connection's.
 func (e *Engine) park(ctx context.Context, cn *conn) (bool, error) {
 	inbox, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox)
 	if err != nil {
@@ -360,6 +361,11 @@ func (e *Engine) park(ctx context.Context, cn *conn) (bool, error) {
 	}
 	if cn.selected != inbox.Name {
 		if _, err := cn.selectMailbox(inbox.Name, cn.has(imap.CapCondStore)); err != nil {
+			var ie *imap.Error
+			if errors.As(err, &ie) {
+				e.opts.Logf("sync %s: select %q: %v", e.acct.ID, inbox.Name, err)
+				return false, nil
+			}
 			return false, err
 		}
 	}
