@@ -144,15 +144,14 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
 		ups := map[int]*sql.Stmt{} // prepared upserts, by how many messages each saves
-		var set *sql.Stmt
 		defer func() {
 			for _, st := range ups {
 				st.Close()
 			}
-			if set != nil {
-				set.Close()
-			}
 		}()
+		// Known messages whose flags changed, by UIDVALIDITY.
+		var flagUVs []uint32
+		flagUps := map[uint32][]FlagUpdate{}
 		// Rows with an ID above the highest before are new: their addresses
 		// count for autocomplete (a known message updated does not).
 		var lastID int64
@@ -239,15 +238,10 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 			for i := range part {
 				m := &part[i]
 				if !sameFlags(splitFlags(stored[i]), m.Flags) { // a known message whose flags changed
-					if set == nil {
-						var err error
-						if set, err = tx.Prepare(setFlagsSQL); err != nil {
-							return err
-						}
+					if _, ok := flagUps[m.UIDValidity]; !ok {
+						flagUVs = append(flagUVs, m.UIDValidity)
 					}
-					if _, err := set.Exec(setFlagsArgs(m.ID, m.Flags, m.ModSeq)...); err != nil {
-						return err
-					}
+					flagUps[m.UIDValidity] = append(flagUps[m.UIDValidity], FlagUpdate{UID: m.UID, Flags: m.Flags, ModSeq: m.ModSeq})
 				}
 				if !hasBody[i] {
 					index = append(index, ftsRow{m.ID, m.Subject, addrText(m.From, m.To, m.Cc), ""})
@@ -264,6 +258,11 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 						}
 					}
 				}
+			}
+		}
+		for _, uv := range flagUVs {
+			if _, err := applyFlags(tx, mailboxID, uv, flagUps[uv]); err != nil {
+				return fmt.Errorf("store: save messages: %w", err)
 			}
 		}
 		if err := countAddresses(tx, account, uses); err != nil {
@@ -444,23 +443,6 @@ func ftsIndex(tx *sql.Tx, rows []ftsRow) error {
 	return nil
 }
 
-// setFlagsSQL stores the server's flags for a message unless a local
-// action on it is still pending, in which case the local state wins until
-// replay. A message is hidden exactly when it carries \Deleted.
-const setFlagsSQL = `UPDATE messages SET flags=?, seen=?, flagged=?, answered=?, draft=?, hidden=?, modseq=max(modseq, ?)
-	WHERE id = ? AND NOT EXISTS (SELECT 1 FROM pending_actions p
-		WHERE p.mailbox_id = messages.mailbox_id AND p.uidvalidity = messages.uidvalidity AND p.uid = messages.uid)`
-
-func setFlagsArgs(id int64, flags []string, modseq uint64) []any {
-	return []any{joinFlags(flags), boolInt(hasFlag(flags, FlagSeen)), boolInt(hasFlag(flags, FlagFlagged)),
-		boolInt(hasFlag(flags, FlagAnswered)), boolInt(hasFlag(flags, FlagDraft)), boolInt(hasFlag(flags, FlagDeleted)), modseq, id}
-}
-
-func setFlags(tx *sql.Tx, id int64, flags []string, modseq uint64) error {
-	_, err := tx.Exec(setFlagsSQL, setFlagsArgs(id, flags, modseq)...)
-	return err
-}
-
 // FlagUpdate is a flag change seen on the server.
 type FlagUpdate struct {
 	UID    uint32
@@ -482,37 +464,46 @@ type FlagUpdate struct {
 func (db *DB) UpdateFlags(ctx context.Context, mailboxID int64, uidValidity uint32, ups []FlagUpdate) (int, error) {
 	changed := 0
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		changed = 0
-		pending := map[uint32]bool{}
-		rows, err := tx.Query(`SELECT uid FROM pending_actions WHERE mailbox_id = ? AND uidvalidity = ?`, mailboxID, uidValidity)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var uid uint32
-			if err := rows.Scan(&uid); err != nil {
-				rows.Close()
-				return err
-			}
-			pending[uid] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		const chunk = 250
-		for rest := lastPerUID(ups); len(rest) > 0; {
-			part := rest[:min(chunk, len(rest))]
-			rest = rest[len(part):]
-			n, err := updateFlagsChunk(tx, mailboxID, uidValidity, part, pending)
-			if err != nil {
-				return err
-			}
-			changed += n
-		}
-		return nil
+		var err error
+		changed, err = applyFlags(tx, mailboxID, uidValidity, ups)
+		return err
 	})
 	return changed, err
+}
+
+// applyFlags writes server flags as UpdateFlags describes, in tx, and
+// returns how many messages it changed. PutMessages uses it too, for known
+// messages whose flags changed.
+func applyFlags(tx *sql.Tx, mailboxID int64, uidValidity uint32, ups []FlagUpdate) (int, error) {
+	pending := map[uint32]bool{}
+	rows, err := tx.Query(`SELECT uid FROM pending_actions WHERE mailbox_id = ? AND uidvalidity = ?`, mailboxID, uidValidity)
+	if err != nil {
+		return 0, err
+	}
+	for rows.Next() {
+		var uid uint32
+		if err := rows.Scan(&uid); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		pending[uid] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	const chunk = 250
+	changed := 0
+	for rest := lastPerUID(ups); len(rest) > 0; {
+		part := rest[:min(chunk, len(rest))]
+		rest = rest[len(part):]
+		n, err := updateFlagsChunk(tx, mailboxID, uidValidity, part, pending)
+		if err != nil {
+			return changed, err
+		}
+		changed += n
+	}
+	return changed, nil
 }
 
 // lastPerUID returns ups with only the last update of each UID, in order.
@@ -533,7 +524,7 @@ func lastPerUID(ups []FlagUpdate) []FlagUpdate {
 	return out
 }
 
-// updateFlagsChunk is one chunk of UpdateFlags, each UID named once.
+// updateFlagsChunk is one chunk of applyFlags, each UID named once.
 func updateFlagsChunk(tx *sql.Tx, mailboxID int64, uidValidity uint32, part []FlagUpdate, pending map[uint32]bool) (int, error) {
 	type current struct {
 		id           int64

@@ -134,6 +134,16 @@ func TestPutMessagesKeepsBodyAndUpdates(t *testing.T) {
 	if err != nil || string(raw) != "Subject: x\r\n\r\nhello zebra" {
 		t.Fatalf("body = %q, %v", raw, err)
 	}
+	// A local change waiting for replay wins over the flags of a re-put.
+	if _, err := db.SetFlag(ctx, m.ID, FlagFlagged, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutMessages(ctx, "acct", inbox.ID, []Message{again}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Message(ctx, m.ID); got.Flagged() || !got.Seen() {
+		t.Fatalf("a re-put overwrote a pending local change: %v", got.Flags)
+	}
 	// Full-text search finds the body, the subject and the sender.
 	for _, q := range []string{"zebra", "Kase", "müller", "jose1"} {
 		res, err := db.Search(ctx, "acct", q, 10)
