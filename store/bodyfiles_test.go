@@ -497,7 +497,10 @@ func TestCompactPacks(t *testing.T) {
 // old trigger and PutMessages.
 func TestBodyFilesMigration(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tern.db")
-	raw := oldStore(t, path, 9)
+	raw := oldStore(t, path, 9,
+		`INSERT INTO mailboxes (id, account, name, uidvalidity) VALUES (1, 'acct', 'INBOX', 1)`,
+		`INSERT INTO messages (id, account, mailbox_id, uidvalidity, uid, has_body) VALUES (1, 'acct', 1, 1, 1, 1), (2, 'acct', 1, 1, 2, 1), (3, 'acct', 1, 1, 3, 1)`,
+	)
 	dir := path + "-bodies"
 	bodies := map[int64]string{1: "Subject: one\r\n\r\nfirst\r\n", 2: "Subject: two\r\n\r\nsecond body\r\n", 3: "Subject: three\r\n\r\n3\r\n"}
 	files := map[int64]string{}
@@ -511,26 +514,12 @@ func TestBodyFilesMigration(t *testing.T) {
 		}
 		files[id] = name
 	}
-	stmts := []string{
-		`INSERT INTO mailboxes (id, account, name, uidvalidity) VALUES (1, 'acct', 'INBOX', 1)`,
-		`INSERT INTO messages (id, account, mailbox_id, uidvalidity, uid, has_body) VALUES (1, 'acct', 1, 1, 1, 1), (2, 'acct', 1, 1, 2, 1), (3, 'acct', 1, 1, 3, 1)`,
-	}
-	for _, q := range stmts {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for id, b := range bodies {
 		if _, err := raw.Exec(`INSERT INTO bodies (message_id, raw, file, size) VALUES (?, x'', ?, ?)`, id, files[id], len(b)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	raw.Close()
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := upgraded(t, raw, path)
 	ctx := context.Background()
 	want := map[uint32]Body{}
 	for id, b := range bodies {

@@ -148,9 +148,9 @@ func TestMailboxCountsFollowEveryChange(t *testing.T) {
 }
 
 // oldStore creates the database of a store at path as the first version
-// migrations left it, and returns it open for a test to fill; the test
-// closes it before opening the store.
-func oldStore(t *testing.T, path string, version int) *sql.DB {
+// migrations left it, runs fill on it, and returns it open for a test to
+// fill further; upgraded then opens it as the store.
+func oldStore(t *testing.T, path string, version int, fill ...string) *sql.DB {
 	t.Helper()
 	raw, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
@@ -164,29 +164,38 @@ func oldStore(t *testing.T, path string, version int) *sql.DB {
 	if _, err := raw.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, version)); err != nil {
 		t.Fatal(err)
 	}
+	for _, q := range fill {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return raw
+}
+
+// upgraded closes raw, the database oldStore made at path, and opens it as
+// the store, which applies the later migrations; the store is closed when
+// t ends.
+func upgraded(t *testing.T, raw *sql.DB, path string) *DB {
+	t.Helper()
+	raw.Close()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // TestMailboxCountsMigration opens a store written before the counts were
 // kept and checks that the migration fills them from the rows.
 func TestMailboxCountsMigration(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tern.db")
-	raw := oldStore(t, path, 5)
-	for _, q := range []string{
+	raw := oldStore(t, path, 5,
 		`INSERT INTO mailboxes (id, account, name) VALUES (1, 'a', 'INBOX'), (2, 'a', 'Archive')`,
 		`INSERT INTO messages (account, mailbox_id, uidvalidity, uid, seen, hidden) VALUES
 			('a', 1, 1, 1, 0, 0), ('a', 1, 1, 2, 1, 0), ('a', 1, 1, 3, 0, 1), ('a', 2, 1, 1, 0, 0)`,
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw.Close()
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	)
+	db := upgraded(t, raw, path)
 	checkCounts(t, db, "a", "migrated")
 	b, _ := db.Mailbox(context.Background(), 1)
 	if b.Total != 2 || b.Unread != 1 {

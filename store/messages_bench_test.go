@@ -170,20 +170,28 @@ func benchInbox(b *testing.B) (*DB, int64) {
 	return db, boxes[0].ID
 }
 
+// benchFilledInbox is benchInbox holding the headers of n benchMessages,
+// stored 1000 at a time; the store is closed when b ends.
+func benchFilledInbox(b *testing.B, n int) (*DB, int64, []Message) {
+	b.Helper()
+	msgs := benchMessages(n)
+	db, inbox := benchInbox(b)
+	b.Cleanup(func() { db.Close() })
+	for i := 0; i < n; i += 1000 {
+		if err := db.PutMessages(context.Background(), "a", inbox, msgs[i:min(i+1000, n)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db, inbox, msgs
+}
+
 // BenchmarkMissingBodiesDrain takes the missing bodies of a 20,000-message
 // mailbox 200 at a time, newest first, as the background body sync does,
 // marking each page stored before asking for the next.
 func BenchmarkMissingBodiesDrain(b *testing.B) {
 	const n, page = 20_000, 200
-	msgs := benchMessages(n)
+	db, _, _ := benchFilledInbox(b, n)
 	ctx := context.Background()
-	db, inbox := benchInbox(b)
-	defer db.Close()
-	for i := 0; i < n; i += 1000 {
-		if err := db.PutMessages(ctx, "a", inbox, msgs[i:min(i+1000, n)]); err != nil {
-			b.Fatal(err)
-		}
-	}
 	b.ResetTimer()
 	for it := 0; it < b.N; it++ {
 		b.StopTimer()
@@ -217,15 +225,8 @@ func BenchmarkMissingBodiesDrain(b *testing.B) {
 // store's share of a resync after 1% of flags changed.
 func BenchmarkUpdateFlags(b *testing.B) {
 	const n = 100_000
-	msgs := benchMessages(n)
+	db, inbox, msgs := benchFilledInbox(b, n)
 	ctx := context.Background()
-	db, inbox := benchInbox(b)
-	defer db.Close()
-	for i := 0; i < n; i += 1000 {
-		if err := db.PutMessages(ctx, "a", inbox, msgs[i:min(i+1000, n)]); err != nil {
-			b.Fatal(err)
-		}
-	}
 	b.ResetTimer()
 	for it := 0; it < b.N; it++ {
 		b.StopTimer()
