@@ -107,8 +107,7 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 		opts.ReturnSpecialUse = true
 	}
 	if cn.has(imap.CapListStatus) {
-		opts.ReturnStatus = &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true, NumUnseen: true,
-			HighestModSeq: cn.has(imap.CapCondStore)}
+		opts.ReturnStatus = syncStatus(cn)
 	}
 	if opts.ReturnStatus != nil && cn.selected != "" {
 		// The selected mailbox's status may be this session's view of it
@@ -253,6 +252,13 @@ func toAttrs(s []string) []imap.MailboxAttr {
 	return out
 }
 
+// syncStatus is what a pass asks of a mailbox's status: what unchanged
+// and reselect compare, and the unseen count.
+func syncStatus(cn *conn) *imap.StatusOptions {
+	return &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true, NumUnseen: true,
+		HighestModSeq: cn.has(imap.CapCondStore)}
+}
+
 // selectedStatus returns the status of mailbox name when it is the one
 // selected on cn, read after a NOOP by a LIST of that name alone with
 // LIST-STATUS (which, unlike STATUS, RFC 9051 allows for the selected
@@ -265,8 +271,7 @@ func (e *Engine) selectedStatus(cn *conn, name string) (*imap.StatusData, error)
 	if err := cn.noop(); err != nil {
 		return nil, err
 	}
-	opts := &imap.ListOptions{ReturnStatus: &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true,
-		NumUnseen: true, HighestModSeq: cn.has(imap.CapCondStore)}}
+	opts := &imap.ListOptions{ReturnStatus: syncStatus(cn)}
 	var list []*imap.ListData
 	err := cn.do(func() error {
 		var err error
