@@ -3,9 +3,12 @@ package mailtest
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -73,6 +76,10 @@ type Real struct {
 	ownSock  bool   // sockBase is a separate temp dir
 	runDir   string // Dovecot base_dir (sockets)
 	queueDir string // Postfix queue_directory (sockets in public/, private/)
+	// instance is a random token of the current start attempt, put in the
+	// servers' greetings so that a readiness probe knows its own servers
+	// from another test's on a port that was free a moment before.
+	instance string
 
 	dovecot *realProc
 	postfix *realProc
@@ -235,6 +242,11 @@ func (r *Real) startOnce() error {
 	if err != nil {
 		return err
 	}
+	var tok [8]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		return err
+	}
+	r.instance = hex.EncodeToString(tok[:])
 	for _, f := range r.logFiles() { // fresh logs for each attempt
 		os.Remove(f)
 	}
@@ -266,11 +278,11 @@ func (r *Real) startOnce() error {
 		proc *realProc
 		fn   func(net.Conn) error
 	}{
-		{"Dovecot IMAP", r.IMAPAddr, r.dovecot, realExpectLine("* OK")},
-		{"Dovecot IMAPS", r.IMAPSAddr, r.dovecot, r.expectTLSLine("* OK")},
-		{"Dovecot LMTP", r.LMTPAddr, r.dovecot, realExpectLine("220 ")},
-		{"Dovecot auth", r.AuthAddr, r.dovecot, realExpectLine("VERSION")},
-		{"Postfix submission", r.SubmissionAddr, r.postfix, realExpectLine("220 ")},
+		{"Dovecot IMAP", r.IMAPAddr, r.dovecot, realExpectGreeting("* OK", r.instance)},
+		{"Dovecot IMAPS", r.IMAPSAddr, r.dovecot, r.expectTLSGreeting("* OK", r.instance)},
+		{"Dovecot LMTP", r.LMTPAddr, r.dovecot, realExpectGreeting("220 ", r.instance)},
+		{"Dovecot auth", r.AuthAddr, r.dovecot, realExpectAuth(r.dovecot.cmd.Process.Pid)},
+		{"Postfix submission", r.SubmissionAddr, r.postfix, realExpectGreeting("220 ", r.instance)},
 	}
 	for _, c := range checks {
 		err := realWaitReady(c.addr, c.proc, deadline, c.fn)
@@ -499,48 +511,113 @@ func realFreePorts(n int) ([]int, error) {
 }
 
 // realWaitReady dials addr until check succeeds on a fresh connection, the
-// deadline passes, or proc exits.
+// deadline passes, or proc exits. Only a probe that is over by the
+// deadline counts: each one's dial and I/O are cut off there, so a server
+// that answers after the deadline (even at once, on the first probe) has
+// not become ready in time.
 func realWaitReady(addr string, proc *realProc, deadline time.Time, check func(net.Conn) error) error {
+	err := errors.New("no probe before the deadline")
 	for {
 		if proc.exited() {
 			return fmt.Errorf("server process exited: %v", proc.exitErr())
 		}
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		probeEnd := time.Now().Add(3 * time.Second)
+		if probeEnd.After(deadline) {
+			probeEnd = deadline
+		}
+		if time.Until(probeEnd) <= 0 {
+			return fmt.Errorf("timed out; last error: %v", err)
+		}
+		var conn net.Conn
+		conn, err = net.DialTimeout("tcp", addr, time.Until(probeEnd))
 		if err == nil {
-			conn.SetDeadline(time.Now().Add(3 * time.Second))
+			conn.SetDeadline(probeEnd)
 			err = check(conn)
 			conn.Close()
-			if err == nil {
+			if err == nil && !time.Now().After(deadline) {
 				return nil
 			}
+			if err == nil {
+				err = errors.New("the server answered after the deadline")
+			}
 		}
-		if time.Now().After(deadline) {
+		if !time.Now().Add(25 * time.Millisecond).Before(deadline) {
 			return fmt.Errorf("timed out; last error: %v", err)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
 }
 
-func realExpectLine(prefix string) func(net.Conn) error {
+// realExpectGreeting checks that a server's first line starts with prefix
+// and carries this start attempt's instance token, so that a probe that
+// reaches another test's server on a reused port does not take it for
+// ours.
+func realExpectGreeting(prefix, instance string) func(net.Conn) error {
 	return func(c net.Conn) error {
-		line, err := bufio.NewReader(c).ReadString('\n')
+		line, err := bufio.NewReader(io.LimitReader(c, 4096)).ReadString('\n')
 		if err != nil {
 			return err
 		}
 		if !strings.HasPrefix(line, prefix) {
 			return fmt.Errorf("unexpected greeting %q", strings.TrimSpace(line))
 		}
+		if !strings.Contains(line, realInstanceTag(instance)) {
+			return fmt.Errorf("greeting of another server %q", strings.TrimSpace(line))
+		}
 		return nil
 	}
 }
 
-func (r *Real) expectTLSLine(prefix string) func(net.Conn) error {
+// realInstanceTag is how an instance token appears in the greetings.
+func realInstanceTag(instance string) string { return "mailtest-" + instance }
+
+func (r *Real) expectTLSGreeting(prefix, instance string) func(net.Conn) error {
 	return func(c net.Conn) error {
 		tc := tls.Client(c, r.TLSConfig())
 		if err := tc.Handshake(); err != nil {
 			return err
 		}
-		return realExpectLine(prefix)(tc)
+		return realExpectGreeting(prefix, instance)(tc)
+	}
+}
+
+// realExpectAuth checks that a Dovecot auth server answers and is a child
+// of the Dovecot master process master: its handshake names the auth
+// process ("SPID\tpid"), which must be in master's process group. (The
+// auth protocol has no greeting that the configuration could mark.)
+func realExpectAuth(master int) func(net.Conn) error {
+	return func(c net.Conn) error {
+		br := bufio.NewReader(io.LimitReader(c, 64<<10))
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(line, "VERSION\t") {
+			return fmt.Errorf("unexpected greeting %q", strings.TrimSpace(line))
+		}
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return err
+			}
+			f := strings.Split(strings.TrimRight(line, "\r\n"), "\t")
+			switch f[0] {
+			case "SPID":
+				if len(f) < 2 {
+					return fmt.Errorf("bad SPID line %q", strings.TrimSpace(line))
+				}
+				pgrp, err := realProcessGroup(f[1])
+				if err != nil {
+					return fmt.Errorf("auth server pid %s: %w", f[1], err)
+				}
+				if pgrp != master {
+					return fmt.Errorf("auth server pid %s belongs to another server (process group %d, not %d)", f[1], pgrp, master)
+				}
+				return nil
+			case "DONE":
+				return errors.New("auth handshake without SPID")
+			}
+		}
 	}
 }
 

@@ -132,7 +132,7 @@ virtual_transport = lmtp:inet:127.0.0.1:%[8]d
 default_transport = discard:external mail discarded by mailtest
 relay_transport = discard:external mail discarded by mailtest
 
-smtpd_banner = $myhostname ESMTP Postfix (Tern mailtest)
+smtpd_banner = $myhostname ESMTP Postfix (Tern %[12]s)
 smtpd_tls_chain_files = %[9]s, %[10]s
 smtpd_tls_security_level = may
 smtpd_tls_auth_only = yes
@@ -143,7 +143,7 @@ smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = permit_sasl_authenticated, reject
 `, queue, data, filepath.Join(r.Dir, "postfix.log"), r.Dir, r.Domain,
 		strings.Join(domains, ", "), filepath.Join(etc, "vmailbox"), lmtpPort,
-		filepath.Join(r.Dir, "tls", "key.pem"), filepath.Join(r.Dir, "tls", "cert.pem"), authPort)
+		filepath.Join(r.Dir, "tls", "key.pem"), filepath.Join(r.Dir, "tls", "cert.pem"), authPort, realInstanceTag(r.instance))
 
 	// No service is chrooted: chrooted daemons could not reach the
 	// certificate files or anything else outside the queue directory.

@@ -158,6 +158,27 @@ func realGroupAlive(pgid int) bool {
 	return false
 }
 
+// realProcessGroup returns the process group of process pid (decimal).
+func realProcessGroup(pid string) (int, error) {
+	if _, err := strconv.Atoi(pid); err != nil {
+		return 0, fmt.Errorf("bad pid %q", pid)
+	}
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// pid (comm) state ppid pgrp ...; comm may contain spaces.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("unreadable /proc/%s/stat", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 3 {
+		return 0, fmt.Errorf("unreadable /proc/%s/stat", pid)
+	}
+	return strconv.Atoi(f[2])
+}
+
 func realLookupIDs(name string) (uid, gid int, err error) {
 	u, err := user.Lookup(name)
 	if err != nil {

@@ -6,12 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -476,8 +479,8 @@ func TestRealStartFailureCleansUp(t *testing.T) {
 	if !strings.Contains(err.Error(), "not ready: timed out") {
 		t.Errorf("error lacks diagnostics: %v", err)
 	}
-	// The servers that were started must be gone.
-	time.Sleep(100 * time.Millisecond)
+	// The servers that were started must be gone: StartReal stops them,
+	// process groups and all, before it returns.
 	for _, name := range []string{"dovecot/dovecot.conf", "postfix/etc/main.cf"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -485,5 +488,74 @@ func TestRealStartFailureCleansUp(t *testing.T) {
 	}
 	if out, _ := exec.Command("pgrep", "-f", dir).Output(); len(out) > 0 {
 		t.Errorf("processes still running for %s: %s", dir, out)
+	}
+}
+
+// realGreeter listens on loopback and writes greeting to every connection.
+func realGreeter(t *testing.T, greeting string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(c, greeting)
+			c.Close()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// TestRealWaitReadyDeadline checks that a server which answers at once
+// is still not ready when the deadline has passed before the probe.
+func TestRealWaitReadyDeadline(t *testing.T) {
+	t.Parallel()
+	addr := realGreeter(t, "* OK Dovecot ready, "+realInstanceTag("abc")+".\r\n")
+	proc := &realProc{done: make(chan struct{})}
+	check := realExpectGreeting("* OK", "abc")
+	err := realWaitReady(addr, proc, time.Now().Add(time.Nanosecond), check)
+	if err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Errorf("1ns deadline: %v, want a timeout", err)
+	}
+	if err := realWaitReady(addr, proc, time.Now().Add(time.Minute), check); err != nil {
+		t.Errorf("ready server: %v", err)
+	}
+	close(proc.done)
+	if err := realWaitReady(addr, proc, time.Now().Add(time.Minute), check); err == nil || !strings.Contains(err.Error(), "exited") {
+		t.Errorf("exited server: %v", err)
+	}
+}
+
+// TestRealWaitReadyOwnServer checks that a probe does not take another
+// instance's server on the port for its own.
+func TestRealWaitReadyOwnServer(t *testing.T) {
+	t.Parallel()
+	proc := &realProc{done: make(chan struct{})}
+	for _, tc := range []struct{ name, greeting string }{
+		{"other instance", "* OK Dovecot ready, " + realInstanceTag("other") + ".\r\n"},
+		{"unmarked", "* OK Dovecot ready.\r\n"},
+		{"other protocol", "220 mail.example.test ESMTP " + realInstanceTag("mine") + "\r\n"},
+	} {
+		addr := realGreeter(t, tc.greeting)
+		err := realWaitReady(addr, proc, time.Now().Add(200*time.Millisecond), realExpectGreeting("* OK", "mine"))
+		if err == nil {
+			t.Errorf("%s: %q taken for instance mine", tc.name, tc.greeting)
+		}
+	}
+
+	// The auth protocol has no greeting to mark: the auth process must be
+	// in the master's process group.
+	auth := realGreeter(t, fmt.Sprintf("VERSION\t1\t2\nMECH\tPLAIN\nSPID\t%d\nCUID\t1\nDONE\n", os.Getpid()))
+	if err := realWaitReady(auth, proc, time.Now().Add(time.Minute), realExpectAuth(syscall.Getpgrp())); err != nil {
+		t.Errorf("own auth server: %v", err)
+	}
+	if err := realWaitReady(auth, proc, time.Now().Add(200*time.Millisecond), realExpectAuth(syscall.Getpgrp()+1)); err == nil {
+		t.Error("another master's auth server taken for ours")
 	}
 }
