@@ -109,7 +109,8 @@ type Server struct {
 	bareExpunges atomic.Int64
 	idles        atomic.Int64
 	idleMu       sync.Mutex
-	idleEnd      chan struct{} // closed by EndIdles
+	idleEnd      chan struct{}   // closed by EndIdles
+	idlePolled   []chan struct{} // closed after an idling session's next poll
 
 	closeOnce sync.Once
 	closeErr  error
@@ -508,6 +509,12 @@ func (sess *imapSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) 
 		if err := sess.UserSession.Poll(w, true); err != nil {
 			return err
 		}
+		s.idleMu.Lock()
+		for _, c := range s.idlePolled {
+			close(c)
+		}
+		s.idlePolled = nil
+		s.idleMu.Unlock()
 		select {
 		case <-stop:
 			return nil
@@ -516,6 +523,17 @@ func (sess *imapSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) 
 		case <-tick.C:
 		}
 	}
+}
+
+// nextIdlePoll returns a channel that is closed once an idling session has
+// looked for news after this call: from then on, a change is reported by
+// IDLE's own polling, not by the command before it.
+func (s *Server) nextIdlePoll() <-chan struct{} {
+	c := make(chan struct{})
+	s.idleMu.Lock()
+	s.idlePolled = append(s.idlePolled, c)
+	s.idleMu.Unlock()
+	return c
 }
 
 // idlePollInterval is how often an idling session looks for news.

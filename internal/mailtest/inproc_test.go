@@ -192,10 +192,14 @@ func TestServerIdleAppend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Give the server a moment to enter IDLE, so that this test exercises
-	// an update that comes during IDLE (TestServerIdleAfterAppend covers
-	// one that comes just before).
-	time.Sleep(50 * time.Millisecond)
+	// Wait until the session idles and has polled once, so that this test
+	// exercises an update that comes during IDLE (TestServerIdleAfterAppend
+	// covers one that comes just before).
+	select {
+	case <-s.nextIdlePoll():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session did not poll in IDLE")
+	}
 
 	raw := []byte("From: a@x.example\r\nTo: demo@tern.example\r\nSubject: new\r\nDate: Mon, 02 Jun 2025 10:00:00 +0000\r\nMessage-ID: <new@x.example>\r\n\r\nhi\r\n")
 	uid, err := s.Append("INBOX", raw, []string{`\Flagged`}, time.Time{})
