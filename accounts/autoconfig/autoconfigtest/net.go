@@ -52,6 +52,8 @@ type Net struct {
 	mx      map[string][]*net.MX
 	srv     map[string][]*net.SRV
 	hangDNS map[string]bool
+	failDNS map[string]bool
+	offline bool
 	ports   map[string]string
 	pages   map[string]page
 	certs   map[string]*tls.Certificate
@@ -70,7 +72,7 @@ func New(t testing.TB) *Net {
 	t.Helper()
 	n := &Net{
 		t: t, a: map[string]bool{}, mx: map[string][]*net.MX{}, srv: map[string][]*net.SRV{},
-		hangDNS: map[string]bool{}, ports: map[string]string{}, pages: map[string]page{},
+		hangDNS: map[string]bool{}, failDNS: map[string]bool{}, ports: map[string]string{}, pages: map[string]page{},
 		certs: map[string]*tls.Certificate{}, stop: make(chan struct{}),
 	}
 	t.Cleanup(func() { close(n.stop) })
@@ -123,20 +125,52 @@ func New(t testing.TB) *Net {
 }
 
 // Options returns discovery options that use only this Net: its DNS
-// server, its port map, its roots, and a dialer that refuses anything but
-// loopback addresses.
+// server, its port map, its roots, and its dialer (Net.Dial).
 func (n *Net) Options() *autoconfig.Options {
 	return &autoconfig.Options{
-		Resolver: &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "udp", n.DNSAddr)
-		}},
-		Dial:    Dial,
-		PortMap: n.PortMap,
-		Roots:   n.Roots,
-		Budget:  5 * time.Second,
-		Timeout: 3 * time.Second,
+		Resolver: n.Resolver(),
+		Dial:     n.Dial,
+		PortMap:  n.PortMap,
+		Roots:    n.Roots,
+		Budget:   5 * time.Second,
+		Timeout:  3 * time.Second,
 	}
+}
+
+// Resolver returns a resolver that asks only the Net's DNS server (and
+// fails as a machine without a network does while the Net is offline).
+func (n *Net) Resolver() *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		if n.isOffline() {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ENETUNREACH}
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", n.DNSAddr)
+	}}
+}
+
+// Dial dials like a machine on this Net: a host name is looked up in the
+// Net's DNS (a name without an address fails as net.Dialer does, with a
+// *net.DNSError), and only loopback addresses are reached. A name that
+// resolves reaches nothing (connection refused): only Map makes a server
+// reachable, through the port map, so a test never touches a real server
+// on this machine's well-known ports. While the Net is offline every dial
+// fails with "network is unreachable".
+func (n *Net) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if n.isOffline() {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ENETUNREACH}
+	}
+	if net.ParseIP(host) == nil {
+		if _, err := n.Resolver().LookupHost(ctx, host); err != nil {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+		}
+		return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+	}
+	return Dial(ctx, network, addr)
 }
 
 // Dial dials loopback addresses only; anything else is refused at once.
@@ -150,6 +184,21 @@ func Dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, network, addr)
+}
+
+// SetOffline takes the Net's network down (true) or brings it back: while
+// it is down, DNS queries and connections fail as on a machine whose
+// network is unreachable.
+func (n *Net) SetOffline(offline bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.offline = offline
+}
+
+func (n *Net) isOffline() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.offline
 }
 
 // PortMap returns the local address serving host:port, or "".
@@ -195,6 +244,20 @@ func (n *Net) HangDNS(name string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.hangDNS[strings.ToLower(name)] = true
+}
+
+// ServFail makes the DNS server answer SERVFAIL to every query for names
+// (a resolver that cannot reach the Internet answers so), or to every query
+// at all when names is empty.
+func (n *Net) ServFail(names ...string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(names) == 0 {
+		n.failDNS[""] = true
+	}
+	for _, name := range names {
+		n.failDNS[strings.ToLower(name)] = true
+	}
 }
 
 // Page serves body at rawURL (http or https; the query is ignored).
@@ -255,6 +318,7 @@ func (n *Net) serveDNS(w dns.ResponseWriter, r *dns.Msg) {
 	}
 	n.mu.Lock()
 	hang := n.hangDNS[name]
+	fail := n.failDNS[name] || n.failDNS[""]
 	exists := n.a[name] || len(n.mx[name]) > 0 || len(n.srv[name]) > 0
 	switch q.Qtype {
 	case dns.TypeA:
@@ -274,7 +338,10 @@ func (n *Net) serveDNS(w dns.ResponseWriter, r *dns.Msg) {
 	if hang {
 		return
 	}
-	if !exists {
+	if fail {
+		m.Answer = nil
+		m.Rcode = dns.RcodeServerFailure
+	} else if !exists {
 		m.Rcode = dns.RcodeNameError
 	}
 	w.WriteMsg(m)
@@ -452,3 +519,27 @@ func (r refusingSession) Auth(string) (sasl.Server, error) { return refusingSASL
 type refusingSASL struct{ err error }
 
 func (r refusingSASL) Next([]byte) ([]byte, bool, error) { return nil, false, r.err }
+
+// SMTPWithAuth starts an SMTP server with STARTTLS (certificate for host)
+// that offers AUTH PLAIN after STARTTLS and accepts user with password
+// (it relays no mail); it maps host:port to it.
+func (n *Net) SMTPWithAuth(host string, port int, user, password string) {
+	n.serveSMTP(host, port, func() smtp.Session { return &authSession{user: user, password: password} })
+}
+
+// authSession accepts AUTH PLAIN for one user and refuses all mail.
+type authSession struct {
+	noAuthSession
+	user, password string
+}
+
+func (a *authSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (a *authSession) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(identity, username, password string) error {
+		if username != a.user || password != a.password {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
+		}
+		return nil
+	}), nil
+}
