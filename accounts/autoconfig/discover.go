@@ -64,6 +64,15 @@ func Discover(ctx context.Context, email string, opts *Options, progress func(Ev
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, cfg.budget)
 	defer cancel()
+	if cfg.budgetEnd != nil {
+		go func() {
+			select {
+			case <-cfg.budgetEnd:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	d := &discovery{cfg: cfg, email: email, domain: domain}
 
 	msgs := make(chan any, 64)

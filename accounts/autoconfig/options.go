@@ -64,6 +64,10 @@ type Options struct {
 	Timeout time.Duration
 	// Logf receives diagnostics (never a password); nil discards them.
 	Logf func(format string, args ...any)
+
+	// budgetEnd, when closed, ends the budget early (tests: see
+	// WithBudgetEnd in export_test.go).
+	budgetEnd <-chan struct{}
 }
 
 // config is Options with the defaults filled in.
@@ -75,8 +79,10 @@ type config struct {
 	roots    *x509.CertPool
 	accept   map[string]string // pinKey(host, port) → fingerprint
 	budget   time.Duration
-	timeout  time.Duration
-	logf     func(format string, args ...any)
+	// budgetEnd, when closed, ends the budget before its time.
+	budgetEnd <-chan struct{}
+	timeout   time.Duration
+	logf      func(format string, args ...any)
 }
 
 func (o *Options) config() *config {
@@ -85,15 +91,16 @@ func (o *Options) config() *config {
 		opts = *o
 	}
 	c := &config{
-		resolver: opts.Resolver,
-		http:     opts.HTTPClient,
-		dialer:   opts.Dial,
-		portMap:  opts.PortMap,
-		roots:    opts.Roots,
-		accept:   map[string]string{},
-		budget:   opts.Budget,
-		timeout:  opts.Timeout,
-		logf:     opts.Logf,
+		resolver:  opts.Resolver,
+		http:      opts.HTTPClient,
+		dialer:    opts.Dial,
+		portMap:   opts.PortMap,
+		roots:     opts.Roots,
+		accept:    map[string]string{},
+		budget:    opts.Budget,
+		budgetEnd: opts.budgetEnd,
+		timeout:   opts.Timeout,
+		logf:      opts.Logf,
 	}
 	if c.resolver == nil {
 		c.resolver = net.DefaultResolver
