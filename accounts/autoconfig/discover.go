@@ -49,7 +49,9 @@ type sourcesFailed struct {
 // The Result is returned whenever the address is valid, also with an error:
 // a *NotFoundError when no server works for a protocol, an error wrapping
 // the *accounts.CertError when the best server only lacks a trusted
-// certificate, or ctx's error when ctx ended.
+// certificate, an *UnverifiedError when a winner is a server named by an
+// authority that could not be reached (see Result.Unverified), or ctx's
+// error when ctx ended.
 func Discover(ctx context.Context, email string, opts *Options, progress func(Event)) (*Result, error) {
 	email = strings.TrimSpace(email)
 	_, domain, err := splitEmail(email)
@@ -204,6 +206,7 @@ func Discover(ctx context.Context, email string, opts *Options, progress func(Ev
 			c.OK = true
 		} else {
 			c.Err, c.err = pd.err.Error(), pd.err
+			c.Unreachable = unreachable(pd.err)
 		}
 		cp := *c
 		cp.Also = slices.Clone(c.Also)
@@ -267,6 +270,10 @@ loop:
 		if c.pending {
 			c.pending = false
 			c.Err = fmt.Sprintf("not finished within the %v budget", cfg.budget)
+			// No answer at all, as far as discovery can tell: as good as
+			// unreachable (a resolver that drops queries while offline).
+			c.err = &ConnectError{Protocol: upper(c.Protocol), Addr: c.Endpoint.Addr(), Err: errTimeout}
+			c.Unreachable = true
 			finished = append(finished, i)
 		}
 		if c.OK && c.insecure {
@@ -300,6 +307,14 @@ loop:
 				certErr = ce
 			}
 		}
+		unchecked := false
+		if b == nil {
+			// A server that an authority names (the provider table, the
+			// domain's own configuration) but that cannot be reached
+			// now is the settings to use, unverified, rather than none.
+			b = best(cands, protocol, func(c *Candidate) bool { return c.Unreachable && !c.insecure && c.Source.vouches() })
+			unchecked = b != nil
+		}
 		if b == nil {
 			missing = append(missing, upper(protocol))
 			continue
@@ -313,6 +328,9 @@ loop:
 		if !slices.Contains(sources, string(w.Source)) {
 			sources = append(sources, string(w.Source))
 		}
+		if unchecked {
+			res.Unverified = append(res.Unverified, Unverified{Protocol: protocol, Endpoint: w.Endpoint, Source: w.Source, Reason: unreachableReason(w)})
+		}
 	}
 	res.Source = strings.Join(sources, "+")
 	res.Elapsed = time.Since(start)
@@ -323,6 +341,8 @@ loop:
 		return res, &NotFoundError{Email: email, Protocols: missing, Tried: len(cands)}
 	case certErr != nil:
 		return res, certErr
+	case len(res.Unverified) > 0:
+		return res, &UnverifiedError{Email: email, Servers: slices.Clone(res.Unverified)}
 	}
 	return res, nil
 }

@@ -390,6 +390,128 @@ func TestBudgetWithHangingSources(t *testing.T) {
 	}
 }
 
+// A server that the provider table or the domain's own configuration
+// names, but that cannot be reached now (no DNS, no network), is the result,
+// marked unverified with the reason, instead of nothing.
+func TestUnreachableKnownServerIsUnverified(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		email    string
+		setup    func(*autoconfigtest.Net)
+		imap     string
+		smtp     string
+		source   autoconfig.Source
+		reason   string // in each reason
+		notFound bool   // the error is a NotFoundError, not an UnverifiedError
+	}{
+		{name: "provider host does not resolve", email: "hal@gmail.com", setup: func(*autoconfigtest.Net) {},
+			imap: "imap.gmail.com:993", smtp: "smtp.gmail.com:465", source: autoconfig.SourceProvider, reason: "no such host"},
+		{name: "DNS answers SERVFAIL", email: "hal@gmail.com", setup: func(n *autoconfigtest.Net) { n.ServFail() },
+			imap: "imap.gmail.com:993", smtp: "smtp.gmail.com:465", source: autoconfig.SourceProvider, reason: "DNS lookup failed"},
+		{name: "network unreachable", email: "hal@gmail.com", setup: func(n *autoconfigtest.Net) { n.SetOffline(true) },
+			imap: "imap.gmail.com:993", smtp: "smtp.gmail.com:465", source: autoconfig.SourceProvider, reason: "network is unreachable"},
+		{name: "the domain's own config names a host that does not resolve", email: "ann@corp.test", setup: func(n *autoconfigtest.Net) {
+			n.Page("https://autoconfig.corp.test/mail/config-v1.1.xml",
+				configXML("mail.corp.test", 993, "SSL", "mail.corp.test", 465, "SSL", "%EMAILADDRESS%"))
+		}, imap: "mail.corp.test:993", smtp: "mail.corp.test:465", source: autoconfig.SourceAutoconfig, reason: "no such host"},
+		// A guess that cannot be reached is no result: it was only a guess.
+		{name: "a guessed host", email: "ann@guess.test", setup: func(n *autoconfigtest.Net) {
+			n.A("imap.guess.test", "smtp.guess.test")
+		}, notFound: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := autoconfigtest.New(t)
+			tc.setup(n)
+			res, err := discover(t, tc.email, n.Options())
+			if tc.notFound {
+				var nf *autoconfig.NotFoundError
+				if !errors.As(err, &nf) || len(nf.Protocols) != 2 || len(res.Unverified) != 0 {
+					t.Fatalf("want nothing found, got %v, unverified %+v", err, res.Unverified)
+				}
+				return
+			}
+			var ue *autoconfig.UnverifiedError
+			if !errors.As(err, &ue) {
+				t.Fatalf("want an UnverifiedError, got %v", err)
+			}
+			wantWinner(t, res, tc.source, tc.imap, tc.smtp)
+			if res.IMAPCandidate.OK || res.SMTPCandidate.OK || !res.IMAPCandidate.Unreachable || !res.SMTPCandidate.Unreachable {
+				t.Errorf("winners not marked unreachable: %+v %+v", res.IMAPCandidate, res.SMTPCandidate)
+			}
+			if len(res.Unverified) != 2 || len(ue.Servers) != 2 {
+				t.Fatalf("unverified %+v, error %+v", res.Unverified, ue.Servers)
+			}
+			for i, want := range []struct{ protocol, addr string }{{autoconfig.ProtocolIMAP, tc.imap}, {autoconfig.ProtocolSMTP, tc.smtp}} {
+				u := res.Unverified[i]
+				host, _, _ := strings.Cut(want.addr, ":")
+				if u.Protocol != want.protocol || u.Endpoint.Addr() != want.addr || u.Source != tc.source ||
+					!strings.HasPrefix(u.Reason, "could not reach "+host+": ") || !strings.Contains(u.Reason, tc.reason) ||
+					!strings.HasSuffix(u.Reason, " — are you offline?") {
+					t.Errorf("unverified %s: %+v", want.protocol, u)
+				}
+				if !strings.Contains(err.Error(), u.Reason) {
+					t.Errorf("error %q lacks %q", err, u.Reason)
+				}
+			}
+		})
+	}
+}
+
+// Guessing tries port 25 for outgoing mail after 465 and 587, and uses it
+// only when it offers STARTTLS and then AUTH.
+func TestGuessingPort25(t *testing.T) {
+	n := autoconfigtest.New(t)
+	srv := mailServer(t, "lu@p25.test", "pw")
+	// STARTTLS and AUTH on 25 only: used, and a login works.
+	n.A("imap.p25.test", "smtp.p25.test")
+	n.Front("imap.p25.test", 993, srv.IMAPAddr)
+	n.SMTPWithAuth("smtp.p25.test", 25, "lu@p25.test", "pw")
+	opts := n.Options()
+	res, err := discover(t, "lu@p25.test", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceGuess, "imap.p25.test:993", "smtp.p25.test:25")
+	if res.SMTP.Security != accounts.SecuritySTARTTLS || res.SMTPCandidate.Evidence.TLSVersion == "" {
+		t.Fatalf("port 25 without STARTTLS: %+v", res.SMTPCandidate)
+	}
+	v, err := autoconfig.Verify(context.Background(), accounts.Account{Email: "lu@p25.test", IMAP: res.IMAP, SMTP: res.SMTP}, "pw", opts)
+	if err != nil || !v.SMTP.OK {
+		t.Fatalf("verify: %v %+v", err, v)
+	}
+
+	// 587 works too: port 25 comes last.
+	n.SMTPWithAuth("smtp.p25.test", 587, "lu@p25.test", "pw")
+	res, err = discover(t, "lu@p25.test", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWinner(t, res, autoconfig.SourceGuess, "imap.p25.test:993", "smtp.p25.test:587")
+
+	// Port 25 with STARTTLS but no AUTH (a server for incoming mail from
+	// other servers) is not used.
+	n.A("imap.mx25.test", "smtp.mx25.test")
+	n.Front("imap.mx25.test", 993, srv.IMAPAddr)
+	n.SMTPWithoutAuth("smtp.mx25.test", 25)
+	res, err = discover(t, "lu@mx25.test", opts)
+	var nf *autoconfig.NotFoundError
+	if !errors.As(err, &nf) || len(nf.Protocols) != 1 || nf.Protocols[0] != "SMTP" || res.SMTPCandidate != nil {
+		t.Fatalf("want no SMTP server, got %v (%+v)", err, res.SMTPCandidate)
+	}
+	tried := false
+	for _, c := range res.Candidates {
+		if c.Endpoint.Addr() == "smtp.mx25.test:25" {
+			tried = true
+			if c.OK || !strings.Contains(c.Err, "does not offer AUTH after STARTTLS") {
+				t.Errorf("port 25 without AUTH: %+v", c)
+			}
+		}
+	}
+	if !tried {
+		t.Error("port 25 was not tried")
+	}
+}
+
 func TestPlainHTTPAutoconfigIsCrossChecked(t *testing.T) {
 	n := autoconfigtest.New(t)
 	srv := mailServer(t, "ivy@http.test", "pw")

@@ -18,7 +18,9 @@
 //     up in the provider table, its autoconfig and the ISPDB (this finds
 //     Google Workspace, Microsoft 365 and other hosted domains);
 //  6. "guess": imap.<domain>, mail.<domain> and <domain> on 993 and 143,
-//     smtp.<domain>, mail.<domain> and <domain> on 465 and 587;
+//     smtp.<domain>, mail.<domain> and <domain> on 465, 587 and, last, 25
+//     (used only when it offers STARTTLS and then AUTH, as every STARTTLS
+//     server must);
 //  7. "autoconfig-http": the domain's autoconfig over plain HTTP, the last
 //     resort: fetched only when HTTPS gave nothing, a server it names wins
 //     only when no other source named one that works, it must lie in the
@@ -36,6 +38,15 @@
 // that its certificate does not verify, Discover returns the Result and an
 // error from which errors.As extracts the *accounts.CertError, so that the
 // user may pin it (see Options.AcceptCerts).
+//
+// When no server of a protocol answers, but the provider table or another
+// authority on the domain (its autoconfig over HTTPS, its SRV records, the
+// ISPDB, its MX host's provider) names one that could not be reached at all
+// (no DNS answer, no network, refused, no answer in time), that server is
+// the winner all the same, marked unverified with the reason
+// (Result.Unverified, an *UnverifiedError): offline, the settings of a
+// known provider can still be saved and checked later. A guessed server
+// that cannot be reached is never used: nothing says it exists.
 //
 // [Verify] then logs in for real: an IMAP LOGIN and an SMTP AUTH (PLAIN or
 // LOGIN, after STARTTLS where configured, never falling back to plain text),

@@ -314,7 +314,7 @@ func (d *discovery) mx(ctx context.Context) *finding {
 	return f
 }
 
-// guessHosts are the guessed servers, implicit TLS first.
+// guessProposals are the guessed servers, implicit TLS first.
 func guessProposals(domain string) []proposal {
 	var out []proposal
 	add := func(protocol string, prefixes []string, port int, sec accounts.Security) {
@@ -329,6 +329,10 @@ func guessProposals(domain string) []proposal {
 	add(ProtocolIMAP, imapHosts, 143, accounts.SecuritySTARTTLS)
 	add(ProtocolSMTP, smtpHosts, 465, accounts.SecurityTLS)
 	add(ProtocolSMTP, smtpHosts, 587, accounts.SecuritySTARTTLS)
+	// Port 25 last: mostly servers taking mail from other servers, but
+	// some providers accept submission there. The probe insists on
+	// STARTTLS and then AUTH, so a relay-only server is never chosen.
+	add(ProtocolSMTP, smtpHosts, 25, accounts.SecuritySTARTTLS)
 	return out
 }
 

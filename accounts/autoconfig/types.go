@@ -47,6 +47,19 @@ func (s Source) rank() int {
 	return 6
 }
 
+// vouches reports whether s is an authority on a domain's servers: the
+// provider table, the domain's own configuration (over HTTPS, or its DNS
+// records), the ISPDB, or the hosting provider found by MX. A server only
+// guessed, or read over plain HTTP, is not vouched for: when it cannot be
+// reached, nothing says it exists.
+func (s Source) vouches() bool {
+	switch s {
+	case SourceProvider, SourceAutoconfig, SourceISPDB, SourceSRV, SourceMX:
+		return true
+	}
+	return false
+}
+
 // Protocols.
 const (
 	ProtocolIMAP = "imap"
@@ -89,6 +102,11 @@ type Candidate struct {
 	OK bool
 	// Err says why the probe failed, in words; empty when OK.
 	Err string
+	// Unreachable reports that the probe failed only because the server
+	// could not be reached (its name did not resolve, the network or host
+	// was unreachable, the connection was refused, or nothing answered in
+	// time): nothing is known to be wrong with the server itself.
+	Unreachable bool
 	// Evidence is nil when no connection was attempted.
 	Evidence *Evidence
 
@@ -114,8 +132,24 @@ type Result struct {
 	// (those not probed last).
 	Candidates []Candidate
 	// Notes are what the sources reported, one line each.
-	Notes   []string
-	Elapsed time.Duration
+	Notes []string
+	// Unverified lists the winners that are not known to work: no server
+	// of that protocol answered, and this one, named by an authority (the
+	// provider table, the domain's own configuration), could not be
+	// reached. Its Candidate has OK false and Unreachable true. Such
+	// settings may be saved and checked later, when the network is back.
+	Unverified []Unverified
+	Elapsed    time.Duration
+}
+
+// Unverified is a winner of Discover that could not be checked.
+type Unverified struct {
+	Protocol string // ProtocolIMAP or ProtocolSMTP
+	Endpoint accounts.Endpoint
+	Source   Source
+	// Reason says why, in words: "could not reach imap.gmail.com: no such
+	// host — are you offline?".
+	Reason string
 }
 
 // Event is one step of Discover, for progress display.
@@ -206,6 +240,57 @@ func (e *NotFoundError) Error() string {
 		strings.Join(e.Protocols, " or "), e.Email, e.Tried)
 }
 
+// UnverifiedError means that Discover found settings it could not check:
+// the servers an authority names could not be reached (see
+// Result.Unverified).
+type UnverifiedError struct {
+	Email   string
+	Servers []Unverified
+}
+
+func (e *UnverifiedError) Error() string {
+	var reasons []string
+	for _, s := range e.Servers {
+		reasons = append(reasons, fmt.Sprintf("%s %s", upper(s.Protocol), s.Reason))
+	}
+	return fmt.Sprintf("the settings found for %s are unverified: %s", e.Email, strings.Join(reasons, "; "))
+}
+
+// unreachable reports whether a probe's error means that the server could
+// not be reached at all, rather than that it answered and fell short.
+func unreachable(err error) bool {
+	var ce *ConnectError
+	if !errors.As(err, &ce) {
+		return false
+	}
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) || errors.Is(err, errTimeout) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETDOWN) || errors.Is(err, syscall.EHOSTDOWN)
+}
+
+// unreachableReason says why the unreachable candidate c could not be
+// reached: the host alone when its name did not resolve or there is no
+// network (the port does not matter then), host:port otherwise; a cause
+// that a machine without a network shows asks whether the user is offline.
+func unreachableReason(c *Candidate) string {
+	var ce *ConnectError
+	if !errors.As(c.err, &ce) {
+		return "could not reach " + c.Endpoint.Addr() + ": " + c.Err
+	}
+	var dnsErr *net.DNSError
+	offline := errors.As(ce.Err, &dnsErr) || errors.Is(ce.Err, syscall.ENETUNREACH) || errors.Is(ce.Err, syscall.ENETDOWN)
+	where := c.Endpoint.Addr()
+	if offline {
+		where = c.Endpoint.Host
+	}
+	reason := "could not reach " + where + ": " + reasonOf(ce.Err)
+	if offline || errors.Is(ce.Err, errTimeout) || errors.Is(ce.Err, syscall.EHOSTUNREACH) {
+		reason += " — are you offline?"
+	}
+	return reason
+}
+
 // reasonOf explains a network error in words.
 func reasonOf(err error) string {
 	var dnsErr *net.DNSError
@@ -215,8 +300,16 @@ func reasonOf(err error) string {
 		return "unknown error"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused (is the server running, and is the port right?)"
-	case errors.As(err, &dnsErr):
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return "no such host"
+	case errors.As(err, &dnsErr) && dnsErr.IsTimeout:
+		return "the DNS lookup timed out"
+	case errors.As(err, &dnsErr):
+		return "DNS lookup failed (" + dnsErr.Err + ")"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.ENETDOWN):
+		return "network is unreachable"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.EHOSTDOWN):
+		return "no route to host"
 	case errors.Is(err, errTimeout), errors.As(err, &ne) && ne.Timeout():
 		return "timed out"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNRESET):
