@@ -508,14 +508,45 @@ func TestConnectionDrops(t *testing.T) {
 	})
 }
 
+// testClock is a clock that moves only when the test moves it.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// TestUndoAndSendLater checks that a message waits out its undo delay and
+// a send-later message its time, on a clock the test moves, so that the
+// order does not depend on the machine's speed.
 func TestUndoAndSendLater(t *testing.T) {
 	f := startFake(t, &fakeServer{})
 	db := openStore(t, "")
 	o := testOptions(testAccount(f.addr, accounts.SecurityNone))
 	o.UndoDelay = 300 * time.Millisecond
+	t0 := time.Now().Truncate(time.Millisecond) // the store keeps milliseconds
+	clock := &testClock{now: t0}
+	o.Now = clock.Now
 	w := New(db, o)
 	runWorker(t, w)
 	ctx := context.Background()
+	received := func() string {
+		var to []string
+		for _, e := range f.got() {
+			to = append(to, e.to...)
+		}
+		return strings.Join(to, ",")
+	}
 
 	m := testMessage("bob@example.com")
 	m.NoUndo = false
@@ -524,15 +555,30 @@ func TestUndoAndSendLater(t *testing.T) {
 		t.Fatalf("undo: %v", err)
 	}
 	later := testMessage("carol@example.com")
-	later.At = time.Now().Add(600 * time.Millisecond)
+	later.At = t0.Add(600 * time.Millisecond)
 	lit := queue(t, w, later)
 	m2 := testMessage("dave@example.com")
 	m2.NoUndo = false
 	it2 := queue(t, w, m2)
-	start := time.Now()
-	it2 = wait(t, w, it2.ID)
-	if el := time.Since(start); it2.State != store.OutboxSent || el < 250*time.Millisecond {
-		t.Fatalf("sent after %v: %+v", el, it2)
+	if !it2.NextAttempt.Equal(t0.Add(300 * time.Millisecond)) {
+		t.Errorf("undoable message due at %v, want t0+300ms", it2.NextAttempt.Sub(t0))
+	}
+
+	// Just before the undo delay is over, a message without undo goes
+	// alone: the undoable one is not due yet.
+	clock.Set(t0.Add(299 * time.Millisecond))
+	now := testMessage("eve@example.com")
+	if it := wait(t, w, queue(t, w, now).ID); it.State != store.OutboxSent {
+		t.Fatalf("%+v", it)
+	}
+	if cur, _ := db.OutboxItem(ctx, it2.ID); cur.State != store.OutboxQueued {
+		t.Fatalf("undoable message is %s before its undo delay is over", cur.State)
+	}
+
+	clock.Set(t0.Add(300 * time.Millisecond))
+	w.Wake()
+	if it2 = wait(t, w, it2.ID); it2.State != store.OutboxSent {
+		t.Fatalf("%+v", it2)
 	}
 	if _, _, err := w.Cancel(ctx, it2.ID); err == nil {
 		t.Fatal("cancelled a sent message")
@@ -540,16 +586,14 @@ func TestUndoAndSendLater(t *testing.T) {
 	if cur, _ := db.OutboxItem(ctx, lit.ID); cur.State != store.OutboxQueued {
 		t.Fatalf("send-later message is %s too early", cur.State)
 	}
-	lit = wait(t, w, lit.ID)
-	if time.Since(start) < 550*time.Millisecond {
-		t.Fatal("send-later message sent too early")
+
+	clock.Set(t0.Add(600 * time.Millisecond))
+	w.Wake()
+	if lit = wait(t, w, lit.ID); lit.State != store.OutboxSent {
+		t.Fatalf("%+v", lit)
 	}
-	var to []string
-	for _, e := range f.got() {
-		to = append(to, e.to...)
-	}
-	if strings.Join(to, ",") != "dave@example.com,carol@example.com" {
-		t.Fatalf("received for %v", to)
+	if got := received(); got != "eve@example.com,dave@example.com,carol@example.com" {
+		t.Fatalf("received for %v", got)
 	}
 }
 

@@ -79,6 +79,10 @@ type Options struct {
 	OnChange func(account string, id int64)
 	// Logf receives diagnostics; nil discards them.
 	Logf func(format string, args ...any)
+	// Now returns the current time, by which messages fall due; nil means
+	// time.Now. Tests pass a clock they move, so that whether a message
+	// is due does not depend on how fast the machine is.
+	Now func() time.Time
 }
 
 func (o *Options) withDefaults() Options {
@@ -98,6 +102,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.LocalName == "" {
 		r.LocalName = "localhost"
+	}
+	if r.Now == nil {
+		r.Now = time.Now
 	}
 	if r.UndoDelay == 0 {
 		r.UndoDelay = DefaultUndoDelay
@@ -274,7 +281,7 @@ func (w *Worker) Queue(ctx context.Context, m *Message) (store.OutboxItem, error
 	if err := checkCRLF(m.Raw); err != nil {
 		return store.OutboxItem{}, err
 	}
-	at := time.Now()
+	at := w.opts.Now()
 	if !m.NoUndo {
 		at = at.Add(w.opts.UndoDelay)
 	}
@@ -304,7 +311,7 @@ func (w *Worker) Cancel(ctx context.Context, id int64) (store.OutboxItem, []byte
 
 // Retry queues a failed, uncertain or partial message again, now.
 func (w *Worker) Retry(ctx context.Context, id int64) (store.OutboxItem, error) {
-	it, err := w.db.RetryOutbox(ctx, id, time.Now())
+	it, err := w.db.RetryOutbox(ctx, id, w.opts.Now())
 	if err == nil {
 		w.opts.OnChange(it.Account, id)
 		w.Wake()
@@ -369,14 +376,14 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		w.opts.Logf("outbox: message %d was being sent when Tern stopped: marked uncertain", it.ID)
 		w.opts.OnChange(it.Account, it.ID)
 	}
-	if _, err := w.db.PruneOutbox(ctx, time.Now().Add(-w.opts.PruneAfter)); err != nil {
+	if _, err := w.db.PruneOutbox(ctx, w.opts.Now().Add(-w.opts.PruneAfter)); err != nil {
 		w.opts.Logf("outbox: prune: %v", err)
 	}
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		due, err := w.db.DueOutbox(ctx, time.Now())
+		due, err := w.db.DueOutbox(ctx, w.opts.Now())
 		if err != nil && ctx.Err() == nil {
 			w.opts.Logf("outbox: %v", err)
 		}
@@ -410,7 +417,7 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 			w.mu.Lock()
 			for account, t := range next {
 				if !w.busy[account] {
-					sleep = min(sleep, max(time.Until(t), 0)+5*time.Millisecond)
+					sleep = min(sleep, max(t.Sub(w.opts.Now()), 0)+5*time.Millisecond)
 				}
 			}
 			w.mu.Unlock()
@@ -437,7 +444,7 @@ func (w *Worker) runAccount(ctx context.Context, account string) {
 		}
 	}()
 	for ctx.Err() == nil {
-		due, err := w.db.DueOutbox(ctx, time.Now())
+		due, err := w.db.DueOutbox(ctx, w.opts.Now())
 		if err != nil {
 			return
 		}
@@ -600,7 +607,7 @@ func (w *Worker) commandFailed(ctx context.Context, cl *client, it store.OutboxI
 	if ctx.Err() != nil {
 		// Shutting down: put a message marked sending back in the queue
 		// (nothing was handed over).
-		w.update(it, store.OutboxUpdate{State: store.OutboxQueued, NextAttempt: time.Now(), LastError: it.LastError})
+		w.update(it, store.OutboxUpdate{State: store.OutboxQueued, NextAttempt: w.opts.Now(), LastError: it.LastError})
 		return false
 	}
 	w.finish(ctx, it, results, &ConnectError{Addr: cl.addr, Err: err}, false)
@@ -627,7 +634,7 @@ func (w *Worker) finish(ctx context.Context, it store.OutboxItem, results map[st
 	}
 	if ctx.Err() != nil && cause != nil && !delivered {
 		// Shutting down, not the server's fault: try again next time.
-		w.update(it, store.OutboxUpdate{State: store.OutboxQueued, NextAttempt: time.Now(), LastError: it.LastError, Results: results})
+		w.update(it, store.OutboxUpdate{State: store.OutboxQueued, NextAttempt: w.opts.Now(), LastError: it.LastError, Results: results})
 		return
 	}
 	// Recipients without a final result after this attempt.
@@ -657,7 +664,7 @@ func (w *Worker) finish(ctx context.Context, it store.OutboxItem, results map[st
 			u.State = finalState(sent, rejected+deferred)
 		} else {
 			u.State = store.OutboxQueued
-			u.NextAttempt = time.Now().Add(w.backoff(it.Attempts + 1))
+			u.NextAttempt = w.opts.Now().Add(w.backoff(it.Attempts + 1))
 			if delivered && u.LastError == "" {
 				u.LastError = "some recipients will be retried"
 			}
