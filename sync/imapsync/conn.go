@@ -102,6 +102,7 @@ type conn struct {
 	// re-flagged messages in the selected mailbox (EXISTS, EXPUNGE, FETCH).
 	changed chan struct{}
 	stop    func() bool
+	m       *meter
 }
 
 func signal(ch chan struct{}) {
@@ -113,10 +114,13 @@ func signal(ch chan struct{}) {
 
 // dial connects and logs in to the account's IMAP server. Cancelling ctx
 // closes the connection.
-func dial(ctx context.Context, acct accounts.Account, password string, roots *x509.CertPool, timeout time.Duration) (*conn, error) {
+func dial(ctx context.Context, acct accounts.Account, password string, roots *x509.CertPool, timeout time.Duration, m *meter) (*conn, error) {
 	ep := acct.IMAP
 	addr := ep.Addr()
-	cn := &conn{addr: addr, timeout: timeout, changed: make(chan struct{}, 1)}
+	if m == nil {
+		m = new(meter)
+	}
+	cn := &conn{addr: addr, timeout: timeout, changed: make(chan struct{}, 1), m: m}
 	pin := acct.PinnedCerts[addr]
 	opts := &imapclient.Options{
 		TLSConfig: accounts.TLSConfig(ep.Host, ep.Port, pin, roots),
@@ -140,7 +144,7 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	}
 	done := make(chan result, 1)
 	go func() {
-		c, err := dialClient(addr, ep.Security, timeout, opts, &cn.lastRead)
+		c, err := dialClient(addr, ep.Security, timeout, opts, &cn.lastRead, m)
 		done <- result{c, err}
 	}()
 	var r result
@@ -193,7 +197,7 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 
 // dialClient connects to addr with security sec, through a connection
 // that records in lastRead when bytes arrive (beneath TLS).
-func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts *imapclient.Options, lastRead *atomic.Int64) (*imapclient.Client, error) {
+func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts *imapclient.Options, lastRead *atomic.Int64, m *meter) (*imapclient.Client, error) {
 	switch sec {
 	case accounts.SecurityTLS, accounts.SecuritySTARTTLS, accounts.SecurityNone:
 	default:
@@ -203,7 +207,7 @@ func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts 
 	if err != nil {
 		return nil, err
 	}
-	pc := &progressConn{Conn: raw, last: lastRead}
+	pc := &progressConn{Conn: raw, last: lastRead, m: m}
 	pc.touch()
 	cfg := opts.TLSConfig.Clone()
 	if cfg.ServerName == "" {
@@ -230,10 +234,11 @@ func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts 
 	return imapclient.New(pc, opts), nil
 }
 
-// progressConn records when bytes arrive.
+// progressConn records when bytes arrive, and counts the bytes each way.
 type progressConn struct {
 	net.Conn
 	last *atomic.Int64
+	m    *meter
 }
 
 func (pc *progressConn) touch() { pc.last.Store(time.Now().UnixNano()) }
@@ -242,7 +247,14 @@ func (pc *progressConn) Read(p []byte) (int, error) {
 	n, err := pc.Conn.Read(p)
 	if n > 0 {
 		pc.touch()
+		pc.m.recv.Add(int64(n))
 	}
+	return n, err
+}
+
+func (pc *progressConn) Write(p []byte) (int, error) {
+	n, err := pc.Conn.Write(p)
+	pc.m.sent.Add(int64(n))
 	return n, err
 }
 
@@ -368,7 +380,7 @@ func (cn *conn) selectMailbox(name string, condstore bool) (*imap.SelectData, er
 // Its error is meant for the user.
 func Verify(ctx context.Context, acct accounts.Account, password string, opts *Options) error {
 	o := opts.withDefaults()
-	cn, err := dial(ctx, acct, password, o.Roots, o.CommandTimeout)
+	cn, err := dial(ctx, acct, password, o.Roots, o.CommandTimeout, nil)
 	if err != nil {
 		return err
 	}
@@ -536,6 +548,8 @@ func (cn *conn) idle(ctx context.Context, d time.Duration, kick <-chan struct{})
 	}); err != nil {
 		return false, err
 	}
+	cn.m.idling.Add(1)
+	defer cn.m.idling.Add(-1)
 	ended := make(chan error, 1)
 	go func() { ended <- cmd.Wait() }()
 	t := time.NewTimer(d)

@@ -146,6 +146,8 @@ type Engine struct {
 	// opening a message never waits behind a background sync.
 	fetchMu   sync.Mutex
 	fetchConn *conn
+
+	meter meter
 }
 
 // New returns an engine for acct over st. It does nothing until Run,
@@ -182,6 +184,9 @@ func (e *Engine) setStatus(s Status) {
 	e.mu.Unlock()
 	e.opts.OnStatus(s)
 }
+
+// Stats returns what the engine has done on the network so far.
+func (e *Engine) Stats() Stats { return e.meter.stats() }
 
 // Kick asks a running engine to replay pending actions and sync INBOX now.
 func (e *Engine) Kick() { signal(e.kick) }
@@ -399,7 +404,7 @@ func (e *Engine) connect(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("password for %s: %w", e.acct.Email, err)
 	}
-	return dial(ctx, e.acct, password, e.opts.Roots, e.opts.CommandTimeout)
+	return dial(ctx, e.acct, password, e.opts.Roots, e.opts.CommandTimeout, &e.meter)
 }
 
 // SyncOnce connects, runs one full sync pass (folders, headers, flags,

@@ -3,6 +3,7 @@ package imapsync
 import (
 	"context"
 	"errors"
+	"math"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -27,9 +28,13 @@ func (e *Engine) idleFetchNew(ctx context.Context, cn *conn, name string, uidVal
 	from = max(from, mb.UIDNext)
 	opts := headerItems(false)
 	var msgs []store.Message
-	set := imap.UIDSet{imap.UIDRange{Start: imap.UID(from)}} // from:*
+	// The range ends at the highest UID there can be, not at "*": "from:*"
+	// names the last message even when its UID is below from, and go-imap
+	// hands a reply outside the command's UID set to the unilateral
+	// handler, which took it for a change on the server and woke this
+	// loop again, for ever.
+	set := imap.UIDSet{imap.UIDRange{Start: imap.UID(from), Stop: imap.UID(math.MaxUint32)}}
 	err = cn.fetch(set, opts, func(buf *imapclient.FetchMessageBuffer) error {
-		// "from:*" names the last message even when its UID is lower.
 		if uint32(buf.UID) >= from {
 			msgs = append(msgs, toStoreMessage(e.acct.ID, mb, buf))
 		}

@@ -1,6 +1,7 @@
 package imapsync
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/ternmail/tern/store"
@@ -76,4 +77,23 @@ type Report struct {
 	Bodies   int            `json:"bodies_fetched"`
 	Duration time.Duration  `json:"-"`
 	Millis   int64          `json:"ms"`
+}
+
+// Stats counts what an engine has done on the network since it was made:
+// the numbers that show whether it settles when nothing happens.
+type Stats struct {
+	Passes    int64 // sync passes run (full or INBOX only)
+	BytesSent int64 // bytes written to the server, beneath TLS
+	BytesRecv int64 // bytes read from the server, beneath TLS
+	Idling    int   // connections in IDLE now
+}
+
+// meter is an engine's running Stats, shared by its connections; it is
+// safe for concurrent use.
+type meter struct {
+	passes, sent, recv, idling atomic.Int64
+}
+
+func (m *meter) stats() Stats {
+	return Stats{Passes: m.passes.Load(), BytesSent: m.sent.Load(), BytesRecv: m.recv.Load(), Idling: int(m.idling.Load())}
 }

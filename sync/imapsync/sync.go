@@ -21,6 +21,7 @@ import (
 func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error) {
 	e.passMu.Lock()
 	defer e.passMu.Unlock()
+	e.meter.passes.Add(1)
 	if !full {
 		if _, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox); err != nil {
 			full = true // nothing stored yet
