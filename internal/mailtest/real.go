@@ -340,6 +340,9 @@ func (r *Real) LogTail(n int) string {
 func (r *Real) Close() error {
 	r.closeOnce.Do(func() {
 		r.closeErr = r.stopServers()
+		if r.closeErr != nil {
+			r.closeErr = fmt.Errorf("%w\n%s", r.closeErr, r.LogTail(30))
+		}
 		if r.ownSock && r.sockBase != "" {
 			os.RemoveAll(r.sockBase)
 		}

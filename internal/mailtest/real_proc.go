@@ -101,7 +101,7 @@ func (p *realProc) stop(timeout time.Duration) error {
 		select {
 		case <-p.done:
 		case <-time.After(timeout):
-			err = fmt.Errorf("mailtest: %s (pid %d) did not stop within %v; killed", p.name, pid, timeout)
+			err = fmt.Errorf("mailtest: %s (pid %d) did not stop within %v; killed; its processes were:\n%s", p.name, pid, timeout, realGroupList(pid))
 			syscall.Kill(-pid, syscall.SIGKILL)
 			<-p.done
 		}
@@ -122,6 +122,22 @@ func (p *realProc) stop(timeout time.Duration) error {
 		p.lifeline.Close()
 	}
 	return err
+}
+
+// realGroupList lists the processes of process group pgid, for
+// diagnostics.
+func realGroupList(pgid int) string {
+	out, err := exec.Command("ps", "-e", "-o", "pgid=,pid=,ppid=,stat=,etime=,wchan:24=,args=").Output()
+	if err != nil {
+		return fmt.Sprintf("(ps: %v)", err)
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == strconv.Itoa(pgid) {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 // realGroupAlive reports whether process group pgid has a live (non-zombie)
