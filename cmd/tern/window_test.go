@@ -25,8 +25,8 @@ func TestRealWindowUnderXvfb(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	shot := filepath.Join(dir, "window.png")
+	// The script waits until the list is filled and the message drawn.
 	cmd := exec.Command("bash", "../../scripts/screenshot.sh", bin, shot)
-	cmd.Env = append(os.Environ(), "SETTLE=6")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("screenshot: %v\n%s", err, out)
 	}
