@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,9 +18,16 @@ import (
 
 func newSendCore(t *testing.T) (*Core, *mailtest.Server, accounts.Account) {
 	t.Helper()
+	return newSendCoreClock(t, nil)
+}
+
+// newSendCoreClock is newSendCore with an outbox that tells the time by
+// now (nil: time.Now).
+func newSendCoreClock(t *testing.T, now func() time.Time) (*Core, *mailtest.Server, accounts.Account) {
+	t.Helper()
 	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{TLS: true})
 	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets(),
-		Outbox: &outbox.Options{UndoDelay: 300 * time.Millisecond, RetryBase: 50 * time.Millisecond}})
+		Outbox: &outbox.Options{UndoDelay: 300 * time.Millisecond, RetryBase: 50 * time.Millisecond, Now: now}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +83,10 @@ func TestSendThroughCore(t *testing.T) {
 }
 
 func TestSendUndo(t *testing.T) {
-	c, srv, acct := newSendCore(t)
+	var mu sync.Mutex
+	clock := time.Now()
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	c, srv, acct := newSendCoreClock(t, now)
 	ctx := context.Background()
 	it, err := c.Send(ctx, acct.ID, &message.Draft{To: []message.Address{{Email: "bob@example.com"}}, Subject: "oops"}, nil)
 	if err != nil {
@@ -85,9 +96,22 @@ func TestSendUndo(t *testing.T) {
 	if err != nil || !bytes.Contains(raw, []byte("Subject: oops")) {
 		t.Fatalf("undo: %v", err)
 	}
-	time.Sleep(500 * time.Millisecond)
-	if n := len(srv.Received()); n != 0 {
-		t.Fatalf("%d messages sent after undo", n)
+	// Long after the undo delay, a message sent without undo goes alone:
+	// the worker's pass that sends it would have sent the other too.
+	mu.Lock()
+	clock = clock.Add(time.Hour)
+	mu.Unlock()
+	it, err = c.Send(ctx, acct.ID, &message.Draft{To: []message.Address{{Email: "carol@example.com"}}, Subject: "after"}, &SendOptions{NoUndo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if it, err = c.WaitSent(wctx, it.ID); err != nil || it.State != store.OutboxSent {
+		t.Fatalf("send: %+v %v", it, err)
+	}
+	if got := srv.Received(); len(got) != 1 || !bytes.Contains(got[0].Data, []byte("Subject: after")) {
+		t.Fatalf("received %d messages after undo, want only the later one", len(got))
 	}
 	if _, err := c.Send(ctx, acct.ID, &message.Draft{Subject: "nobody"}, nil); err == nil {
 		t.Fatal("sent without recipients")

@@ -64,10 +64,14 @@ func TestSentCopyFiledThroughDovecot(t *testing.T) {
 	if acts, _ := c.Store().PendingAppends(ctx, acct.ID); len(acts) != 0 {
 		t.Fatalf("append still pending: %+v", acts)
 	}
-	// Exactly one copy, also after another pass.
+	// Exactly one copy, also after another pass: the engine is idle again
+	// since a moment after the pass was asked for.
+	asked := time.Now()
 	c.SyncNow(acct.ID)
-	time.Sleep(500 * time.Millisecond)
-	waitUntil(t, "idle again", func() bool { return c.Status(acct.ID).State == "idle" })
+	waitUntil(t, "a pass and idle again", func() bool {
+		st := c.Status(acct.ID)
+		return st.State == "idle" && st.Since.After(asked)
+	})
 	if n, _ := c.CountMessages(ctx, sent.ID); n != 1 {
 		t.Fatalf("%d copies in Sent", n)
 	}
