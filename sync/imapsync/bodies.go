@@ -105,11 +105,7 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 	var bodies []store.Body
 	size := 0
 	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}}
-	var sets []imap.NumSet
-	for _, batch := range bySize(uids, byUID, maxFetchBytes) {
-		sets = append(sets, imap.UIDSetNum(batch...))
-	}
-	err := cn.fetchAll(sets, opts, func(buf *imapclient.FetchMessageBuffer) error {
+	err := cn.fetchAll(bySize(uids, byUID, maxFetchBytes), opts, func(buf *imapclient.FetchMessageBuffer) error {
 		m, ok := byUID[uint32(buf.UID)]
 		raw := buf.FindBodySection(fullBody)
 		if !ok || raw == nil {

@@ -84,7 +84,11 @@ func Permanent(err error) bool {
 // goroutine at a time; the unilateral-data channels are written by
 // go-imap's reader goroutine.
 type conn struct {
-	c        *imapclient.Client
+	c *imapclient.Client
+	// raw is the network connection beneath go-imap (and TLS): closing it
+	// ends any read or write, where go-imap's Close also waits for its
+	// reader goroutine.
+	raw      net.Conn
 	addr     string
 	timeout  time.Duration
 	timedOut atomic.Bool
@@ -140,17 +144,19 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	}
 	type result struct {
 		c   *imapclient.Client
+		raw net.Conn
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		c, err := dialClient(addr, ep.Security, timeout, opts, &cn.lastRead, m)
-		done <- result{c, err}
+		c, raw, err := dialClient(addr, ep.Security, timeout, opts, &cn.lastRead, m)
+		done <- result{c, raw, err}
 	}()
 	var r result
 	abandon := func() {
 		go func() {
 			if r := <-done; r.c != nil {
+				r.raw.Close()
 				r.c.Close()
 			}
 		}()
@@ -169,11 +175,11 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	if r.err != nil {
 		return nil, connectError(addr, r.err)
 	}
-	cn.c = r.c
-	cn.stop = context.AfterFunc(ctx, func() { cn.c.Close() })
+	cn.c, cn.raw = r.c, r.raw
+	cn.stop = context.AfterFunc(ctx, cn.shut)
 	if err := cn.do(cn.c.WaitGreeting); err != nil {
 		cn.stop()
-		cn.c.Close()
+		cn.shut()
 		return nil, connectError(addr, err)
 	}
 	user := ep.Username
@@ -197,15 +203,15 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 
 // dialClient connects to addr with security sec, through a connection
 // that records in lastRead when bytes arrive (beneath TLS).
-func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts *imapclient.Options, lastRead *atomic.Int64, m *meter) (*imapclient.Client, error) {
+func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts *imapclient.Options, lastRead *atomic.Int64, m *meter) (*imapclient.Client, net.Conn, error) {
 	switch sec {
 	case accounts.SecurityTLS, accounts.SecuritySTARTTLS, accounts.SecurityNone:
 	default:
-		return nil, fmt.Errorf("unknown security %q for %s", sec, addr)
+		return nil, nil, fmt.Errorf("unknown security %q for %s", sec, addr)
 	}
 	raw, err := (&net.Dialer{Timeout: timeout}).Dial("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pc := &progressConn{Conn: raw, last: lastRead, m: m}
 	pc.touch()
@@ -222,16 +228,20 @@ func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts 
 		raw.SetDeadline(time.Now().Add(timeout))
 		if err := tc.Handshake(); err != nil {
 			raw.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		raw.SetDeadline(time.Time{})
-		return imapclient.New(tc, opts), nil
+		return imapclient.New(tc, opts), raw, nil
 	case accounts.SecuritySTARTTLS:
 		o := *opts
 		o.TLSConfig = cfg
-		return imapclient.NewStartTLS(pc, &o)
+		c, err := imapclient.NewStartTLS(pc, &o)
+		if err != nil {
+			raw.Close()
+		}
+		return c, raw, err
 	}
-	return imapclient.New(pc, opts), nil
+	return imapclient.New(pc, opts), raw, nil
 }
 
 // progressConn records when bytes arrive, and counts the bytes each way.
@@ -292,7 +302,7 @@ func (cn *conn) do(fn func() error) error {
 			return
 		}
 		cn.timedOut.Store(true)
-		cn.c.Close()
+		cn.shut()
 	}
 	mu.Lock()
 	t = time.AfterFunc(cn.timeout, check)
@@ -315,6 +325,14 @@ func (cn *conn) do(fn func() error) error {
 	return err
 }
 
+// shut closes the connection at once without waiting for anything: the
+// network connection first, which ends go-imap's reads and writes, then
+// go-imap's client in the background, since its Close waits for its reader.
+func (cn *conn) shut() {
+	cn.raw.Close()
+	go cn.c.Close()
+}
+
 func (cn *conn) close() {
 	if cn.stop != nil {
 		cn.stop()
@@ -328,7 +346,7 @@ func (cn *conn) close() {
 	case <-done:
 	case <-time.After(2 * time.Second):
 	}
-	cn.c.Close()
+	cn.shut()
 }
 
 func (cn *conn) has(c imap.Cap) bool { return cn.c.Caps().Has(c) }
@@ -428,43 +446,86 @@ func roleOf(name string, attrs []imap.MailboxAttr) string {
 
 func lower(a imap.MailboxAttr) imap.MailboxAttr { return imap.MailboxAttr(strings.ToLower(string(a))) }
 
-// fetchAll runs one FETCH per set under the watchdog, each sent before the
-// previous one's reply is read (so that splitting costs no round trip), and
-// calls each for every message as it arrives; an error stops them all.
-func (cn *conn) fetchAll(sets []imap.NumSet, opts *imap.FetchOptions, each func(*imapclient.FetchMessageBuffer) error) error {
-	if len(sets) == 0 {
+// fetchAll runs one UID FETCH per batch under the watchdog, each sent
+// before the previous one's reply is read (so that splitting costs no round
+// trip), and calls each for every message in batch order; an error stops
+// them all.
+//
+// A server may interleave the replies of pipelined commands (Dovecot runs
+// a second FETCH while the first waits to write a big literal), and
+// go-imap's reader stops at a literal until that command's reader has read
+// it. So every command in flight is read by a goroutine of its own into a
+// queue as long as its batch, and each takes the queues in order: a reply
+// to a later command never waits behind an earlier one. Reading them all
+// in this goroutine instead hung for good, with the watchdog's Close
+// waiting on the stuck reader.
+func (cn *conn) fetchAll(batches [][]imap.UID, opts *imap.FetchOptions, each func(*imapclient.FetchMessageBuffer) error) error {
+	if len(batches) == 0 {
 		return nil
 	}
+	if len(batches) == 1 {
+		return cn.fetch(imap.UIDSetNum(batches[0]...), opts, each)
+	}
 	return cn.do(func() error {
-		next := cn.c.Fetch(sets[0], opts)
-		for i := range sets {
-			cmd := next
+		send := func(batch []imap.UID) *fetchQueue {
+			return readFetch(cn.c.Fetch(imap.UIDSetNum(batch...), opts), len(batch))
+		}
+		next := send(batches[0])
+		var err error
+		for i := range batches {
+			q := next
 			next = nil
-			if i+1 < len(sets) {
-				next = cn.c.Fetch(sets[i+1], opts)
+			if err == nil && i+1 < len(batches) {
+				next = send(batches[i+1])
 			}
-			err := func() error {
-				for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-					buf, err := collect(msg)
-					if err == nil {
-						err = each(buf)
-					}
-					if err != nil {
-						cmd.Close()
-						return err
-					}
+			for buf := range q.bufs {
+				if err == nil {
+					err = each(buf)
 				}
-				return cmd.Close()
-			}()
-			if err != nil {
-				if next != nil {
-					next.Close()
-				}
+			}
+			if err == nil {
+				err = q.err
+			}
+			if err != nil && next == nil {
 				return err
 			}
 		}
-		return nil
+		return err
 	})
+}
+
+// fetchQueue is one FETCH command's messages, read by a goroutine of its
+// own; err is set before bufs is closed.
+type fetchQueue struct {
+	bufs chan *imapclient.FetchMessageBuffer
+	err  error
+}
+
+// readFetch reads cmd's messages, at most n, into a new queue. It never
+// waits for the queue's reader, so go-imap's reader never waits for it.
+func readFetch(cmd *imapclient.FetchCommand, n int) *fetchQueue {
+	q := &fetchQueue{bufs: make(chan *imapclient.FetchMessageBuffer, n)}
+	go func() {
+		defer close(q.bufs)
+		var err error
+		sent := 0
+		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+			buf, cerr := collect(msg)
+			switch {
+			case err != nil:
+			case cerr != nil:
+				err = cerr
+			case sent < n:
+				q.bufs <- buf
+				sent++
+			}
+		}
+		if cerr := cmd.Close(); err == nil {
+			err = cerr
+		}
+		q.err = err
+	}()
+	return q
 }
 
 // maxPreallocLiteral is the largest literal read into a buffer of its
@@ -529,9 +590,24 @@ func readLiteral(lit imap.LiteralReader) ([]byte, error) {
 }
 
 // fetch runs one FETCH under the watchdog and calls each for every message
-// as it arrives; an error from each stops the command.
+// as it arrives; an error from each stops the command. With one command in
+// flight every reply with a literal is either this command's or goes to the
+// unilateral handler, which reads it in a goroutine of its own.
 func (cn *conn) fetch(set imap.NumSet, opts *imap.FetchOptions, each func(*imapclient.FetchMessageBuffer) error) error {
-	return cn.fetchAll([]imap.NumSet{set}, opts, each)
+	return cn.do(func() error {
+		cmd := cn.c.Fetch(set, opts)
+		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+			buf, err := collect(msg)
+			if err == nil {
+				err = each(buf)
+			}
+			if err != nil {
+				cmd.Close()
+				return err
+			}
+		}
+		return cmd.Close()
+	})
 }
 
 // idle runs one IDLE command for at most d and reports whether the server

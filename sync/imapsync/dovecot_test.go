@@ -457,8 +457,7 @@ func TestSyncDovecotAnotherClientWhileConnected(t *testing.T) {
 	e := New(f.st, f.acct, f.opts)
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
-	waitFor(t, "idle", func() bool { return e.Status().State == StateIdle })
-	time.Sleep(200 * time.Millisecond) // the idler is in IDLE
+	waitSettled(t, e)
 
 	if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
@@ -525,7 +524,9 @@ func TestSyncDovecotLargeMessage(t *testing.T) {
 			t.Fatalf("deliver %d: %v", i, err)
 		}
 	}
-	rep, err := New(f.st, f.acct, f.opts).SyncOnce(context.Background())
+	var rep *Report
+	var err error
+	within(t, 2*time.Minute, "SyncOnce", func() { rep, err = New(f.st, f.acct, f.opts).SyncOnce(context.Background()) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,8 +37,7 @@ func TestIdleConnectionStoresNewMail(t *testing.T) {
 	e := New(f.st, f.acct, f.opts)
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
-	waitFor(t, "idle", func() bool { return e.Status().State == StateIdle })
-	time.Sleep(100 * time.Millisecond) // let the idler settle into IDLE
+	waitSettled(t, e)
 	inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleInbox)
 	before, _ := f.st.CountStored(ctx, inbox.ID)
 

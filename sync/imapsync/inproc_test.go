@@ -388,8 +388,7 @@ func TestSyncInprocNewMailEveryPoolSize(t *testing.T) {
 			e := New(f.st, f.acct, f.opts)
 			done := make(chan struct{})
 			go func() { e.Run(ctx); close(done) }()
-			waitFor(t, "idle", func() bool { return e.Status().State == StateIdle })
-			time.Sleep(100 * time.Millisecond) // let the idler settle into IDLE
+			waitSettled(t, e)
 			inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, "inbox")
 			for i := 0; i < 3; i++ {
 				subject := fmt.Sprintf("arrival %d", i)
