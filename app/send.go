@@ -216,3 +216,62 @@ func (c *Core) RetrySend(ctx context.Context, id int64) (store.OutboxItem, error
 func (c *Core) WaitSent(ctx context.Context, id int64) (store.OutboxItem, error) {
 	return c.outboxWorker(false).Wait(ctx, id)
 }
+
+// SentCopy says where the copy of a sent message in the Sent folder stands.
+type SentCopy string
+
+// Where a sent message's copy in Sent stands.
+const (
+	SentCopyFiled  SentCopy = "filed"  // Tern filed it in Sent
+	SentCopyQueued SentCopy = "queued" // it waits; the next sync files it
+	SentCopyServer SentCopy = "server" // the provider files its own copy
+	SentCopyNone   SentCopy = "none"   // nothing to file (not sent, or filing failed for good)
+)
+
+// FileSentCopy files the copy of outbox message id in the account's Sent
+// folder now, rather than at the next sync, and says where it stands; err
+// says why a copy stays queued. It is for the command line, which exits
+// after sending; the GUI's running engine files copies by itself. It waits
+// on the network: never call it on the UI goroutine.
+func (c *Core) FileSentCopy(ctx context.Context, account string, id int64) (SentCopy, error) {
+	acct, ok := c.Account(account)
+	if !ok {
+		return SentCopyNone, fmt.Errorf("no account %q", account)
+	}
+	waiting := func() (bool, error) {
+		apps, err := c.store.PendingAppends(ctx, account)
+		for _, a := range apps {
+			if a.OutboxID == id {
+				return true, err
+			}
+		}
+		return false, err
+	}
+	if w, err := waiting(); err != nil {
+		return SentCopyNone, err
+	} else if !w {
+		if !outbox.DefaultAppendSent(acct) {
+			return SentCopyServer, nil
+		}
+		return SentCopyNone, nil
+	}
+	before, err := c.store.OutboxItem(ctx, id)
+	if err != nil {
+		return SentCopyQueued, err
+	}
+	e, err := c.engine(account)
+	if err != nil {
+		return SentCopyQueued, err
+	}
+	if _, err := e.FileSent(ctx); err != nil {
+		return SentCopyQueued, err
+	}
+	if w, err := waiting(); err != nil || w {
+		return SentCopyQueued, err
+	}
+	// A refusal for good is noted as the message's last error.
+	if after, err := c.store.OutboxItem(ctx, id); err == nil && after.LastError != before.LastError && after.LastError != "" {
+		return SentCopyNone, errors.New(after.LastError)
+	}
+	return SentCopyFiled, nil
+}

@@ -43,6 +43,10 @@ type outboxJSON struct {
 	Attempts    int                 `json:"attempts"`
 	LastError   string              `json:"last_error,omitempty"`
 	Results     map[string]rcptJSON `json:"results"`
+	// SentCopy says where the copy in Sent stands after send: filed,
+	// queued, server (the provider keeps its own) or none.
+	SentCopy      string `json:"sent_copy,omitempty"`
+	SentCopyError string `json:"sent_copy_error,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -181,8 +185,35 @@ func waitAndReport(ctx context.Context, core *app.Core, a *args, e *env, id int6
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		return err
 	}
+	o := outboxOut(it)
+	copyLine := ""
+	if it.State == store.OutboxSent || it.State == store.OutboxPartial {
+		// File the copy in Sent before exiting, within what is left of
+		// the timeout: a later sync would, but the user expects it now.
+		where, err := core.FileSentCopy(wctx, it.Account, it.ID)
+		o.SentCopy = string(where)
+		if err != nil {
+			o.SentCopyError = err.Error()
+		}
+		switch where {
+		case app.SentCopyFiled:
+			copyLine = "Filed a copy in Sent."
+		case app.SentCopyServer:
+			copyLine = "The server files its own copy in Sent."
+		case app.SentCopyQueued:
+			copyLine = "The copy for Sent is queued; the next sync files it"
+			if err != nil {
+				copyLine += " (" + oneLine(err.Error()) + ")"
+			}
+			copyLine += "."
+		default:
+			if err != nil {
+				copyLine = "No copy in Sent: " + oneLine(err.Error()) + "."
+			}
+		}
+	}
 	if a.has("json") {
-		if err := out(e, a, outboxOut(it), nil); err != nil {
+		if err := out(e, a, o, nil); err != nil {
 			return err
 		}
 	}
@@ -190,9 +221,15 @@ func waitAndReport(ctx context.Context, core *app.Core, a *args, e *env, id int6
 	case store.OutboxSent:
 		if !a.has("json") {
 			fmt.Fprintf(e.stdout, "Sent message %d to %s.\n", it.ID, strings.Join(it.Rcpts, ", "))
+			if copyLine != "" {
+				fmt.Fprintln(e.stdout, copyLine)
+			}
 		}
 		return nil
 	case store.OutboxPartial:
+		if !a.has("json") && copyLine != "" {
+			fmt.Fprintln(e.stdout, copyLine)
+		}
 		var refused []string
 		for _, r := range it.Rcpts {
 			if res := it.Results[r]; res.Status == store.RcptRejected {

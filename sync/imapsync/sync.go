@@ -31,6 +31,7 @@ func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error)
 	rep := &Report{Account: e.acct.ID}
 	e.setStatus(Status{State: StateSyncing})
 	e.touched = map[string]bool{}
+	known := e.foldersKnown(ctx)
 	n, err := e.replay(ctx, cn)
 	rep.Actions = n
 	if err != nil {
@@ -42,6 +43,18 @@ func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error)
 		boxes, statuses, err = e.listMailboxesStatus(ctx, cn)
 		if err != nil {
 			return rep, err
+		}
+		if !known {
+			// Copies of sent mail and drafts wait for the folder list to
+			// name Sent and Drafts: file them in this pass, not the next.
+			n, err := e.replayFolderless(ctx, cn)
+			rep.Actions += n
+			if err != nil {
+				return rep, err
+			}
+			for name := range e.touched {
+				delete(statuses, name) // read before the APPEND
+			}
 		}
 	} else {
 		inbox, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox)
@@ -677,12 +690,40 @@ func (e *Engine) replay(ctx context.Context, cn *conn) (int, error) {
 	if err != nil {
 		return n, err
 	}
+	m, err := e.replayFolderless(ctx, cn)
+	return n + m, err
+}
+
+// replayFolderless files what waits for the folder list: copies of sent
+// mail and drafts.
+func (e *Engine) replayFolderless(ctx context.Context, cn *conn) (int, error) {
 	m, err := e.replayAppends(ctx, cn)
 	if err != nil {
-		return n + m, err
+		return m, err
 	}
 	d, err := e.replayDrafts(ctx, cn)
-	return n + m + d, err
+	return m + d, err
+}
+
+// FileSent connects and files the copies of sent mail that wait for the
+// Sent folder, reading the folder list first when it was never read, and
+// returns how many it filed. It is for the command line, which exits right
+// after sending; like SyncOnce it must not run at the same time as Run.
+func (e *Engine) FileSent(ctx context.Context) (int, error) {
+	cn, err := e.connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer cn.close()
+	e.passMu.Lock()
+	defer e.passMu.Unlock()
+	e.touched = map[string]bool{}
+	if !e.foldersKnown(ctx) {
+		if _, err := e.listMailboxes(ctx, cn); err != nil {
+			return 0, err
+		}
+	}
+	return e.replayAppends(ctx, cn)
 }
 
 // roleFolder returns the name of the account's folder for role (the
