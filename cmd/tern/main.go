@@ -17,6 +17,9 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
+	// cleanlocale's init runs before Fyne's and turns a locale Fyne cannot
+	// parse (C.UTF-8) into English, so no verb prints Fyne's locale error.
+	_ "github.com/ternmail/tern/cmd/tern/internal/cleanlocale"
 	"github.com/ternmail/tern/gui"
 )
 
