@@ -1,6 +1,7 @@
 package message
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"regexp"
@@ -78,7 +79,7 @@ func CheckSender(value string) []SenderCheck {
 		for _, m := range embeddedAddress.FindAllString(a.Name, 8) {
 			m = strings.Trim(strings.ReplaceAll(m, "＠", "@"), ".")
 			if !strings.EqualFold(m, email) {
-				warn("the name shows another address (" + m + ")")
+				warn("the name shows another address (" + Printable(m) + ")")
 				break
 			}
 		}
@@ -93,6 +94,73 @@ func CheckSender(value string) []SenderCheck {
 		out = append(out, c)
 	}
 	return out
+}
+
+// SenderWarnings returns, for each suspicious check, the sentence the
+// reader shows above the headers: what is wrong, and the real address
+// (with Printable's escapes). It returns nil when no sender is suspicious.
+func SenderWarnings(checks []SenderCheck) []string {
+	var out []string
+	for _, c := range checks {
+		if !c.Suspicious() {
+			continue
+		}
+		real := Printable(c.Address.Email)
+		if real == "" {
+			real = "(no address)"
+		}
+		out = append(out, "This sender may be forged: "+strings.Join(c.Warnings, "; ")+". The real address is "+real+".")
+	}
+	return out
+}
+
+// Printable returns s fit for one line of a terminal or a log: every
+// control character (CR, LF, TAB, the ESC that starts terminal sequences,
+// C1 controls) and every bidi control (overrides, embeddings, isolates,
+// LRM/RLM/ALM) is replaced by a visible escape such as <U+202E>, and
+// invalid UTF-8 by U+FFFD. It is for display only: callers keep the
+// decoded value for anything else.
+func Printable(s string) string {
+	return escapeRunes(s, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
+	})
+}
+
+// PrintableText is Printable for a body of text: it keeps line feeds,
+// tabs and bidi controls (which right-to-left writing needs), and escapes
+// every other control character, so that the text cannot drive the
+// terminal it is printed on.
+func PrintableText(s string) string {
+	return escapeRunes(s, func(r rune) bool {
+		return r != '\n' && r != '\t' && unicode.IsControl(r)
+	})
+}
+
+// escapeRunes replaces each rune of s for which esc is true by <U+XXXX>,
+// and each invalid UTF-8 byte by U+FFFD.
+func escapeRunes(s string, esc func(rune) bool) string {
+	clean := true
+	for i, r := range s {
+		if esc(r) || (r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD")) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			b.WriteRune(utf8.RuneError)
+		case esc(r):
+			fmt.Fprintf(&b, "<U+%04X>", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // FromHeader returns the From field of a raw message, unfolded and still

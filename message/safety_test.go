@@ -100,3 +100,40 @@ func TestIsTracker(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for _, tt := range []struct{ in, line, text string }{
+		{"plain ascii", "plain ascii", "plain ascii"},
+		{"Support\u202egro.kcabnav", "Support<U+202E>gro.kcabnav", "Support\u202egro.kcabnav"},
+		{"a\u2066b\u2069c\u200fd\u061ce", "a<U+2066>b<U+2069>c<U+200F>d<U+061C>e", "a\u2066b\u2069c\u200fd\u061ce"},
+		{"red \x1b[31mtext\x1b[0m", "red <U+001B>[31mtext<U+001B>[0m", "red <U+001B>[31mtext<U+001B>[0m"},
+		{"line\r\nnext\tcol", "line<U+000D><U+000A>next<U+0009>col", "line<U+000D>\nnext\tcol"},
+		{"nul\x00 del\x7f c1\u009b", "nul<U+0000> del<U+007F> c1<U+009B>", "nul<U+0000> del<U+007F> c1<U+009B>"},
+		{"sep\u2028par\u2029", "sep<U+2028>par<U+2029>", "sep\u2028par\u2029"},
+		{"bad \xff byte, real \ufffd", "bad \ufffd byte, real \ufffd", "bad \ufffd byte, real \ufffd"},
+		{"ünïcödé 日本 עברית", "ünïcödé 日本 עברית", "ünïcödé 日本 עברית"},
+	} {
+		if got := Printable(tt.in); got != tt.line {
+			t.Errorf("Printable(%q) = %q, want %q", tt.in, got, tt.line)
+		}
+		if got := PrintableText(tt.in); got != tt.text {
+			t.Errorf("PrintableText(%q) = %q, want %q", tt.in, got, tt.text)
+		}
+	}
+}
+
+func TestSenderWarnings(t *testing.T) {
+	got := SenderWarnings(CheckSender(`=?utf-8?q?Support=E2=80=AEgro.kcabnav?= <attacker@evil.test>, Alice <alice@example.com>`))
+	want := []string{"This sender may be forged: text-direction override in the sender. The real address is attacker@evil.test."}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("SenderWarnings = %q, want %q", got, want)
+	}
+	if got := SenderWarnings(CheckSender(`Alice <alice@example.com>`)); got != nil {
+		t.Fatalf("an honest sender has warnings: %q", got)
+	}
+	// An address the name shows is quoted with its controls escaped.
+	got = SenderWarnings(CheckSender(`=?utf-8?q?ceo=E2=80=AE@corp.example?= <x@evil.example>`))
+	if len(got) != 1 || strings.ContainsRune(got[0], '\u202e') || !strings.Contains(got[0], "<U+202E>") {
+		t.Fatalf("SenderWarnings = %q, want the shown address escaped", got)
+	}
+}
