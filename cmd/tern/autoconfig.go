@@ -64,24 +64,35 @@ type candidateJSON struct {
 	Detail   string   `json:"detail,omitempty"`
 	Protocol string   `json:"protocol"`
 	endpointJSON
-	OK       bool          `json:"ok"`
-	Error    string        `json:"error,omitempty"`
-	Evidence *evidenceJSON `json:"evidence,omitempty"`
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+	// Unreachable: the server could not be reached at all (see
+	// autoconfig.Candidate.Unreachable).
+	Unreachable bool          `json:"unreachable,omitempty"`
+	Evidence    *evidenceJSON `json:"evidence,omitempty"`
 }
 
 func candidateOut(c autoconfig.Candidate) candidateJSON {
 	j := candidateJSON{Source: string(c.Source), Detail: c.Detail, Protocol: c.Protocol, endpointJSON: endpointOut(c.Endpoint),
-		OK: c.OK, Error: c.Err, Evidence: evidenceOut(c.Evidence)}
+		OK: c.OK, Error: c.Err, Unreachable: c.Unreachable, Evidence: evidenceOut(c.Evidence)}
 	for _, s := range c.Also {
 		j.Also = append(j.Also, string(s))
 	}
 	return j
 }
 
+// winnerJSON is a server discovery chose: verified, or unverified with
+// the reason (it could not be reached to be checked).
+type winnerJSON struct {
+	endpointJSON
+	Verified   bool   `json:"verified"`
+	Unverified string `json:"unverified,omitempty"`
+}
+
 type discoveryJSON struct {
 	Email      string          `json:"email"`
-	IMAP       *endpointJSON   `json:"imap"`
-	SMTP       *endpointJSON   `json:"smtp"`
+	IMAP       *winnerJSON     `json:"imap"`
+	SMTP       *winnerJSON     `json:"smtp"`
 	Source     string          `json:"source"`
 	Error      string          `json:"error,omitempty"`
 	ElapsedMS  int64           `json:"elapsed_ms"`
@@ -95,14 +106,8 @@ func discoveryOut(res *autoconfig.Result, err error) discoveryJSON {
 	if j.Notes == nil {
 		j.Notes = []string{}
 	}
-	if res.IMAPCandidate != nil {
-		ep := endpointOut(res.IMAP)
-		j.IMAP = &ep
-	}
-	if res.SMTPCandidate != nil {
-		ep := endpointOut(res.SMTP)
-		j.SMTP = &ep
-	}
+	j.IMAP = winnerOut(res, autoconfig.ProtocolIMAP, res.IMAPCandidate)
+	j.SMTP = winnerOut(res, autoconfig.ProtocolSMTP, res.SMTPCandidate)
 	if err != nil {
 		j.Error = oneLine(err.Error())
 	}
@@ -110,6 +115,27 @@ func discoveryOut(res *autoconfig.Result, err error) discoveryJSON {
 		j.Candidates = append(j.Candidates, candidateOut(c))
 	}
 	return j
+}
+
+// unverifiedReason returns why res's winner for protocol is unverified, or
+// "" when it is not.
+func unverifiedReason(res *autoconfig.Result, protocol string) string {
+	for _, u := range res.Unverified {
+		if u.Protocol == protocol {
+			return u.Reason
+		}
+	}
+	return ""
+}
+
+// winnerOut is the winner c for protocol, or nil when none was found.
+func winnerOut(res *autoconfig.Result, protocol string, c *autoconfig.Candidate) *winnerJSON {
+	if c == nil {
+		return nil
+	}
+	w := &winnerJSON{endpointJSON: endpointOut(c.Endpoint), Unverified: unverifiedReason(res, protocol)}
+	w.Verified = c.OK
+	return w
 }
 
 // describe is one line of evidence for people.
@@ -158,18 +184,27 @@ func cmdAutoconfig(ctx context.Context, core *app.Core, a *args, pos []string, e
 	if perr := out(e, a, discoveryOut(res, err), func(w io.Writer) {
 		fmt.Fprintln(w)
 		for _, win := range []struct {
-			name string
-			c    *autoconfig.Candidate
-		}{{"IMAP", res.IMAPCandidate}, {"SMTP", res.SMTPCandidate}} {
+			protocol string
+			c        *autoconfig.Candidate
+		}{{autoconfig.ProtocolIMAP, res.IMAPCandidate}, {autoconfig.ProtocolSMTP, res.SMTPCandidate}} {
+			name := strings.ToUpper(win.protocol)
 			if win.c == nil {
-				fmt.Fprintf(w, "%s: none found\n", win.name)
+				fmt.Fprintf(w, "%s: none found\n", name)
 				continue
 			}
 			user := win.c.Endpoint.Username
 			if user == "" {
 				user = "(the address or its local part)"
 			}
-			fmt.Fprintf(w, "%s: %s, user %s, from %s (%s)\n", win.name, win.c.Endpoint.String(), user, win.c.Source, describe(win.c))
+			if why := unverifiedReason(res, win.protocol); why != "" {
+				fmt.Fprintf(w, "%s: %s, user %s, from %s — UNVERIFIED: %s\n", name, win.c.Endpoint.String(), user, win.c.Source, why)
+				continue
+			}
+			fmt.Fprintf(w, "%s: %s, user %s, from %s (%s)\n", name, win.c.Endpoint.String(), user, win.c.Source, describe(win.c))
+		}
+		if len(res.Unverified) > 0 {
+			fmt.Fprintln(w, "Unverified settings come from a source that knows them, but Tern could not reach the server to check it; "+
+				"they can be saved now and checked once the server can be reached.")
 		}
 		fmt.Fprintf(w, "Found in %v.\n", res.Elapsed.Round(time.Millisecond))
 	}); perr != nil {

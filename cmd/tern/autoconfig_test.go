@@ -48,8 +48,8 @@ func TestCLIAutoconfigJSON(t *testing.T) {
 	if got.IMAP == nil || got.SMTP == nil || got.Source != "autoconfig" {
 		t.Fatalf("result: %s", out)
 	}
-	want := endpointJSON{Host: "mail.corp.test", Port: 993, Security: "tls", Username: "ann@corp.test"}
-	if *got.IMAP != want || got.SMTP.Host != "smtp.corp.test" || got.SMTP.Security != "tls" {
+	want := winnerJSON{endpointJSON{Host: "mail.corp.test", Port: 993, Security: "tls", Username: "ann@corp.test"}, true, ""}
+	if *got.IMAP != want || got.SMTP.Host != "smtp.corp.test" || got.SMTP.Security != "tls" || !got.SMTP.Verified {
 		t.Fatalf("endpoints: %+v %+v", got.IMAP, got.SMTP)
 	}
 	var okIMAP bool
@@ -69,6 +69,43 @@ func TestCLIAutoconfigJSON(t *testing.T) {
 	}
 	if errs := c.fails("", "autoconfig", "nobody@nowhere.test"); !strings.Contains(errs, "found no working IMAP or SMTP server") {
 		t.Fatalf("nothing found: %q", errs)
+	}
+}
+
+// Without DNS, tern autoconfig for a known provider prints its servers
+// marked unverified with the reason (text and --json) and exits non-zero
+// with that reason, instead of "found no working server".
+func TestCLIAutoconfigUnverifiedOffline(t *testing.T) {
+	c := newNetCLI(t) // imap.gmail.com and smtp.gmail.com do not resolve
+	const reason = "could not reach imap.gmail.com: no such host — are you offline?"
+	code, out, errs := c.run("", "autoconfig", "--json", "hal@gmail.com")
+	if code == 0 || !strings.Contains(errs, "unverified") || !strings.Contains(errs, reason) || strings.Count(strings.TrimRight(errs, "\n"), "\n") != 0 {
+		t.Fatalf("exit %d, error %q", code, errs)
+	}
+	var got discoveryJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if got.IMAP == nil || got.SMTP == nil {
+		t.Fatalf("no servers: %s", out)
+	}
+	want := winnerJSON{endpointJSON{Host: "imap.gmail.com", Port: 993, Security: "tls", Username: "hal@gmail.com"}, false, reason}
+	if *got.IMAP != want || got.SMTP.Host != "smtp.gmail.com" || got.SMTP.Verified || !strings.Contains(got.SMTP.Unverified, "smtp.gmail.com") ||
+		got.Source != "provider" {
+		t.Fatalf("servers: %+v %+v (%s)", got.IMAP, got.SMTP, out)
+	}
+	unreachable := false
+	for _, cand := range got.Candidates {
+		unreachable = unreachable || cand.Host == "imap.gmail.com" && cand.Unreachable && !cand.OK
+	}
+	if !unreachable {
+		t.Fatalf("the candidate is not marked unreachable: %s", out)
+	}
+
+	code, text, _ := c.run("", "autoconfig", "hal@gmail.com")
+	if code == 0 || !strings.Contains(text, "IMAP: imap.gmail.com:993:tls, user hal@gmail.com, from provider — UNVERIFIED: "+reason) ||
+		!strings.Contains(text, "SMTP: smtp.gmail.com:465:tls") {
+		t.Fatalf("exit %d, text: %s", code, text)
 	}
 }
 
