@@ -13,6 +13,7 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
+	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 	"github.com/ternmail/tern/sync/imapsync"
 )
@@ -236,6 +237,9 @@ func messageOut(m store.Message) messageJSON {
 		Subject: m.Subject, Flags: flags, Size: m.Size, HasAttachments: m.HasAttachments, Preview: m.Preview, MessageID: m.MessageID}
 }
 
+// printMessages prints a list of messages: --json with the decoded
+// values, text with control and bidi characters escaped (a sender's name
+// or a subject must not drive the terminal or reverse what follows).
 func printMessages(e *env, a *args, msgs []store.Message) error {
 	list := []messageJSON{}
 	for _, m := range msgs {
@@ -249,7 +253,8 @@ func printMessages(e *env, a *args, msgs []store.Message) error {
 			if len(m.From) > 0 {
 				from = m.From[0].Display()
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", m.UID, m.Date.Local().Format("2006-01-02 15:04"), clip(from, 28), clip(m.Subject, 60), strings.Join(m.Flags, " "))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", m.UID, m.Date.Local().Format("2006-01-02 15:04"), message.Printable(clip(from, 28)),
+				message.Printable(clip(m.Subject, 60)), message.Printable(strings.Join(m.Flags, " ")))
 		}
 		tw.Flush()
 	})
@@ -302,6 +307,10 @@ func cmdSearch(ctx context.Context, core *app.Core, a *args, pos []string, e *en
 	return printMessages(e, a, msgs)
 }
 
+// cmdShow prints one message. Text output escapes control and bidi
+// characters in every header and file name, and control characters in the
+// body, and prints the reader's sender warnings above the headers; --json
+// keeps the decoded values and adds the same warnings as sender_warnings.
 func cmdShow(ctx context.Context, core *app.Core, a *args, pos []string, e *env) error {
 	if len(pos) != 2 {
 		return fmt.Errorf("usage: tern show FOLDER UID")
@@ -322,10 +331,11 @@ func cmdShow(ctx context.Context, core *app.Core, a *args, pos []string, e *env)
 	if err != nil {
 		return fmt.Errorf("no message with UID %d in %s", uid, mb.Name)
 	}
-	body, err := core.OpenMessage(ctx, m.ID)
+	view, err := core.OpenForReading(ctx, m.ID)
 	if err != nil {
 		return err
 	}
+	body := view.Message
 	type attachmentJSON struct {
 		Filename    string `json:"filename"`
 		ContentType string `json:"content_type"`
@@ -336,21 +346,31 @@ func cmdShow(ctx context.Context, core *app.Core, a *args, pos []string, e *env)
 		Text        string           `json:"text"`
 		Attachments []attachmentJSON `json:"attachments"`
 		Warnings    []string         `json:"warnings,omitempty"`
-	}{messageJSON: messageOut(m), Text: body.Text, Attachments: []attachmentJSON{}, Warnings: body.Warnings}
+		// SenderWarnings are the reader's warnings about a forged-looking
+		// sender, one sentence each; empty when the sender looks honest.
+		SenderWarnings []string `json:"sender_warnings"`
+	}{messageJSON: messageOut(m), Text: body.Text, Attachments: []attachmentJSON{}, Warnings: body.Warnings,
+		SenderWarnings: message.SenderWarnings(view.Senders)}
+	if v.SenderWarnings == nil {
+		v.SenderWarnings = []string{}
+	}
 	for _, att := range body.Attachments {
 		v.Attachments = append(v.Attachments, attachmentJSON{att.Filename, att.ContentType, att.Size})
 	}
 	return out(e, a, v, func(w io.Writer) {
-		fmt.Fprintf(w, "From:    %s\n", strings.Join(v.From, ", "))
-		fmt.Fprintf(w, "To:      %s\n", strings.Join(v.To, ", "))
+		for _, warning := range v.SenderWarnings {
+			fmt.Fprintf(w, "WARNING: %s\n", message.Printable(warning))
+		}
+		fmt.Fprintf(w, "From:    %s\n", message.Printable(strings.Join(v.From, ", ")))
+		fmt.Fprintf(w, "To:      %s\n", message.Printable(strings.Join(v.To, ", ")))
 		if len(v.Cc) > 0 {
-			fmt.Fprintf(w, "Cc:      %s\n", strings.Join(v.Cc, ", "))
+			fmt.Fprintf(w, "Cc:      %s\n", message.Printable(strings.Join(v.Cc, ", ")))
 		}
 		fmt.Fprintf(w, "Date:    %s\n", m.Date.Local().Format(time.RFC1123Z))
-		fmt.Fprintf(w, "Subject: %s\n", m.Subject)
+		fmt.Fprintf(w, "Subject: %s\n", message.Printable(m.Subject))
 		for _, att := range v.Attachments {
-			fmt.Fprintf(w, "Attachment: %s (%s, %d bytes)\n", att.Filename, att.ContentType, att.Size)
+			fmt.Fprintf(w, "Attachment: %s (%s, %d bytes)\n", message.Printable(att.Filename), message.Printable(att.ContentType), att.Size)
 		}
-		fmt.Fprintf(w, "\n%s\n", strings.TrimRight(v.Text, "\n"))
+		fmt.Fprintf(w, "\n%s\n", message.PrintableText(strings.TrimRight(v.Text, "\n")))
 	})
 }
