@@ -35,8 +35,10 @@ const checkTimeout = 2 * time.Minute
 
 // wizard is the account setup wizard: it adds an account (address and
 // password, discovery with live progress, the settings found with their
-// evidence, a real login to both servers, save) or edits one (its settings,
-// re-verified before they are saved). Enter advances, Esc cancels.
+// evidence, a real login to both servers, save; or, when discovery knows
+// the servers but could not reach them, save without checking on the
+// user's word) or edits one (its settings, re-verified before they are
+// saved). Enter advances, Esc cancels.
 //
 // Every network and keychain call runs in a goroutine whose context the
 // wizard cancels when the user goes back or closes it; results come back
@@ -88,6 +90,11 @@ type wizard struct {
 	trustBtn                 *widget.Button
 	settingsErr              *widget.Label
 	sessionBtn               *widget.Button
+	// The offer to save settings that could not be checked (the servers
+	// could not be reached): shown with the reason.
+	uncheckedBox     *fyne.Container
+	uncheckedLabel   *widget.Label
+	saveUncheckedBtn *widget.Button
 
 	// Check page.
 	imapLine, smtpLine, saveLine *widget.Label
@@ -99,6 +106,8 @@ type wizard struct {
 	// fingerprint), the password kept for this session only.
 	pins        map[string]string
 	sessionOnly bool
+	// unchecked is set when the user chose to save without checking.
+	unchecked bool
 	// saved is the account as stored, once it is.
 	saved accounts.Account
 }
@@ -657,6 +666,7 @@ func (wz *wizard) discovered(email string, res *autoconfig.Result, err error) {
 	}
 	var ce *accounts.CertError
 	var nf *autoconfig.NotFoundError
+	var ue *autoconfig.UnverifiedError
 	switch {
 	case errors.As(err, &nf) && res.IMAPCandidate == nil && res.SMTPCandidate == nil:
 		wz.showManual(fmt.Sprintf("Tern could not find the servers of %s (it tried %d). Enter them below: your provider's help pages list them.", email, nf.Tried))
@@ -665,6 +675,9 @@ func (wz *wizard) discovered(email string, res *autoconfig.Result, err error) {
 		wz.found.SetText(fmt.Sprintf("Tern found only part of the settings of %s: please complete the %s server below.", email, strings.Join(nf.Protocols, " and ")))
 	case errors.As(err, &ce):
 		wz.found.SetText("Tern found the settings of " + email + ", but a certificate is not trusted: see below.")
+	case errors.As(err, &ue):
+		wz.found.SetText("Tern knows the settings of " + email + ", but could not reach the servers to check them. " +
+			"Check them again once you are online, or save them now: Tern then fetches your mail as soon as the servers can be reached.")
 	case err != nil:
 		wz.found.SetText("Tern found the settings of " + email + " with a problem: " + err.Error())
 	default:
@@ -679,14 +692,15 @@ func (wz *wizard) discovered(email string, res *autoconfig.Result, err error) {
 		smtp = accounts.Endpoint{Host: "smtp." + domain, Port: 465, Security: accounts.SecurityTLS}
 	}
 	wz.fillServers(imap, smtp)
-	wz.imapEvidence.SetText(candidateText("Incoming mail (IMAP)", res.IMAPCandidate))
-	wz.smtpEvidence.SetText(candidateText("Outgoing mail (SMTP)", res.SMTPCandidate))
+	wz.imapEvidence.SetText(candidateText("Incoming mail (IMAP)", res.IMAPCandidate, unverifiedReason(res, autoconfig.ProtocolIMAP)))
+	wz.smtpEvidence.SetText(candidateText("Outgoing mail (SMTP)", res.SMTPCandidate, unverifiedReason(res, autoconfig.ProtocolSMTP)))
 	wz.imapEvidence.Show()
 	wz.smtpEvidence.Show()
 	wz.details.SetText(resultDetails(res))
 	wz.detailsBox.Show()
 	setMessage(wz.settingsErr, "")
 	wz.showCert(ce)
+	wz.showUnchecked(res.Unverified)
 	wz.setStep(stepSettings)
 	wz.focusFirst()
 }
@@ -714,6 +728,7 @@ func (wz *wizard) showManual(why string) {
 	}
 	setMessage(wz.settingsErr, "")
 	wz.showCert(nil)
+	wz.showUnchecked(nil)
 	wz.setStep(stepSettings)
 	wz.w.win.Canvas().Focus(wz.imap.host)
 }
@@ -723,8 +738,20 @@ func (wz *wizard) fillServers(imap, smtp accounts.Endpoint) {
 	wz.smtp.set(smtp)
 }
 
-// candidateText is the evidence for one server found by discovery.
-func candidateText(what string, c *autoconfig.Candidate) string {
+// unverifiedReason returns why res's server for protocol is unverified, or
+// "" when it is not.
+func unverifiedReason(res *autoconfig.Result, protocol string) string {
+	for _, u := range res.Unverified {
+		if u.Protocol == protocol {
+			return u.Reason
+		}
+	}
+	return ""
+}
+
+// candidateText is the evidence for one server found by discovery;
+// unverified is why it could not be checked, if it could not.
+func candidateText(what string, c *autoconfig.Candidate, unverified string) string {
 	if c == nil {
 		return what + ": not found — please enter it below."
 	}
@@ -744,7 +771,10 @@ func candidateText(what string, c *autoconfig.Candidate) string {
 	if ev := c.Evidence; ev != nil {
 		b.WriteString("\n" + evidenceText(*ev))
 	}
-	if !c.OK && c.Err != "" {
+	switch {
+	case unverified != "":
+		b.WriteString("\nNot checked: " + unverified)
+	case !c.OK && c.Err != "":
 		b.WriteString("\nProblem: " + c.Err)
 	}
 	return b.String()
@@ -807,9 +837,17 @@ func (wz *wizard) buildSettings() fyne.CanvasObject {
 	wz.settingsErr.Hide()
 	wz.sessionBtn = widget.NewButton("Keep the password for this session only", func() {
 		wz.sessionOnly = true
-		wz.startCheck()
+		if wz.unchecked {
+			wz.saveUnchecked()
+		} else {
+			wz.startCheck()
+		}
 	})
 	wz.sessionBtn.Hide()
+	wz.uncheckedLabel = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance}
+	wz.saveUncheckedBtn = widget.NewButtonWithIcon("Save without checking and sync later", theme.DocumentSaveIcon(), wz.saveUnchecked)
+	wz.uncheckedBox = container.NewVBox(wz.uncheckedLabel, container.NewHBox(wz.saveUncheckedBtn))
+	wz.uncheckedBox.Hide()
 
 	account := widget.NewForm(
 		widget.NewFormItem("Your name", wz.sName),
@@ -821,7 +859,7 @@ func (wz *wizard) buildSettings() fyne.CanvasObject {
 		container.NewVBox(heading("Incoming mail (IMAP)"), wz.imap.form),
 		container.NewVBox(heading("Outgoing mail (SMTP)"), wz.smtp.form),
 	)
-	return container.NewVBox(wz.found, wz.imapEvidence, wz.smtpEvidence, wz.detailsBox, wz.certBox,
+	return container.NewVBox(wz.found, wz.imapEvidence, wz.smtpEvidence, wz.detailsBox, wz.certBox, wz.uncheckedBox,
 		wz.settingsErr, container.NewHBox(wz.sessionBtn), account, servers)
 }
 
@@ -841,7 +879,7 @@ func (wz *wizard) edited() {
 	} {
 		ep, err := x.f.endpoint()
 		if x.cand != nil && err == nil && ep.Host == x.cand.Endpoint.Host && ep.Port == x.cand.Endpoint.Port && ep.Security == x.cand.Endpoint.Security {
-			x.label.SetText(candidateText(x.what, x.cand))
+			x.label.SetText(candidateText(x.what, x.cand, unverifiedReason(wz.result, x.cand.Protocol)))
 		} else {
 			x.label.SetText(x.what + ": changed by hand — Tern checks it when you press Check.")
 		}
@@ -906,6 +944,60 @@ func (wz *wizard) showCert(ce *accounts.CertError) {
 	wz.certBox.Show()
 }
 
+// showUnchecked offers to save settings that discovery could not check,
+// with the reasons (list); an empty list, or editing an account, hides the
+// offer.
+func (wz *wizard) showUnchecked(list []autoconfig.Unverified) {
+	if len(list) == 0 || wz.edit != nil {
+		wz.uncheckedBox.Hide()
+		return
+	}
+	var lines []string
+	for _, u := range list {
+		what := "Incoming mail (IMAP)"
+		if u.Protocol == autoconfig.ProtocolSMTP {
+			what = "Outgoing mail (SMTP)"
+		}
+		lines = append(lines, fmt.Sprintf("%s %s (%s): %s", what, u.Endpoint.Addr(), sourceTitle(u.Source), u.Reason))
+	}
+	wz.uncheckedLabel.SetText("Not checked:\n" + strings.Join(lines, "\n") + "\n" +
+		"You can save these settings now without checking them. Tern then keeps trying, and fetches your mail once the servers can be reached; " +
+		"if the password or a setting turns out to be wrong, it tells you then.")
+	wz.uncheckedBox.Show()
+}
+
+// saveUnchecked saves the account from the settings page without signing
+// in first (the servers could not be reached); the engine syncs once they
+// can be.
+func (wz *wizard) saveUnchecked() {
+	if wz.edit != nil {
+		return
+	}
+	a, err := wz.formAccount()
+	if err != nil {
+		setMessage(wz.settingsErr, err.Error())
+		wz.sessionBtn.Hide()
+		return
+	}
+	password := wz.sPassword.Text
+	wz.unchecked = true
+	setMessage(wz.settingsErr, "")
+	wz.sessionBtn.Hide()
+	wz.imapLine.SetText("Incoming mail (IMAP) " + a.IMAP.Addr() + ": not checked")
+	wz.smtpLine.SetText("Outgoing mail (SMTP) " + a.SMTP.Addr() + ": not checked")
+	wz.saveLine.SetText("Saving the account without checking it…")
+	wz.setStep(stepCheck)
+	wz.focusFirst()
+	core, sessionOnly := wz.w.core, wz.sessionOnly
+	wz.run("save unchecked account", checkTimeout, func(ctx context.Context, op int) func() {
+		saved, err := core.AddAccount(ctx, a, password, &app.AddOptions{SkipVerify: true, SessionOnly: sessionOnly})
+		if err != nil {
+			return func() { wz.checkFailed(nil, err) }
+		}
+		return func() { wz.finished(saved, nil) }
+	})
+}
+
 // ---- Check page
 
 func (wz *wizard) buildCheck() fyne.CanvasObject {
@@ -926,6 +1018,7 @@ func (wz *wizard) startCheck() {
 		return
 	}
 	password := wz.sPassword.Text
+	wz.unchecked = false
 	setMessage(wz.settingsErr, "")
 	wz.sessionBtn.Hide()
 	wz.imapLine.SetText("Incoming mail (IMAP) " + a.IMAP.Addr() + ": signing in…")
@@ -1000,6 +1093,12 @@ func (wz *wizard) checkFailed(v *autoconfig.Verification, err error) {
 	var ce *accounts.CertError
 	var ae *autoconfig.AuthError
 	var pe *app.PasswordUnavailableError
+	var se *autoconfig.SecurityError
+	if errors.As(err, &ce) || errors.As(err, &ae) || errors.As(err, &se) {
+		// A server answered: it can be checked now, so the offer to save
+		// without checking no longer applies.
+		wz.uncheckedBox.Hide()
+	}
 	switch {
 	case errors.As(err, &pe):
 		// Nothing was checked: the stored password could not be read.
@@ -1061,8 +1160,12 @@ func (wz *wizard) finished(saved accounts.Account, v *autoconfig.Verification) {
 	wz.saved = saved
 	wz.showChecks(v)
 	text := saved.Email + " is set up. Tern is fetching your mail now; it appears in the main window as it arrives."
-	if wz.edit != nil {
+	switch {
+	case wz.edit != nil:
 		text = "The settings of " + saved.Email + " are saved. Tern syncs with them from now on."
+	case wz.unchecked:
+		text = saved.Email + " is saved without checking: its servers could not be reached. " +
+			"Tern keeps trying, and fetches your mail as soon as they can be reached; if the password or a setting is wrong, it tells you then."
 	}
 	text += "\n\n" + wz.imapLine.Text + "\n" + wz.smtpLine.Text
 	if wz.sessionOnly {

@@ -310,6 +310,61 @@ func TestWizardCertificateWrongPasswordAndManualEdit(t *testing.T) {
 	}
 }
 
+// Discovery that knows the servers (here the domain's own configuration)
+// but cannot reach them shows them unverified, with the reason, and offers
+// to save them without checking: the account is stored with its password,
+// and the engine syncs once the servers can be reached.
+func TestWizardSavesUnverifiedSettings(t *testing.T) {
+	e := newWizardEnv(t, wizardSetup{})
+	// offline.test names servers whose names do not resolve (.test never
+	// does, on the fake network nor on a real one).
+	e.net.Page("https://autoconfig.offline.test/mail/config-v1.1.xml", `<clientConfig version="1.1"><emailProvider id="offline.test">
+<incomingServer type="imap"><hostname>imap.offline.test</hostname><port>993</port><socketType>SSL</socketType><username>%EMAILADDRESS%</username><authentication>password-cleartext</authentication></incomingServer>
+<outgoingServer type="smtp"><hostname>smtp.offline.test</hostname><port>465</port><socketType>SSL</socketType><username>%EMAILADDRESS%</username><authentication>password-cleartext</authentication></outgoingServer>
+</emailProvider></clientConfig>`)
+	const email, password = "ola@offline.test", "ola-pw-7"
+	e.w.showAddAccount()
+	wz := e.openWizard()
+	wz.email.SetText(email)
+	wz.password.SetText(password)
+	test.Tap(wz.nextBtn)
+	e.waitStep(wz, stepSettings)
+	const reason = "could not reach imap.offline.test: no such host — are you offline?"
+	t.Logf("found: %s\nIMAP: %s\nunchecked: %s", wz.found.Text, wz.imapEvidence.Text, wz.uncheckedLabel.Text)
+	if !strings.Contains(wz.found.Text, "could not reach the servers") || !strings.Contains(wz.imapEvidence.Text, "Not checked: "+reason) ||
+		!strings.Contains(wz.smtpEvidence.Text, "could not reach smtp.offline.test") {
+		t.Fatalf("the unverified settings are not shown with their reason: %q / %q / %q", wz.found.Text, wz.imapEvidence.Text, wz.smtpEvidence.Text)
+	}
+	if !wz.uncheckedBox.Visible() || !strings.Contains(wz.uncheckedLabel.Text, reason) {
+		t.Fatalf("no offer to save without checking: visible %v, %q", wz.uncheckedBox.Visible(), wz.uncheckedLabel.Text)
+	}
+	if wz.imap.host.Text != "imap.offline.test" || wz.imap.port.Text != "993" || wz.smtp.host.Text != "smtp.offline.test" {
+		t.Fatalf("fields: %q:%q, %q", wz.imap.host.Text, wz.imap.port.Text, wz.smtp.host.Text)
+	}
+	if len(e.core.Accounts()) != 0 {
+		t.Fatal("saved before the user chose to")
+	}
+
+	test.Tap(wz.saveUncheckedBtn)
+	e.waitStep(wz, stepDone)
+	t.Logf("done: %s", wz.doneLabel.Text)
+	if !strings.Contains(wz.doneLabel.Text, "saved without checking") || !strings.Contains(wz.doneLabel.Text, "imap.offline.test:993: not checked") {
+		t.Errorf("done page %q", wz.doneLabel.Text)
+	}
+	list := e.core.Accounts()
+	if len(list) != 1 || list[0].Email != email || list[0].IMAP.Addr() != "imap.offline.test:993" || list[0].SMTP.Addr() != "smtp.offline.test:465" ||
+		list[0].IMAP.Username != email {
+		t.Fatalf("accounts: %+v", list)
+	}
+	if p, err := e.secrets.Get(context.Background(), list[0].ID, "imap"); err != nil || p != password {
+		t.Fatalf("stored password: %v", err)
+	}
+	e.key(fyne.KeyReturn) // Done
+	if wz.open {
+		t.Error("Enter on the done page did not close the wizard")
+	}
+}
+
 // Esc cancels: on the first page from an entry, and during discovery,
 // whose lookups really stop.
 func TestWizardEscCancels(t *testing.T) {
