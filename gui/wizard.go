@@ -768,7 +768,8 @@ func candidateText(what string, c *autoconfig.Candidate, unverified string) stri
 		fmt.Fprintf(&b, "; also named by %s", strings.Join(also, ", "))
 	}
 	b.WriteString(".")
-	if ev := c.Evidence; ev != nil {
+	if ev := c.Evidence; ev != nil && !c.Unreachable {
+		// (A server that was never reached has nothing to show.)
 		b.WriteString("\n" + evidenceText(*ev))
 	}
 	switch {
@@ -944,24 +945,19 @@ func (wz *wizard) showCert(ce *accounts.CertError) {
 	wz.certBox.Show()
 }
 
-// showUnchecked offers to save settings that discovery could not check,
-// with the reasons (list); an empty list, or editing an account, hides the
-// offer.
+// showUnchecked offers to save settings that discovery could not check
+// (their reasons are on the servers' evidence lines); an empty list, or
+// editing an account, hides the offer.
 func (wz *wizard) showUnchecked(list []autoconfig.Unverified) {
 	if len(list) == 0 || wz.edit != nil {
 		wz.uncheckedBox.Hide()
 		return
 	}
-	var lines []string
-	for _, u := range list {
-		what := "Incoming mail (IMAP)"
-		if u.Protocol == autoconfig.ProtocolSMTP {
-			what = "Outgoing mail (SMTP)"
-		}
-		lines = append(lines, fmt.Sprintf("%s %s (%s): %s", what, u.Endpoint.Addr(), sourceTitle(u.Source), u.Reason))
+	what := "these settings"
+	if len(list) == 1 {
+		what = "the settings"
 	}
-	wz.uncheckedLabel.SetText("Not checked:\n" + strings.Join(lines, "\n") + "\n" +
-		"You can save these settings now without checking them. Tern then keeps trying, and fetches your mail once the servers can be reached; " +
+	wz.uncheckedLabel.SetText("You can save " + what + " now without checking them. Tern then keeps trying, and fetches your mail once the servers can be reached; " +
 		"if the password or a setting turns out to be wrong, it tells you then.")
 	wz.uncheckedBox.Show()
 }
