@@ -28,6 +28,12 @@ func (c *Core) autoconfigOptions(opts *autoconfig.Options) *autoconfig.Options {
 // take up to the discovery budget; call it off the UI goroutine. progress,
 // if not nil, is called from the calling goroutine's Discover, one event at
 // a time.
+//
+// An *autoconfig.UnverifiedError means that the servers are known (from the
+// provider table or the domain's own configuration) but could not be
+// reached: the Result holds them with the reason. They may be saved with
+// AddAccount and SkipVerify, on the user's word; the account's engine keeps
+// retrying and syncs once they can be reached.
 func (c *Core) Discover(ctx context.Context, email string, opts *autoconfig.Options, progress func(autoconfig.Event)) (*autoconfig.Result, error) {
 	return autoconfig.Discover(ctx, email, c.autoconfigOptions(opts), progress)
 }
