@@ -162,6 +162,7 @@ func BenchmarkSyncDovecot(b *testing.B) {
 	floorLatencies := bareNewMailLatency(b, real, user, roots, probes)
 	latencies := newMailLatency(b, real, user, st, acct, opts, probes)
 	latency, floorLatency := latencies[len(latencies)/2], floorLatencies[len(floorLatencies)/2]
+	idle := idleAfterFlagChange(b, st, acct, opts)
 
 	ms := func(d time.Duration) string {
 		if d < 10*time.Millisecond {
@@ -191,6 +192,10 @@ func BenchmarkSyncDovecot(b *testing.B) {
 		fmt.Sprintf("%d flag updates; floor: NOOP, LIST-STATUS, FETCH CHANGEDSINCE", updated))
 	row(fmt.Sprintf("new mail, median of %d", probes), latency, floorLatency, "< 1s", latency < time.Second,
 		fmt.Sprintf("Postfix accept → row in store (max %s); floor: → EXISTS in a bare IDLE", ms(latencies[len(latencies)-1])))
+	fmt.Printf("  %-38s %10s %10s %8s   %-16s %-6s %s\n", fmt.Sprintf("idle %v after one flag change", idle.watch), ms(idle.cpu.self), "", "",
+		"0 passes, 0 B sent", verdict(idle.stats.Passes == 0 && idle.stats.BytesSent == 0),
+		fmt.Sprintf("CPU; %d passes, %d B sent, %d B received; the change took %d passes, settled in %s", idle.stats.Passes,
+			idle.stats.BytesSent, idle.stats.BytesRecv, idle.changePasses, ms(idle.settle)))
 	const rssTarget = 200 << 20
 	for _, r := range []struct {
 		name string
@@ -209,6 +214,8 @@ func BenchmarkSyncDovecot(b *testing.B) {
 	b.ReportMetric(float64(flagResync)/float64(floorFlags), "flags1pct-x-floor")
 	b.ReportMetric(float64(latency.Microseconds())/1000, "newmail-median-ms")
 	b.ReportMetric(float64(latency)/float64(floorLatency), "newmail-x-floor")
+	b.ReportMetric(float64(idle.cpu.self.Microseconds())/1000, "idle-cpu-ms")
+	b.ReportMetric(float64(idle.stats.BytesRecv), "idle-recv-B")
 	b.ReportMetric(float64(headerRSS>>20), "headers-peak-MB")
 	b.ReportMetric(float64(bodyRSS>>20), "bodies-peak-MB")
 }
@@ -548,6 +555,75 @@ func newMailLatency(b *testing.B, real *mailtest.Real, user mailtest.RealUser, s
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// idleFigures is what a running engine did while nothing happened.
+type idleFigures struct {
+	watch        time.Duration
+	changePasses int64         // passes from the flag change to settling
+	settle       time.Duration // from the flag change to settled
+	cpu          cpuSpan       // over watch, after settling
+	stats        Stats         // over watch, after settling
+}
+
+// idleAfterFlagChange runs an engine over the synced account, marks one
+// message read or unread in Tern, waits until the engine has replayed it
+// and settled, and then watches it for TERN_BENCH_IDLE (default 60 s): the
+// CPU it used and the traffic it made while nothing happened.
+func idleAfterFlagChange(b *testing.B, st *store.DB, acct accounts.Account, opts *Options) idleFigures {
+	b.Helper()
+	f := idleFigures{watch: time.Minute}
+	if s := os.Getenv("TERN_BENCH_IDLE"); s != "" {
+		if d, err := time.ParseDuration(s); err == nil {
+			f.watch = d
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := *opts
+	o.PollInterval = time.Hour
+	e := New(st, acct, &o)
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	settled := func(what string) {
+		deadline := time.Now().Add(5 * time.Minute)
+		for {
+			pending, err := st.PendingActions(ctx, acct.ID)
+			if err == nil && len(pending) == 0 && e.settled() {
+				return
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("the engine did not settle %s", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	settled("after starting")
+	inbox, err := st.MailboxByRole(ctx, acct.ID, store.RoleInbox)
+	if err != nil {
+		b.Fatal(err)
+	}
+	msgs, err := st.Messages(ctx, inbox.ID, 0, 1)
+	if err != nil || len(msgs) == 0 {
+		b.Fatalf("no message in INBOX: %v", err)
+	}
+	before := e.Stats()
+	t0 := time.Now()
+	if _, err := st.SetFlag(ctx, msgs[0].ID, store.FlagSeen, !msgs[0].Seen()); err != nil {
+		b.Fatal(err)
+	}
+	e.Kick()
+	settled("after the flag change")
+	f.settle = time.Since(t0)
+	start, u0 := e.Stats(), usageNow()
+	f.changePasses = start.Passes - before.Passes
+	time.Sleep(f.watch)
+	end := e.Stats()
+	f.cpu = usageNow().since(u0)
+	f.stats = Stats{Passes: end.Passes - start.Passes, BytesSent: end.BytesSent - start.BytesSent,
+		BytesRecv: end.BytesRecv - start.BytesRecv, Idling: end.Idling}
+	return f
 }
 
 // median returns the middle of ds (which it sorts).

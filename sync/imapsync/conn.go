@@ -105,8 +105,12 @@ type conn struct {
 	// changed is signalled when the server reports new, expunged or
 	// re-flagged messages in the selected mailbox (EXISTS, EXPUNGE, FETCH).
 	changed chan struct{}
-	stop    func() bool
-	m       *meter
+	// news says what changed has announced since takeNews: newsAny for
+	// new or expunged messages or a flag change without a MODSEQ, else the
+	// highest MODSEQ of the flag changes reported (CONDSTORE), 0 for none.
+	news atomic.Uint64
+	stop func() bool
+	m    *meter
 }
 
 func signal(ch chan struct{}) {
@@ -115,6 +119,12 @@ func signal(ch chan struct{}) {
 	default:
 	}
 }
+
+// newsAny is conn.news for a change that MODSEQ cannot place.
+const newsAny = ^uint64(0)
+
+// takeNews returns and clears what changed has announced (see conn.news).
+func (cn *conn) takeNews() uint64 { return cn.news.Swap(0) }
 
 // dial connects and logs in to the account's IMAP server. Cancelling ctx
 // closes the connection.
@@ -129,15 +139,34 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	opts := &imapclient.Options{
 		TLSConfig: accounts.TLSConfig(ep.Host, ep.Port, pin, roots),
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
-			Expunge: func(uint32) { signal(cn.changed) },
+			Expunge: func(uint32) {
+				cn.news.Store(newsAny)
+				signal(cn.changed)
+			},
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 				if d.NumMessages != nil {
+					cn.news.Store(newsAny)
 					signal(cn.changed)
 				}
 			},
-			// Flags changed by another client (reported during IDLE).
+			// Flags changed by another client or by this engine's other
+			// connection (reported during IDLE).
 			Fetch: func(msg *imapclient.FetchMessageData) {
-				msg.Collect()
+				buf, _ := msg.Collect()
+				for {
+					old := cn.news.Load()
+					next := old
+					switch {
+					case old == newsAny:
+					case buf == nil || buf.ModSeq == 0:
+						next = newsAny
+					default:
+						next = max(old, buf.ModSeq)
+					}
+					if cn.news.CompareAndSwap(old, next) {
+						break
+					}
+				}
 				signal(cn.changed)
 			},
 		},
@@ -624,6 +653,7 @@ func (cn *conn) idle(ctx context.Context, d time.Duration, kick <-chan struct{})
 	}); err != nil {
 		return false, err
 	}
+	cn.m.idleStarts.Add(1)
 	cn.m.idling.Add(1)
 	defer cn.m.idling.Add(-1)
 	ended := make(chan error, 1)

@@ -148,6 +148,9 @@ type Engine struct {
 	fetchConn *conn
 
 	meter meter
+	// idleNews points at the channel by which the idle connection wakes
+	// the worker, for settled.
+	idleNews atomic.Pointer[chan struct{}]
 }
 
 // New returns an engine for acct over st. It does nothing until Run,
@@ -187,6 +190,22 @@ func (e *Engine) setStatus(s Status) {
 
 // Stats returns what the engine has done on the network so far.
 func (e *Engine) Stats() Stats { return e.meter.stats() }
+
+// settled reports whether a running engine has finished reacting: its
+// worker waits with no wake queued and its idle connection is in IDLE (or,
+// with one connection, the worker is in IDLE), and neither moved while
+// this looked. Only news
+// from the server (or a kick) can set it going again. Tests and
+// benchmarks wait for it.
+func (e *Engine) settled() bool {
+	m := &e.meter
+	wakes, idles := m.wakes.Load(), m.idleStarts.Load()
+	ok := m.idling.Load() == 1 && len(e.kick) == 0
+	if ch := e.idleNews.Load(); ch != nil {
+		ok = ok && m.waiting.Load() == 1 && len(*ch) == 0
+	} // else one connection, and the worker itself is in IDLE
+	return ok && m.idling.Load() == 1 && m.wakes.Load() == wakes && m.idleStarts.Load() == idles
+}
 
 // Kick asks a running engine to replay pending actions and sync INBOX now.
 func (e *Engine) Kick() { signal(e.kick) }
@@ -269,6 +288,7 @@ func (e *Engine) runSession(ctx context.Context) (err error) {
 		}
 		if inboxChanged == nil && e.opts.Connections >= 2 && (cn.has(imap.CapIdle) || cn.has(imap.CapIMAP4rev2)) {
 			inboxChanged = make(chan struct{}, 1)
+			e.idleNews.Store(&inboxChanged)
 			go e.idleLoop(sctx, inboxChanged)
 		}
 		more := false
@@ -309,6 +329,11 @@ func (e *Engine) waitSignal(ctx context.Context, cn *conn, inboxChanged chan str
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
+	e.meter.waiting.Store(1)
+	defer func() {
+		e.meter.waiting.Store(0)
+		e.meter.wakes.Add(1)
+	}()
 	select {
 	case <-inboxChanged:
 	case <-e.kick:
@@ -363,7 +388,10 @@ func (e *Engine) idleOnce(ctx context.Context, notify chan struct{}) error {
 	if inbox, err := e.st.MailboxByRole(ctx, e.acct.ID, store.RoleInbox); err == nil {
 		name = inbox.Name
 	}
-	sel, err := cn.selectMailbox(name, false)
+	// With CONDSTORE each flag change reported carries its MODSEQ, which
+	// tells a change the worker has synced already (its own STORE, which
+	// the server may report here a while later) from news.
+	sel, err := cn.selectMailbox(name, cn.has(imap.CapCondStore))
 	if err != nil {
 		return err
 	}
@@ -387,7 +415,7 @@ func (e *Engine) idleOnce(ctx context.Context, notify chan struct{}) error {
 				return nil
 			}
 		}
-		if changed {
+		if changed && !e.known(ctx, name, sel.UIDValidity, cn.takeNews()) {
 			next, err = e.idleFetchNew(ctx, cn, name, sel.UIDValidity, next)
 			signal(notify)
 			if err != nil {
@@ -395,6 +423,23 @@ func (e *Engine) idleOnce(ctx context.Context, notify chan struct{}) error {
 			}
 		}
 	}
+}
+
+// known reports whether news on the idle connection (see conn.news) is
+// nothing, or only flag changes that the store already holds: their highest MODSEQ is
+// at most the mailbox's HIGHESTMODSEQ as last synced. Waking the worker
+// for them would be the engine waking itself.
+func (e *Engine) known(ctx context.Context, name string, uidValidity uint32, news uint64) bool {
+	switch news {
+	case 0:
+		// Every report stores its news before it signals, so a signal
+		// without news is one whose news an earlier wake took.
+		return true
+	case newsAny:
+		return false
+	}
+	mb, err := e.st.MailboxByName(ctx, e.acct.ID, name)
+	return err == nil && mb.UIDValidity == uidValidity && news <= mb.ModSeq
 }
 
 func (e *Engine) connect(ctx context.Context) (*conn, error) {

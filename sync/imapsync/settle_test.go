@@ -25,13 +25,11 @@ func settleWatch(t *testing.T) time.Duration {
 	return time.Minute
 }
 
-// waitSettled waits until the engine is idle with its idle connection in
-// IDLE, and returns its stats then.
+// waitSettled waits until the engine has settled (Engine.settled), and
+// returns its stats then.
 func waitSettled(t *testing.T, e *Engine) Stats {
 	t.Helper()
-	waitFor(t, "the engine to settle", func() bool {
-		return e.Status().State == StateIdle && e.Stats().Idling == 1
-	})
+	waitFor(t, "the engine to settle", e.settled)
 	return e.Stats()
 }
 

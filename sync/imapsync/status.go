@@ -92,6 +92,9 @@ type Stats struct {
 // safe for concurrent use.
 type meter struct {
 	passes, sent, recv, idling atomic.Int64
+	// For Engine.settled: IDLE commands started, whether the worker waits
+	// for a signal, and how often it stopped waiting.
+	idleStarts, waiting, wakes atomic.Int64
 }
 
 func (m *meter) stats() Stats {
