@@ -135,7 +135,7 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 		m = new(meter)
 	}
 	cn := &conn{addr: addr, timeout: timeout, changed: make(chan struct{}, 1), m: m}
-	pin := acct.PinnedCerts[addr]
+	pin := acct.PinFor(ep.Host, ep.Port)
 	opts := &imapclient.Options{
 		TLSConfig: accounts.TLSConfig(ep.Host, ep.Port, pin, roots),
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{

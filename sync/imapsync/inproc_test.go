@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -473,4 +474,19 @@ func (f *fixture) serverView(t *testing.T) *store.DB {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestSyncPinnedCertHostCase syncs an account whose IMAP host is written
+// with capitals while its pinned certificate is kept, as Tern stores pins,
+// under the lower-case host: the pin must still be found.
+func TestSyncPinnedCertHostCase(t *testing.T) {
+	f := newFixture(t, nil)
+	_, port, _ := net.SplitHostPort(f.srv.IMAPAddr)
+	p, _ := strconv.Atoi(port)
+	f.acct.IMAP.Host = "LocalHost"
+	f.acct.IMAP.Port = p
+	f.acct.PinnedCerts = map[string]string{"localhost:" + port: f.srv.CertSHA256}
+	if _, err := New(f.st, f.acct, f.opts).SyncOnce(context.Background()); err != nil {
+		t.Fatalf("sync with the pin under the lower-case host: %v", err)
+	}
 }
