@@ -285,4 +285,10 @@ CREATE INDEX messages_missing_body ON messages (account, internal_date DESC) WHE
 	`
 DROP TRIGGER addresses_on_message;
 `,
+	// 13: \Recent is a flag of one IMAP session, not of the message; the
+	// engine no longer stores it, and this drops what earlier syncs kept.
+	`
+UPDATE messages SET flags = trim(replace(' ' || flags || ' ', ' \Recent ', ' '))
+WHERE instr(' ' || flags || ' ', ' \Recent ') > 0;
+`,
 }

@@ -310,10 +310,10 @@ func (e *Engine) selectedStatus(cn *conn, name string) (*imap.StatusData, error)
 // syncMailbox brings one mailbox's headers and flags up to date and
 // removes what the server expunged. st is the server's status of it, read
 // in this pass, or nil.
-func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox, st *imap.StatusData) (FolderReport, error) {
+func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox, st *imap.StatusData) (fr FolderReport, err error) {
 	start := time.Now()
-	fr := FolderReport{Name: mb.Name, Role: mb.Role}
-	defer func() {
+	fr = FolderReport{Name: mb.Name, Role: mb.Role}
+	defer func() { // on the named result: the returned report gets its time
 		fr.Duration = time.Since(start)
 		fr.Millis = fr.Duration.Milliseconds()
 	}()
@@ -646,10 +646,15 @@ func addrs(in []imap.Address) []store.Address {
 	return out
 }
 
+// flagStrings returns flags as stored, without \Recent: that flag belongs
+// to one IMAP session (the first to see a message), so it says nothing
+// about the message to the user and is stale at the next session.
 func flagStrings(flags []imap.Flag) []string {
-	out := make([]string, len(flags))
-	for i, f := range flags {
-		out[i] = string(f)
+	out := make([]string, 0, len(flags))
+	for _, f := range flags {
+		if !strings.EqualFold(string(f), `\Recent`) {
+			out = append(out, string(f))
+		}
 	}
 	return out
 }
