@@ -224,12 +224,46 @@ func decodeQP(src []byte, keep bool) (out []byte, n int64) {
 func lookupCharset(label string) (enc encoding.Encoding, isUTF8, ok bool) {
 	l := strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
 	switch l {
-	case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "iso-646-us", "unicode-1-1-utf-8", "x-unknown", "unknown", "default":
+	case "", "utf-8", "utf8", "utf_8", "x-utf-8", "x-utf8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "iso-646-us", "unicode-1-1-utf-8", "x-unknown", "unknown", "default":
 		return nil, true, true
 	case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "cp819", "iso-ir-100", "windows-1252", "cp1252":
 		return charmap.Windows1252, false, true
 	}
 	return nil, false, false
+}
+
+// declaredUTF8 reports whether a charset label names UTF-8, in any case
+// and under the aliases seen in mail ("utf8", "unicode-1-1-utf-8"…).
+func declaredUTF8(label string) bool {
+	l := strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
+	switch l {
+	case "utf-8", "utf8", "utf_8", "x-utf-8", "x-utf8", "unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8":
+		return true
+	}
+	return false
+}
+
+// utf8Lossy returns b as UTF-8 text in which each byte that does not
+// belong to a valid UTF-8 sequence is replaced by U+FFFD, one per byte
+// (strings.ToValidUTF8 would fold a run of them into one and hide how
+// much was lost).
+func utf8Lossy(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	sb.Grow(len(b) + 8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 {
+			sb.WriteRune(utf8.RuneError)
+			n = 1
+		} else {
+			sb.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return sb.String()
 }
 
 // decodeCharset converts b from the charset label to UTF-8, producing at
@@ -244,9 +278,12 @@ func decodeCharset(label string, b []byte, max int64) (s string, truncated bool,
 			return limitString(string(bytes.TrimPrefix(b, []byte("\uFEFF"))), max)
 		}
 		enc = charmap.Windows1252
-		if l := strings.ToLower(strings.TrimSpace(label)); strings.Contains(l, "utf") {
-			// Declared UTF-8 but invalid: keep the valid parts.
-			return limitString(strings.ToValidUTF8(string(b), "\uFFFD"), max)
+		if declaredUTF8(label) {
+			// Declared UTF-8 but invalid: the valid characters stay,
+			// only the invalid bytes become U+FFFD. Reading the whole
+			// text as windows-1252 instead would turn every accented
+			// letter into mojibake because of one stray byte.
+			return limitString(utf8Lossy(bytes.TrimPrefix(b, []byte("\uFEFF"))), max)
 		}
 	case !ok:
 		r, lerr := gomessage.CharsetReader(strings.Trim(strings.TrimSpace(label), `"'`), bytes.NewReader(b))

@@ -191,14 +191,8 @@ func (p *parser) parse(raw []byte) {
 		p.warn("no header found, whole message shown as text")
 	}
 	m := p.msg
-	m.Subject = DecodeHeader(h.get("subject"))
-	m.From = ParseAddressList(h.getAll("from"))
-	if len(m.From) == 0 {
-		m.From = ParseAddressList(h.getAll("sender"))
-	}
-	m.To = ParseAddressList(h.getAll("to"))
-	m.Cc = ParseAddressList(h.getAll("cc"))
-	m.ReplyTo = ParseAddressList(h.getAll("reply-to"))
+	l := listHeader(h)
+	m.Subject, m.From, m.To, m.Cc, m.ReplyTo = l.Subject, l.From, l.To, l.Cc, l.ReplyTo
 	if d := h.get("date"); strings.TrimSpace(d) != "" {
 		if t, ok := parseDate(d); ok {
 			m.Date = t
