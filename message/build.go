@@ -155,8 +155,10 @@ func toMailAddrs(list []Address) []*gomail.Address {
 // attachments (each in base64, but a message/rfc822 one in 7bit or 8bit as
 // RFC 2046 requires), Date (now), Message-ID (d.MessageID, or a
 // new one in msgIDDomain, by default the sender's domain) and MIME-Version.
-// Lines end in CRLF only and are at most 998 octets. Bcc recipients never
-// appear in the header: use d.Recipients for the envelope.
+// Lines end in CRLF only and are at most 998 octets. The Bcc recipients
+// are in a Bcc field, for the copy filed in Sent: whatever hands the
+// message to SMTP must send StripBcc of it, with d.Recipients as the
+// envelope.
 //
 // A CR, LF or other control character in any header value (subject, a
 // name, an address, a file name) fails with a *HeaderError; it is never
@@ -272,6 +274,7 @@ func Build(d *Draft, now time.Time, msgIDDomain string) ([]byte, error) {
 	h.SetMessageID(msgID)
 	h.SetSubject(d.Subject)
 	h.SetAddressList("Reply-To", toMailAddrs(d.ReplyTo))
+	h.SetAddressList("Bcc", toMailAddrs(d.Bcc))
 	h.SetAddressList("Cc", toMailAddrs(d.Cc))
 	h.SetAddressList("To", toMailAddrs(d.To))
 	h.SetAddressList("From", toMailAddrs([]Address{d.From}))
@@ -433,7 +436,7 @@ func messagePartEncoding(data []byte) string {
 
 // Prepared is a raw message made ready for the outbox by Prepare.
 type Prepared struct {
-	Raw       []byte   // CRLF line endings, no Bcc field
+	Raw       []byte   // CRLF line endings; Bcc kept (send StripBcc(Raw))
 	From      string   // the From address, for MAIL FROM
 	Rcpts     []string // To, Cc and Bcc addresses, without duplicates
 	Subject   string   // decoded
@@ -442,11 +445,11 @@ type Prepared struct {
 
 // Prepare makes an existing RFC 5322 message (say, an .eml file) ready to
 // send: it converts line breaks to CRLF, takes the envelope from From, To,
-// Cc and Bcc, removes Bcc from the header, and adds Date (now), Message-ID
-// (in msgIDDomain, by default the sender's domain) and MIME-Version when
-// they are missing. It fails when the message has no From or no recipient,
+// Cc and Bcc, and adds Date (now), Message-ID (in msgIDDomain, by default
+// the sender's domain) and MIME-Version when they are missing. It fails when the message has no From or no recipient,
 // when the header cannot be parsed, or when a line is longer than 998
-// octets.
+// octets. Bcc stays in the header, for the copy filed in Sent: whatever
+// hands the message to SMTP must send StripBcc of it.
 func Prepare(raw []byte, now time.Time, msgIDDomain string) (*Prepared, error) {
 	norm := canonicalBytes(raw)
 	br := bufio.NewReader(bytes.NewReader(norm))
@@ -480,7 +483,6 @@ func Prepare(raw []byte, now time.Time, msgIDDomain string) (*Prepared, error) {
 	if len(p.Rcpts) == 0 {
 		return nil, errors.New("message: no recipient (To, Cc or Bcc)")
 	}
-	h.Del("Bcc")
 	p.Subject, _ = h.Subject()
 	p.MessageID, _ = h.MessageID()
 	if p.MessageID == "" {

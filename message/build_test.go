@@ -113,8 +113,12 @@ func TestBuildRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkWire(t, raw)
-			if bytes.Contains(raw, []byte("hidden@example.net")) || bytes.Contains(raw, []byte("Bcc")) {
-				t.Fatal("Bcc leaked into the message")
+			// Bcc is kept for the copy filed in Sent, and only there.
+			if !bytes.Contains(raw, []byte("\r\nBcc: \"Secret\" <hidden@example.net>\r\n")) {
+				t.Fatal("no Bcc field for the Sent copy")
+			}
+			if sent := StripBcc(raw); bytes.Contains(sent, []byte("hidden@example.net")) || bytes.Contains(sent, []byte("Bcc")) {
+				t.Fatal("Bcc leaked into the message sent")
 			}
 			h, parts := readBack(t, raw)
 			if s, _ := h.Subject(); s != tc.subject {
@@ -208,8 +212,11 @@ func TestPrepare(t *testing.T) {
 	if p.From != "alice@example.com" || strings.Join(p.Rcpts, ",") != "bob@example.com,carol@example.com,secret@example.com" {
 		t.Fatalf("envelope %q %q", p.From, p.Rcpts)
 	}
-	if bytes.Contains(p.Raw, []byte("secret@")) || p.Subject != "Grüße" || p.MessageID == "" {
+	if !bytes.Contains(p.Raw, []byte("\r\nBcc: secret@example.com\r\n")) || p.Subject != "Grüße" || p.MessageID == "" {
 		t.Fatalf("prepared: %+v\n%s", p, p.Raw)
+	}
+	if bytes.Contains(StripBcc(p.Raw), []byte("secret@")) {
+		t.Fatalf("Bcc leaks into the message sent:\n%s", StripBcc(p.Raw))
 	}
 	for _, want := range []string{"Date: ", "Message-Id: <" + p.MessageID + ">", "Mime-Version: 1.0", "\r\n\r\nbody\r\nwith bare CR\r\n"} {
 		if !bytes.Contains(p.Raw, []byte(want)) {

@@ -30,6 +30,13 @@
 // engine first looks for the message in Sent by its Message-ID, so that a
 // copy appended just before a crash is not filed twice.
 //
+// The stored message is the copy filed in Sent, so it keeps its Bcc field
+// (showing whom the sender Bcc'd, as other clients do). The worker sends
+// message.StripBcc of it: the recipients never see the Bcc field, whatever
+// built the message (the composer, or an .eml file given to tern send).
+// Storing one copy and stripping on the way out keeps the durable row the
+// single source of both.
+//
 // A non-ASCII address needs the server's SMTPUTF8: without it the message
 // fails at once, with that reason, rather than being retried. The SIZE
 // limit each server advertises is kept in memory, per account, from every

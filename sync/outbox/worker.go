@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 )
 
@@ -161,7 +162,7 @@ type Message struct {
 	Account   string
 	From      string   // MAIL FROM
 	Rcpts     []string // RCPT TO
-	Raw       []byte   // CRLF line endings only
+	Raw       []byte   // CRLF line endings only; a Bcc field is kept for Sent, never sent
 	Subject   string   // for display
 	MessageID string   // for display, without angle brackets
 	// At is when to send ("send later"); zero means now.
@@ -499,6 +500,9 @@ func (w *Worker) sendOne(ctx context.Context, cl *client, acct accounts.Account,
 		w.finish(ctx, it, nil, fmt.Errorf("cannot read the message from the local store: %w", err), false)
 		return true
 	}
+	// The stored message keeps its Bcc field for the copy filed in Sent;
+	// the recipients get it without.
+	raw = message.StripBcc(raw)
 	rcpts := it.Remaining()
 	results := map[string]store.RcptResult{}
 	mailOpts := &smtp.MailOptions{Size: int64(len(raw))}
