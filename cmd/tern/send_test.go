@@ -54,6 +54,14 @@ func TestCLISend(t *testing.T) {
 	if item.State != "sent" || item.Subject != "from a file" || len(item.Rcpts) != 2 || item.Results["y@example.com"].Status != "sent" {
 		t.Fatalf("send --eml: %+v", item)
 	}
+	// The file's Bcc field reaches its recipient through the envelope
+	// only, never in the message.
+	if got = srv.Received(); len(got) != 2 || len(got[1].To) != 2 {
+		t.Fatalf("received %+v", got)
+	}
+	if data := string(got[1].Data); strings.Contains(strings.ToLower(data), "bcc") || strings.Contains(data, "y@example.com") {
+		t.Errorf("Bcc in the message sent from a file:\n%s", data)
+	}
 	var list []outboxJSON
 	if err := json.Unmarshal([]byte(c.ok("", "outbox", "--json")), &list); err != nil || len(list) != 2 {
 		t.Fatalf("outbox: %v %v", list, err)
