@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -575,14 +576,33 @@ func (c *Core) Mailboxes(ctx context.Context, account string) ([]store.Mailbox, 
 	return c.store.Mailboxes(ctx, account)
 }
 
-// FindMailbox returns the mailbox of account by name, or by role when name
-// is a role such as "inbox" or "sent".
+// FindMailbox returns the mailbox of account named name: its server name,
+// a role such as "inbox" or "sent", or the name people see (Mailbox.Path,
+// "Reisen/Zürich" for "INBOX.Reisen.Zürich"), in that order.
 func (c *Core) FindMailbox(ctx context.Context, account, name string) (store.Mailbox, error) {
 	b, err := c.store.MailboxByName(ctx, account, name)
 	if errors.Is(err, store.ErrNotFound) {
 		b, err = c.store.MailboxByRole(ctx, account, name)
 	}
 	if errors.Is(err, store.ErrNotFound) {
+		// The name people see: without the namespace prefix, "/" between
+		// levels ("Reisen/Zürich" for "INBOX.Reisen.Zürich").
+		boxes, lerr := c.store.Mailboxes(ctx, account)
+		if lerr != nil {
+			return b, lerr
+		}
+		var fold []store.Mailbox
+		for _, mb := range boxes {
+			if mb.Path() == name {
+				return mb, nil
+			}
+			if strings.EqualFold(mb.Path(), name) {
+				fold = append(fold, mb)
+			}
+		}
+		if len(fold) == 1 {
+			return fold[0], nil
+		}
 		return b, fmt.Errorf("no folder %q in account %s", name, account)
 	}
 	return b, err

@@ -105,12 +105,8 @@ func (f *folderTree) rebuild() {
 			uid := mailboxUID(b.ID)
 			f.folders[uid] = b
 			parent := auid
-			if b.Delim != "" {
-				if i := strings.LastIndex(b.Name, b.Delim); i > 0 {
-					if p, ok := byName[b.Name[:i]]; ok {
-						parent = p
-					}
-				}
+			if p, ok := byName[b.Parent()]; ok && b.Parent() != "" {
+				parent = p
 			}
 			f.children[parent] = append(f.children[parent], uid)
 		}

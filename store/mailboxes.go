@@ -23,10 +23,14 @@ const (
 
 // Mailbox is a snapshot of one folder of an account.
 type Mailbox struct {
-	ID          int64
-	Account     string
-	Name        string // the server's name, e.g. "Projects/Tern"
-	Delim       string // hierarchy delimiter, "" when flat
+	ID      int64
+	Account string
+	Name    string // the server's name, e.g. "Projects/Tern"
+	Delim   string // hierarchy delimiter, "" when flat
+	// Prefix is the server's personal namespace prefix that Name starts
+	// with ("INBOX." on Courier-style servers), "" when there is none. It
+	// is part of the server's name but not of the name people see.
+	Prefix      string
 	Role        string // one of the Role constants, or ""
 	Attrs       []string
 	Subscribed  bool
@@ -40,21 +44,46 @@ type Mailbox struct {
 	SyncedAt    time.Time
 }
 
-// Leaf returns the last component of the mailbox name.
-func (m Mailbox) Leaf() string {
-	if m.Delim == "" {
-		return m.Name
+// Parts returns the levels of the name people see: the server's name
+// without the namespace prefix, split at the delimiter
+// ("INBOX.Reisen.Zürich" → "Reisen", "Zürich").
+func (m Mailbox) Parts() []string {
+	name := m.Name
+	if m.Prefix != "" && strings.HasPrefix(name, m.Prefix) && len(name) > len(m.Prefix) {
+		name = name[len(m.Prefix):]
 	}
-	i := strings.LastIndex(m.Name, m.Delim)
-	return m.Name[i+1:]
+	if m.Delim == "" {
+		return []string{name}
+	}
+	return strings.Split(name, m.Delim)
 }
 
-// Depth returns how deep the mailbox sits in the hierarchy (0 at the top).
-func (m Mailbox) Depth() int {
+// Path returns the name people see, its levels joined by "/"
+// ("Reisen/Zürich"), whatever the server's delimiter and prefix.
+func (m Mailbox) Path() string { return strings.Join(m.Parts(), "/") }
+
+// Leaf returns the last level of the name people see.
+func (m Mailbox) Leaf() string {
+	p := m.Parts()
+	return p[len(p)-1]
+}
+
+// Depth returns how deep the mailbox sits in the hierarchy people see (0
+// at the top, the namespace prefix not counted).
+func (m Mailbox) Depth() int { return len(m.Parts()) - 1 }
+
+// Parent returns the server name of the folder above this one in the
+// hierarchy people see, or "" at the top (a child of the namespace prefix,
+// such as "INBOX.Sent", is at the top, not under INBOX).
+func (m Mailbox) Parent() string {
 	if m.Delim == "" {
-		return 0
+		return ""
 	}
-	return strings.Count(m.Name, m.Delim)
+	i := strings.LastIndex(m.Name, m.Delim)
+	if i <= 0 || (m.Prefix != "" && strings.HasPrefix(m.Name, m.Prefix) && i < len(m.Prefix)) {
+		return ""
+	}
+	return m.Name[:i]
 }
 
 // roleOrder sorts special folders first, in the order users expect.
@@ -85,11 +114,11 @@ func (db *DB) SetMailboxes(ctx context.Context, account string, boxes []Mailbox)
 		keep := map[string]bool{}
 		for _, b := range boxes {
 			keep[b.Name] = true
-			_, err := tx.Exec(`INSERT INTO mailboxes (account, name, delim, role, attrs, subscribed, selectable)
-				VALUES (?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (account, name) DO UPDATE SET delim=excluded.delim, role=excluded.role,
+			_, err := tx.Exec(`INSERT INTO mailboxes (account, name, delim, prefix, role, attrs, subscribed, selectable)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (account, name) DO UPDATE SET delim=excluded.delim, prefix=excluded.prefix, role=excluded.role,
 					attrs=excluded.attrs, subscribed=excluded.subscribed, selectable=excluded.selectable`,
-				account, b.Name, b.Delim, b.Role, strings.Join(b.Attrs, " "), boolInt(b.Subscribed), boolInt(b.Selectable))
+				account, b.Name, b.Delim, b.Prefix, b.Role, strings.Join(b.Attrs, " "), boolInt(b.Subscribed), boolInt(b.Selectable))
 			if err != nil {
 				return fmt.Errorf("store: save mailbox %q: %w", b.Name, err)
 			}
@@ -142,7 +171,7 @@ func deleteMailbox(tx *sql.Tx, id int64) error {
 
 const mailboxCols = `mb.id, mb.account, mb.name, mb.delim, mb.role, mb.attrs, mb.subscribed, mb.selectable,
 	mb.uidvalidity, mb.uidnext, mb.highestmodseq, mb.server_total, mb.synced_at,
-	mb.shown, max(mb.unread, CASE WHEN mb.uidnext = 0 THEN mb.server_unread ELSE 0 END)`
+	mb.shown, max(mb.unread, CASE WHEN mb.uidnext = 0 THEN mb.server_unread ELSE 0 END), mb.prefix`
 
 func scanMailbox(sc interface{ Scan(...any) error }) (Mailbox, error) {
 	var b Mailbox
@@ -150,7 +179,7 @@ func scanMailbox(sc interface{ Scan(...any) error }) (Mailbox, error) {
 	var sub, sel int
 	var synced int64
 	err := sc.Scan(&b.ID, &b.Account, &b.Name, &b.Delim, &b.Role, &attrs, &sub, &sel,
-		&b.UIDValidity, &b.UIDNext, &b.ModSeq, &b.ServerTotal, &synced, &b.Total, &b.Unread)
+		&b.UIDValidity, &b.UIDNext, &b.ModSeq, &b.ServerTotal, &synced, &b.Total, &b.Unread, &b.Prefix)
 	b.Attrs = splitFlags(attrs)
 	b.Subscribed, b.Selectable = sub != 0, sel != 0
 	b.SyncedAt = fromUnix(synced)

@@ -291,4 +291,9 @@ DROP TRIGGER addresses_on_message;
 UPDATE messages SET flags = trim(replace(' ' || flags || ' ', ' \Recent ', ' '))
 WHERE instr(' ' || flags || ' ', ' \Recent ') > 0;
 `,
+	// 14: the personal namespace prefix a mailbox's name starts with
+	// ("INBOX." on Courier-style servers), which people do not see.
+	`
+ALTER TABLE mailboxes ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
+`,
 }

@@ -152,3 +152,45 @@ func TestCLISyncFilesSentCopyInFirstPass(t *testing.T) {
 		t.Fatalf("after the first sync alice's Sent holds %d messages (the copy: %v), want it", n, found)
 	}
 }
+
+// TestCLICourierSendAndFolders runs the command line against Dovecot
+// configured like Courier-IMAP (every folder under "INBOX.", no
+// SPECIAL-USE): folders are listed without the prefix and with their
+// roles, "sent" and "Reisen/Zürich" name folders, and tern send files its
+// copy in INBOX.Sent.
+func TestCLICourierSendAndFolders(t *testing.T) {
+	alice := mailtest.RealUser{Name: "alice@example.test", Password: "alice-pw-5"}
+	real := mailtest.RealForTestWith(t, mailtest.RealOptions{Users: []mailtest.RealUser{alice}, Courier: true})
+	if err := real.Deliver(alice.Name, []byte("From: bob@example.test\r\nSubject: hello\r\n\r\nhi\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t)
+	c.ok(alice.Password+"\n", "account", "add", "--email", alice.Name, "--imap", real.IMAPAddr+":starttls",
+		"--smtp", real.SubmissionAddr+":starttls", "--accept-cert", real.CertSHA256, "--password-stdin")
+	c.ok("", "sync")
+	var folders []folderJSON
+	if err := json.Unmarshal([]byte(c.ok("", "folders", "--json")), &folders); err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]string{}
+	for _, f := range folders {
+		roles[f.Role] = f.Name + " as " + f.Path
+	}
+	for role, want := range map[string]string{"sent": "INBOX.Sent as Sent", "drafts": "INBOX.Drafts as Drafts",
+		"trash": "INBOX.Trash as Trash", "archive": "INBOX.Archive as Archive"} {
+		if roles[role] != want {
+			t.Errorf("role %s: %q, want %q", role, roles[role], want)
+		}
+	}
+	if text := c.ok("", "folders"); strings.Contains(text, "INBOX.") {
+		t.Errorf("tern folders shows the namespace prefix:\n%s", text)
+	}
+	out := c.ok("Hello.\n", "send", "--to", alice.Name, "--subject", "to myself")
+	if !strings.Contains(out, "Filed a copy in Sent.") {
+		t.Fatalf("send said %q", out)
+	}
+	c.ok("", "sync")
+	if list := c.ok("", "list", "sent"); !strings.Contains(list, "to myself") {
+		t.Fatalf("tern list sent:\n%s", list)
+	}
+}

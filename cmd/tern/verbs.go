@@ -171,8 +171,10 @@ func cmdSync(ctx context.Context, core *app.Core, a *args, e *env) error {
 }
 
 type folderJSON struct {
-	ID     int64  `json:"id"`
-	Name   string `json:"name"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"` // the server's name
+	// Path is the name people see: no namespace prefix, "/" between levels.
+	Path   string `json:"path"`
 	Role   string `json:"role,omitempty"`
 	Total  int    `json:"total"`
 	Unread int    `json:"unread"`
@@ -189,7 +191,7 @@ func cmdFolders(ctx context.Context, core *app.Core, a *args, e *env) error {
 	}
 	list := []folderJSON{}
 	for _, b := range boxes {
-		list = append(list, folderJSON{ID: b.ID, Name: b.Name, Role: b.Role, Total: b.Total, Unread: b.Unread})
+		list = append(list, folderJSON{ID: b.ID, Name: b.Name, Path: b.Path(), Role: b.Role, Total: b.Total, Unread: b.Unread})
 	}
 	return out(e, a, list, func(w io.Writer) {
 		if len(list) == 0 {
@@ -199,7 +201,7 @@ func cmdFolders(ctx context.Context, core *app.Core, a *args, e *env) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "FOLDER\tROLE\tTOTAL\tUNREAD")
 		for _, f := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", f.Name, f.Role, f.Total, f.Unread)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", message.Printable(f.Path), f.Role, f.Total, f.Unread)
 		}
 		tw.Flush()
 	})

@@ -54,6 +54,13 @@ type RealOptions struct {
 	// KeepDir makes Close leave Dir in place (for debugging). Setting
 	// the environment variable TERN_MAILTEST_KEEP=1 has the same effect.
 	KeepDir bool
+	// Courier configures Dovecot like Courier-IMAP and the many hosting
+	// servers like it: every folder under the personal namespace prefix
+	// "INBOX." with "." as separator (INBOX.Sent, INBOX.Drafts,
+	// INBOX.Trash, INBOX.Archive), no SPECIAL-USE attributes, and neither
+	// CONDSTORE, QRESYNC, MOVE, SPECIAL-USE, LIST-STATUS nor LIST-EXTENDED
+	// advertised.
+	Courier bool
 }
 
 // Real is a running Dovecot (IMAP, LMTP) + Postfix (submission) pair,
@@ -127,10 +134,20 @@ func RealAvailable() error {
 // empty), stops it in t.Cleanup, and fails the test if that is impossible.
 func RealForTest(t testing.TB, users ...RealUser) *Real {
 	t.Helper()
+	return RealForTestWith(t, RealOptions{Users: users})
+}
+
+// RealForTestWith is RealForTest with options (opts.Logf defaults to
+// t.Logf).
+func RealForTestWith(t testing.TB, opts RealOptions) *Real {
+	t.Helper()
 	if err := RealAvailable(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := StartReal(&RealOptions{Users: users, Logf: t.Logf})
+	if opts.Logf == nil {
+		opts.Logf = t.Logf
+	}
+	r, err := StartReal(&opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,32 +100,7 @@ recipient_delimiter = +
 lda_mailbox_autocreate = yes
 lda_mailbox_autosubscribe = yes
 
-namespace inbox {
-  inbox = yes
-  separator = /
-  prefix =
-  mailbox Drafts {
-    special_use = \Drafts
-    auto = subscribe
-  }
-  mailbox Sent {
-    special_use = \Sent
-    auto = subscribe
-  }
-  mailbox Trash {
-    special_use = \Trash
-    auto = subscribe
-  }
-  mailbox Junk {
-    special_use = \Junk
-    auto = subscribe
-  }
-  mailbox Archive {
-    special_use = \Archive
-    auto = subscribe
-  }
-}
-
+%[17]s
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
@@ -164,8 +139,64 @@ protocol lmtp {
 		mailUID, mailGID,
 		filepath.Join(r.Dir, "tls", "cert.pem"), filepath.Join(r.Dir, "tls", "key.pem"),
 		usersFile, mailRoot,
-		imapPort, imapsPort, lmtpPort, authPort, r.Domain, realInstanceTag(r.instance))
+		imapPort, imapsPort, lmtpPort, authPort, r.Domain, realInstanceTag(r.instance), r.namespaceConf())
 	return realWriteFile(filepath.Join(dir, "dovecot.conf"), conf, 0o644)
+}
+
+// namespaceConf is Dovecot's namespace (and, for the Courier profile,
+// capability) configuration: the usual folders, created for every user.
+func (r *Real) namespaceConf() string {
+	if !r.opts.Courier {
+		return `namespace inbox {
+  inbox = yes
+  separator = /
+  prefix =
+  mailbox Drafts {
+    special_use = \Drafts
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \Sent
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \Trash
+    auto = subscribe
+  }
+  mailbox Junk {
+    special_use = \Junk
+    auto = subscribe
+  }
+  mailbox Archive {
+    special_use = \Archive
+    auto = subscribe
+  }
+}
+`
+	}
+	// Courier-IMAP and many hosting servers: every folder under "INBOX."
+	// with "." between levels, no SPECIAL-USE attributes, and a short
+	// capability list (no CONDSTORE, QRESYNC, MOVE, SPECIAL-USE,
+	// LIST-STATUS or LIST-EXTENDED).
+	return `namespace inbox {
+  inbox = yes
+  separator = .
+  prefix = INBOX.
+  mailbox Drafts {
+    auto = subscribe
+  }
+  mailbox Sent {
+    auto = subscribe
+  }
+  mailbox Trash {
+    auto = subscribe
+  }
+  mailbox Archive {
+    auto = subscribe
+  }
+}
+imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE SORT THREAD=REFERENCES CHILDREN NAMESPACE UIDPLUS UNSELECT
+`
 }
 
 func (r *Real) startDovecot() (*realProc, error) {

@@ -341,7 +341,7 @@ func (e *Engine) wait(ctx context.Context, cn *conn, d time.Duration) error {
 		return cn.noop()
 	}
 	// At most IdleRestart in one IDLE: then a (cheap) pass and IDLE again.
-	_, err := cn.idle(ctx, min(d, e.opts.IdleRestart), e.kick)
+	_, err := cn.idle(ctx, min(d, e.opts.IdleRestart), e.kick, nil)
 	return err
 }
 

@@ -111,6 +111,10 @@ type conn struct {
 	news atomic.Uint64
 	stop func() bool
 	m    *meter
+	// ns is the personal namespace (RFC 2342), asked once per connection
+	// by personal; nsAsked says whether it was.
+	ns      imap.NamespaceDescriptor
+	nsAsked bool
 }
 
 func signal(ch chan struct{}) {
@@ -380,6 +384,31 @@ func (cn *conn) close() {
 
 func (cn *conn) has(c imap.Cap) bool { return cn.c.Caps().Has(c) }
 
+// personal returns the server's personal namespace: its prefix ("INBOX."
+// on Courier-style servers, most often "") and delimiter. A server
+// without NAMESPACE, or one that refuses it, has the empty prefix.
+func (cn *conn) personal() (imap.NamespaceDescriptor, error) {
+	if cn.nsAsked || !cn.has(imap.CapNamespace) {
+		return cn.ns, nil
+	}
+	var data *imap.NamespaceData
+	err := cn.do(func() error {
+		var err error
+		data, err = cn.c.Namespace().Wait()
+		return err
+	})
+	var ie *imap.Error
+	switch {
+	case errors.As(err, &ie):
+	case err != nil:
+		return cn.ns, err
+	case len(data.Personal) > 0:
+		cn.ns = data.Personal[0]
+	}
+	cn.nsAsked = true
+	return cn.ns, nil
+}
+
 func (cn *conn) noop() error { return cn.do(func() error { return cn.c.Noop().Wait() }) }
 
 // reselect returns the selected mailbox's state as a new SELECT of it would,
@@ -457,7 +486,8 @@ func roleOf(name string, attrs []imap.MailboxAttr) string {
 	if strings.EqualFold(name, "INBOX") {
 		return "inbox"
 	}
-	// Well-known names, for servers without SPECIAL-USE.
+	// Well-known names, for servers without SPECIAL-USE; name is the one
+	// people see, without the namespace prefix.
 	switch strings.ToLower(name) {
 	case "sent", "sent items", "sent mail", "sent messages", "[gmail]/sent mail":
 		return "sent"
@@ -644,7 +674,11 @@ func (cn *conn) fetch(set imap.NumSet, opts *imap.FetchOptions, each func(*imapc
 // after d, stopping IDLE; and with an error when the connection closes or
 // the IDLE command ends by itself (go-imap's own restart failed): push must
 // never stop without a word.
-func (cn *conn) idle(ctx context.Context, d time.Duration, kick <-chan struct{}) (changed bool, err error) {
+//
+// known, when not nil, is asked about each report of news (see conn.news);
+// news it knows does not end IDLE, so a change the engine made itself,
+// reported late, costs no command.
+func (cn *conn) idle(ctx context.Context, d time.Duration, kick <-chan struct{}, known func(news uint64) bool) (changed bool, err error) {
 	var cmd *imapclient.IdleCommand
 	if err := cn.do(func() error {
 		var err error
@@ -660,8 +694,12 @@ func (cn *conn) idle(ctx context.Context, d time.Duration, kick <-chan struct{})
 	go func() { ended <- cmd.Wait() }()
 	t := time.NewTimer(d)
 	defer t.Stop()
+wait:
 	select {
 	case <-cn.changed:
+		if known != nil && known(cn.takeNews()) {
+			goto wait
+		}
 		changed = true
 	case <-kick:
 	case <-t.C:

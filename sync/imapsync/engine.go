@@ -402,20 +402,21 @@ func (e *Engine) idleOnce(ctx context.Context, notify chan struct{}) error {
 		if err := cn.noop(); err != nil {
 			return err
 		}
+		known := func(news uint64) bool { return e.known(ctx, name, sel.UIDValidity, news) }
 		changed := false
 		select {
 		case <-cn.changed:
-			changed = true
+			changed = !known(cn.takeNews())
 		default:
 			var err error
-			if changed, err = cn.idle(ctx, e.opts.IdleRestart, nil); err != nil {
+			if changed, err = cn.idle(ctx, e.opts.IdleRestart, nil, known); err != nil {
 				return err
 			}
 			if ctx.Err() != nil {
 				return nil
 			}
 		}
-		if changed && !e.known(ctx, name, sel.UIDValidity, cn.takeNews()) {
+		if changed {
 			next, err = e.idleFetchNew(ctx, cn, name, sel.UIDValidity, next)
 			signal(notify)
 			if err != nil {

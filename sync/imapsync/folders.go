@@ -10,18 +10,38 @@ import (
 )
 
 // CreateMailbox creates a folder on the server and refreshes the stored
-// folder list. It uses the on-demand connection and may wait on the
-// network.
+// folder list. A name outside the personal namespace, as people write it
+// ("Reisen/Zürich"), is created inside it ("INBOX.Reisen.Zürich" on a
+// Courier-style server). It uses the on-demand connection and may wait on
+// the network.
 func (e *Engine) CreateMailbox(ctx context.Context, name string) error {
 	if err := checkMailboxName(name); err != nil {
 		return err
 	}
 	return e.folderOp(ctx, func(cn *conn) error {
+		ns, err := cn.personal()
+		if err != nil {
+			return err
+		}
+		name := serverName(ns, name)
 		if err := cn.c.Create(name, nil).Wait(); err != nil {
 			return err
 		}
 		return cn.c.Subscribe(name).Wait()
 	})
+}
+
+// serverName returns the server's name for a new folder named name: inside
+// the personal namespace ns, with "/" between levels turned into its
+// delimiter, unless name is INBOX or already inside it.
+func serverName(ns imap.NamespaceDescriptor, name string) string {
+	if ns.Prefix == "" || strings.HasPrefix(name, ns.Prefix) || strings.EqualFold(name, "INBOX") {
+		return name
+	}
+	if ns.Delim != 0 && ns.Delim != '/' {
+		name = strings.ReplaceAll(name, "/", string(ns.Delim))
+	}
+	return ns.Prefix + name
 }
 
 // RenameMailbox renames a folder (and its children) on the server and

@@ -160,12 +160,19 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 	if err != nil {
 		return nil, nil, err
 	}
+	ns, err := cn.personal()
+	if err != nil {
+		return nil, nil, err
+	}
 	boxes := make([]store.Mailbox, 0, len(list))
 	roles := map[string]bool{}
 	for _, l := range list {
 		b := store.Mailbox{Name: l.Mailbox, Selectable: true, Subscribed: subscribed == nil || subscribed[l.Mailbox] || strings.EqualFold(l.Mailbox, "INBOX")}
 		if l.Delim != 0 {
 			b.Delim = string(l.Delim)
+		}
+		if ns.Prefix != "" && strings.HasPrefix(l.Mailbox, ns.Prefix) && len(l.Mailbox) > len(ns.Prefix) {
+			b.Prefix = ns.Prefix
 		}
 		for _, a := range l.Attrs {
 			b.Attrs = append(b.Attrs, string(a))
@@ -186,7 +193,7 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 		if boxes[i].Role != "" {
 			continue
 		}
-		if r := roleOf(boxes[i].Name, nil); r != "" && !roles[r] {
+		if r := roleOf(boxes[i].Path(), nil); r != "" && !roles[r] {
 			boxes[i].Role, roles[r] = r, true
 		}
 	}
