@@ -1,9 +1,9 @@
-package mailtest
+package demomail
 
-// Data tables for DemoSeed. All names, companies and domains are fictional;
+// Data tables for Seed. All names, companies and domains are fictional;
 // domains use the reserved .example TLD.
 
-var me = person{name: DemoName, email: DemoAddress, tz: 1}
+var me = person{name: Name, email: Address, tz: 1}
 
 var people = []person{
 	{name: "José Müller", email: "jose.mueller@post.example", tz: 1},

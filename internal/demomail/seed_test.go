@@ -1,4 +1,4 @@
-package mailtest
+package demomail
 
 import (
 	"bufio"
@@ -37,8 +37,8 @@ func TestSeedDemoMessages(t *testing.T) {
 	}
 	now := time.Date(2025, 11, 20, 15, 30, 0, 0, time.UTC)
 	start := time.Now()
-	seed := DemoSeed(now)
-	t.Logf("DemoSeed: %d messages in %v", len(seed), time.Since(start))
+	seed := Seed(now)
+	t.Logf("Seed: %d messages in %v", len(seed), time.Since(start))
 	if len(seed) < 500 {
 		t.Fatalf("only %d messages", len(seed))
 	}
@@ -179,7 +179,7 @@ func TestSeedDemoMessages(t *testing.T) {
 	if len(perBox) < 5 {
 		t.Errorf("only %d mailboxes", len(perBox))
 	}
-	for _, box := range DemoMailboxes {
+	for _, box := range Mailboxes {
 		if box != "Projects" && perBox[box] == 0 {
 			t.Errorf("mailbox %q is empty", box)
 		}
@@ -202,7 +202,7 @@ func TestSeedDemoMessages(t *testing.T) {
 
 func TestSeedDeterministic(t *testing.T) {
 	now := time.Date(2025, 3, 1, 9, 0, 0, 0, time.FixedZone("CET", 3600))
-	a, b := DemoSeed(now), DemoSeed(now)
+	a, b := Seed(now), Seed(now)
 	if len(a) != len(b) {
 		t.Fatalf("lengths differ: %d vs %d", len(a), len(b))
 	}
@@ -212,14 +212,14 @@ func TestSeedDeterministic(t *testing.T) {
 			t.Fatalf("message %d differs", i)
 		}
 	}
-	c := DemoSeed(now.Add(48 * time.Hour))
+	c := Seed(now.Add(48 * time.Hour))
 	if bytes.Equal(a[len(a)-1].Raw, c[len(c)-1].Raw) {
 		t.Error("seed does not depend on now")
 	}
 }
 
 func TestSeedNonASCIIHeaders(t *testing.T) {
-	seed := DemoSeed(time.Now())
+	seed := Seed(time.Now())
 	want := map[string]bool{"José Müller": false, "李小龍": false, "Søren Kierkegård": false, "Zoë Ω. Papadopoulou": false}
 	for _, m := range seed {
 		r, err := mail.CreateReader(bytes.NewReader(m.Raw))
@@ -244,25 +244,24 @@ func TestSeedNonASCIIHeaders(t *testing.T) {
 		}
 	}
 }
-
 func TestDemoStart(t *testing.T) {
 	start := time.Now()
-	s, err := StartDemo()
+	s, err := Start()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	t.Logf("StartDemo took %v", time.Since(start))
-	if !s.TLS || s.CertSHA256 == "" || s.Username != DemoAddress {
+	t.Logf("Start took %v", time.Since(start))
+	if !s.TLS || s.CertSHA256 == "" || s.Username != Address {
 		t.Fatalf("demo server: %+v", s)
 	}
 	want := map[string]uint32{}
-	for _, m := range DemoSeed(time.Now()) {
+	for _, m := range Seed(time.Now()) {
 		want[m.Mailbox]++
 	}
-	c := s.DialIMAP(t, nil)
+	c := dialIMAP(t, s, nil)
 	boxes := listNames(t, c, nil)
-	for _, name := range DemoMailboxes {
+	for _, name := range Mailboxes {
 		if boxes[name] == nil {
 			t.Errorf("LIST lacks %q", name)
 			continue

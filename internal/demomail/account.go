@@ -1,4 +1,4 @@
-package mailtest
+package demomail
 
 import (
 	"net"
@@ -7,23 +7,23 @@ import (
 	"github.com/ternmail/tern/accounts"
 )
 
-// DemoAccountID is the account ID the demo mailbox is added under.
-const DemoAccountID = "demo"
+// AccountID is the account ID the demo mailbox is added under.
+const AccountID = "demo"
 
-// DemoAccount returns an account that reaches s, trusting its self-signed
+// Account returns an account that reaches s, trusting its self-signed
 // certificate by fingerprint (as a user who accepted it would).
-func DemoAccount(s *Server) accounts.Account {
+func Account(s *Server) accounts.Account {
 	sec := accounts.SecurityNone
 	if s.TLS {
 		sec = accounts.SecurityTLS
 	}
 	a := accounts.Account{
-		ID:         DemoAccountID,
+		ID:         AccountID,
 		Name:       "Demo",
 		Email:      s.Username,
 		IMAP:       endpoint(s.IMAPAddr, sec, s.Username),
 		SMTP:       endpoint(s.SMTPAddr, sec, s.Username),
-		Identities: []accounts.Identity{{Name: DemoName, Email: s.Username}},
+		Identities: []accounts.Identity{{Name: Name, Email: s.Username}},
 	}
 	if s.CertSHA256 != "" {
 		a.PinnedCerts = map[string]string{s.IMAPAddr: s.CertSHA256, s.SMTPAddr: s.CertSHA256}

@@ -1,4 +1,4 @@
-package mailtest
+package demomail
 
 import (
 	"bufio"
@@ -15,8 +15,8 @@ import (
 // and LIST-STATUS neither advertises nor performs them, and counts bare
 // EXPUNGEs.
 func TestServerWithoutCaps(t *testing.T) {
-	s := ServerForTest(t, &ServerOptions{Seed: testSeed(), Without: []imap.Cap{imap.CapMove, imap.CapUIDPlus, imap.CapListStatus}})
-	c := s.DialIMAP(t, nil)
+	s := serverForTest(t, &ServerOptions{Seed: testSeed(), Without: []imap.Cap{imap.CapMove, imap.CapUIDPlus, imap.CapListStatus}})
+	c := dialIMAP(t, s, nil)
 	for _, cp := range []imap.Cap{imap.CapMove, imap.CapUIDPlus, imap.CapListStatus} {
 		if c.Caps().Has(cp) {
 			t.Errorf("%s advertised", cp)
@@ -65,8 +65,8 @@ func TestServerWithoutCaps(t *testing.T) {
 	}
 
 	// A server with every capability performs MOVE and UID EXPUNGE.
-	full := ServerForTest(t, &ServerOptions{Seed: testSeed()})
-	fc := full.DialIMAP(t, nil)
+	full := serverForTest(t, &ServerOptions{Seed: testSeed()})
+	fc := dialIMAP(t, full, nil)
 	if _, err := fc.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
@@ -77,14 +77,14 @@ func TestServerWithoutCaps(t *testing.T) {
 
 // TestServerSetFlags checks that SetFlags changes what another client sees.
 func TestServerSetFlags(t *testing.T) {
-	s := ServerForTest(t, &ServerOptions{Seed: testSeed()})
+	s := serverForTest(t, &ServerOptions{Seed: testSeed()})
 	if err := s.SetFlags("INBOX", 2, []string{`\Flagged`, `\Seen`}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetFlags("Nowhere", 1, nil); err == nil {
 		t.Error("SetFlags on a missing mailbox succeeded")
 	}
-	c := s.DialIMAP(t, nil)
+	c := dialIMAP(t, s, nil)
 	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}

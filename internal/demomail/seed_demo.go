@@ -1,4 +1,4 @@
-package mailtest
+package demomail
 
 import (
 	"bytes"
@@ -15,12 +15,12 @@ import (
 	"time"
 )
 
-// DemoSeed generates the demo mailbox: about 560 messages spread over the six
+// Seed generates the demo mailbox: about 560 messages spread over the six
 // months before now (the newest a few minutes old) across INBOX, Sent,
 // Drafts, Archive, Trash, Junk, Projects/Tern, Receipts, Travel and
 // Travel/Zürich. The output depends only on now. Messages are ordered by
 // date, so appending them in order gives ascending UIDs.
-func DemoSeed(now time.Time) []SeedMessage {
+func Seed(now time.Time) []SeedMessage {
 	g := &gen{r: rand.New(rand.NewPCG(0x7e51, 0xd3e0)), now: now.Truncate(time.Second)}
 	g.threads()
 	g.personal(80)

@@ -1,10 +1,4 @@
-// Package mailtest provides mail servers for tests and for Tern's demo mode.
-//
-// StartServer runs, inside the current process, an IMAP server (go-imap v2
-// imapserver backed by imapmemserver) and an SMTP submission server (go-smtp)
-// on random 127.0.0.1 ports. StartDemo starts one seeded with a realistic,
-// generated mailbox (see DemoSeed).
-package mailtest
+package demomail
 
 import (
 	"bytes"
@@ -40,7 +34,7 @@ import (
 const (
 	// DefaultUsername is the login (and e-mail address) of the server's
 	// only account.
-	DefaultUsername = DemoAddress
+	DefaultUsername = Address
 	// Delimiter is the mailbox hierarchy delimiter of the IMAP server.
 	Delimiter = '/'
 )
@@ -201,7 +195,7 @@ func StartServer(opts *ServerOptions) (*Server, error) {
 	}
 	for i, m := range opts.Seed {
 		if _, err := s.Append(m.Mailbox, m.Raw, m.Flags, m.Date); err != nil {
-			return nil, fmt.Errorf("mailtest: seed message %d: %w", i, err)
+			return nil, fmt.Errorf("demomail: seed message %d: %w", i, err)
 		}
 	}
 
@@ -257,13 +251,13 @@ func StartServer(opts *ServerOptions) (*Server, error) {
 	go func() {
 		defer s.wg.Done()
 		if err := s.imap.Serve(imapLn); err != nil && !isClosedErr(err) {
-			s.logf("mailtest: imap serve: %v", err)
+			s.logf("demomail: imap serve: %v", err)
 		}
 	}()
 	go func() {
 		defer s.wg.Done()
 		if err := s.smtp.Serve(smtpLn); err != nil && !isClosedErr(err) {
-			s.logf("mailtest: smtp serve: %v", err)
+			s.logf("demomail: smtp serve: %v", err)
 		}
 	}()
 	return s, nil
@@ -443,7 +437,7 @@ func (s *Server) deliverLocal(from string, data []byte) {
 		time.Now().Format(time.RFC1123Z))
 	b.Write(data)
 	if _, err := s.Append("INBOX", b.Bytes(), nil, time.Now()); err != nil {
-		s.logf("mailtest: local delivery: %v", err)
+		s.logf("demomail: local delivery: %v", err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package mailtest
+package demomail
 
 import (
 	"crypto/sha256"
@@ -46,14 +46,14 @@ func listNames(t *testing.T, c *imapclient.Client, opts *imap.ListOptions) map[s
 func TestServerPlainAndTLS(t *testing.T) {
 	for _, useTLS := range []bool{false, true} {
 		t.Run(fmt.Sprintf("tls=%v", useTLS), func(t *testing.T) {
-			s := ServerForTest(t, &ServerOptions{TLS: useTLS, Seed: testSeed(), Mailboxes: []string{"Travel/Zürich"}})
+			s := serverForTest(t, &ServerOptions{TLS: useTLS, Seed: testSeed(), Mailboxes: []string{"Travel/Zürich"}})
 			if s.Username != DefaultUsername || len(s.Password) < 16 {
 				t.Fatalf("credentials: %q / %q", s.Username, s.Password)
 			}
 			if useTLS != (s.CertSHA256 != "") || useTLS != (len(s.CertPEM) > 0) {
 				t.Fatalf("cert fields: %q, %d bytes", s.CertSHA256, len(s.CertPEM))
 			}
-			c := s.DialIMAP(t, nil)
+			c := dialIMAP(t, s, nil)
 			caps := c.Caps()
 			for _, want := range []imap.Cap{imap.CapIMAP4rev1, imap.CapIdle, imap.CapMove, imap.CapUIDPlus, imap.CapSpecialUse, imap.CapChildren} {
 				if !caps.Has(want) {
@@ -110,8 +110,8 @@ func TestServerPlainAndTLS(t *testing.T) {
 }
 
 func TestServerFingerprint(t *testing.T) {
-	s := ServerForTest(t, &ServerOptions{TLS: true})
-	s.DialIMAP(t, nil) // IMAP over TLS works with TLSConfig
+	s := serverForTest(t, &ServerOptions{TLS: true})
+	dialIMAP(t, s, nil) // IMAP over TLS works with TLSConfig
 	cfg := s.TLSConfig()
 	conn, err := smtp.DialTLS(s.SMTPAddr, cfg)
 	if err != nil {
@@ -136,7 +136,7 @@ func TestServerFingerprint(t *testing.T) {
 }
 
 func TestServerWrongPassword(t *testing.T) {
-	s := ServerForTest(t, &ServerOptions{Password: "correct horse"})
+	s := serverForTest(t, &ServerOptions{Password: "correct horse"})
 	c, err := imapclient.DialInsecure(s.IMAPAddr, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func TestServerWrongPassword(t *testing.T) {
 func dialIdler(t *testing.T, s *Server) (*imapclient.Client, <-chan uint32) {
 	t.Helper()
 	updates := make(chan uint32, 16)
-	idler := s.DialIMAP(t, &imapclient.Options{
+	idler := dialIMAP(t, s, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 				if d.NumMessages != nil {
@@ -186,7 +186,7 @@ func dialIdler(t *testing.T, s *Server) (*imapclient.Client, <-chan uint32) {
 }
 
 func TestServerIdleAppend(t *testing.T) {
-	s := ServerForTest(t, &ServerOptions{Seed: testSeed()})
+	s := serverForTest(t, &ServerOptions{Seed: testSeed()})
 	idler, updates := dialIdler(t, s)
 	idle, err := idler.Idle()
 	if err != nil {
@@ -230,7 +230,7 @@ func TestServerIdleAppend(t *testing.T) {
 // command and its IDLE, and checks that the IDLE reports it (go-imap's own
 // tracker held it back until the next update).
 func TestServerIdleAfterAppend(t *testing.T) {
-	s := ServerForTest(t, &ServerOptions{Seed: testSeed()})
+	s := serverForTest(t, &ServerOptions{Seed: testSeed()})
 	idler, updates := dialIdler(t, s)
 	if err := idler.Noop().Wait(); err != nil {
 		t.Fatal(err)
@@ -257,7 +257,7 @@ func TestServerIdleAfterAppend(t *testing.T) {
 func TestServerSMTPSelfDelivery(t *testing.T) {
 	for _, useTLS := range []bool{false, true} {
 		t.Run(fmt.Sprintf("tls=%v", useTLS), func(t *testing.T) {
-			s := ServerForTest(t, &ServerOptions{TLS: useTLS, Seed: testSeed()})
+			s := serverForTest(t, &ServerOptions{TLS: useTLS, Seed: testSeed()})
 			var sc *smtp.Client
 			var err error
 			var auth sasl.Client
@@ -289,7 +289,7 @@ func TestServerSMTPSelfDelivery(t *testing.T) {
 			if len(rec) != 2 || rec[0].From != s.Username || !slices.Equal(rec[0].To, []string{s.Username, "bob@x.example"}) || string(rec[0].Data) != msg {
 				t.Fatalf("Received = %+v", rec)
 			}
-			c := s.DialIMAP(t, nil)
+			c := dialIMAP(t, s, nil)
 			st, err := c.Status("INBOX", &imap.StatusOptions{NumMessages: true, NumUnseen: true}).Wait()
 			if err != nil {
 				t.Fatal(err)
@@ -309,8 +309,8 @@ func TestServerSMTPSelfDelivery(t *testing.T) {
 }
 
 func TestServerMailboxOps(t *testing.T) {
-	s := ServerForTest(t, nil)
-	c := s.DialIMAP(t, nil)
+	s := serverForTest(t, nil)
+	c := dialIMAP(t, s, nil)
 	if err := c.Create("Work/2025/Q3", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}

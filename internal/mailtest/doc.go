@@ -1,0 +1,11 @@
+// Package mailtest provides mail servers for Tern's tests. It is never linked
+// into the tern binary (cmd/tern's TestBinaryLinksNoTestCode checks that).
+//
+// The in-process IMAP and SMTP servers are internal/demomail's, which ships
+// in the binary for the demo mailbox; this package re-exports them for tests
+// under their test names (StartServer, StartDemo, DemoSeed, DemoAccount …)
+// and adds helpers bound to a test: ServerForTest and Server.DialIMAP.
+//
+// StartReal launches real Dovecot (IMAP, LMTP) and Postfix (submission) on
+// loopback ports in a temporary directory; RealForTest does so for one test.
+package mailtest
