@@ -45,7 +45,9 @@ func serverName(ns imap.NamespaceDescriptor, name string) string {
 }
 
 // RenameMailbox renames a folder (and its children) on the server and
-// refreshes the stored folder list.
+// refreshes the stored folder list. from is the server's name; to, like
+// CreateMailbox's name, may be written as people see it ("Projects/Bern")
+// and is then put inside the personal namespace.
 func (e *Engine) RenameMailbox(ctx context.Context, from, to string) error {
 	if err := checkMailboxName(to); err != nil {
 		return err
@@ -54,6 +56,11 @@ func (e *Engine) RenameMailbox(ctx context.Context, from, to string) error {
 		return errors.New("INBOX cannot be renamed")
 	}
 	return e.folderOp(ctx, func(cn *conn) error {
+		ns, err := cn.personal()
+		if err != nil {
+			return err
+		}
+		to := serverName(ns, to)
 		if err := cn.c.Rename(from, to, nil).Wait(); err != nil {
 			return err
 		}
