@@ -22,9 +22,58 @@ import (
 	"github.com/ternmail/tern/store"
 )
 
+// profile is a configuration of real Dovecot that the engine's tests run
+// their bodies against (forEachDovecot).
+type profile struct {
+	name string
+	// courier configures Dovecot like Courier-IMAP (mailtest's
+	// RealOptions.Courier): every folder under the personal namespace
+	// prefix "INBOX." with "." between levels, no SPECIAL-USE attributes,
+	// and neither CONDSTORE, QRESYNC, MOVE, SPECIAL-USE, LIST-STATUS nor
+	// LIST-EXTENDED advertised.
+	courier bool
+}
+
+var (
+	// profileDovecot is Dovecot as Tern is developed with: no namespace
+	// prefix, "/" between levels, SPECIAL-USE, CONDSTORE, LIST-STATUS, MOVE.
+	profileDovecot = profile{name: "dovecot"}
+	// profileCourier is Dovecot configured like Courier-IMAP.
+	profileCourier = profile{name: "courier", courier: true}
+)
+
+// condstore reports whether the profile's server has CONDSTORE (and
+// LIST-STATUS): then a folder's HIGHESTMODSEQ tells whether anything in it
+// changed, and a pass skips an unchanged folder without selecting it.
+func (p profile) condstore() bool { return !p.courier }
+
+// box returns the server's name of the folder a test calls name ("Archive",
+// "Projects/Tern"): the same name on Dovecot; under the namespace prefix
+// with "." between levels on Courier ("INBOX.Archive",
+// "INBOX.Projects.Tern"). INBOX is INBOX everywhere.
+func (p profile) box(name string) string {
+	if !p.courier || strings.EqualFold(name, "INBOX") {
+		return name
+	}
+	return "INBOX." + strings.ReplaceAll(name, "/", ".")
+}
+
+// forEachDovecot runs body as a subtest on each Dovecot profile. Each
+// subtest starts its own servers, so they run in parallel.
+func forEachDovecot(t *testing.T, body func(t *testing.T, p profile)) {
+	t.Helper()
+	for _, p := range []profile{profileDovecot, profileCourier} {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			body(t, p)
+		})
+	}
+}
+
 // dovecotFixture is a real Dovecot with a seeded mailbox, a second client
 // ("another device") on it, and a Tern store and engine.
 type dovecotFixture struct {
+	p      profile
 	real   *mailtest.Real
 	user   mailtest.RealUser
 	other  *imapclient.Client
@@ -34,10 +83,13 @@ type dovecotFixture struct {
 	seeded map[string]int
 }
 
-func newDovecotFixture(t *testing.T, seed []mailtest.SeedMessage) *dovecotFixture {
+// newDovecotFixture starts Dovecot configured as p and stores seed in it,
+// each message in the folder p.box(m.Mailbox). f.seeded counts the seeded
+// messages by the server's folder name.
+func newDovecotFixture(t *testing.T, p profile, seed []mailtest.SeedMessage) *dovecotFixture {
 	t.Helper()
 	user := mailtest.RealUser{Name: "alice@example.test", Password: "alice-pw-1"}
-	real := mailtest.RealForTest(t, user)
+	real := mailtest.RealForTestWith(t, mailtest.RealOptions{Users: []mailtest.RealUser{user}, Courier: p.courier})
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(real.CertPEM)
 	other, err := imapclient.DialStartTLS(real.IMAPAddr, &imapclient.Options{TLSConfig: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}})
@@ -48,7 +100,7 @@ func newDovecotFixture(t *testing.T, seed []mailtest.SeedMessage) *dovecotFixtur
 	if err := other.Login(user.Name, user.Password).Wait(); err != nil {
 		t.Fatal(err)
 	}
-	f := &dovecotFixture{real: real, user: user, other: other, seeded: map[string]int{}}
+	f := &dovecotFixture{p: p, real: real, user: user, other: other, seeded: map[string]int{}}
 	existing := map[string]bool{}
 	list, err := other.List("", "*", nil).Collect()
 	if err != nil {
@@ -58,20 +110,29 @@ func newDovecotFixture(t *testing.T, seed []mailtest.SeedMessage) *dovecotFixtur
 		existing[l.Mailbox] = true
 	}
 	for _, m := range seed {
-		name := m.Mailbox
+		name := p.box(m.Mailbox)
 		if !existing[name] {
 			if err := other.Create(name, nil).Wait(); err != nil {
 				t.Fatalf("create %q: %v", name, err)
 			}
 			existing[name] = true
 		}
+	}
+	// The APPENDs are pipelined, then waited for: one round trip each
+	// made seeding the demo mailbox most of a test's time. The server
+	// runs them in order, so UIDs follow the seed's order.
+	appends := make([]*imapclient.AppendCommand, len(seed))
+	for i, m := range seed {
 		var flags []imap.Flag
 		for _, fl := range m.Flags {
 			flags = append(flags, imap.Flag(fl))
 		}
-		cmd := other.Append(name, int64(len(m.Raw)), &imap.AppendOptions{Flags: flags, Time: m.Date})
-		cmd.Write(m.Raw)
-		cmd.Close()
+		appends[i] = other.Append(p.box(m.Mailbox), int64(len(m.Raw)), &imap.AppendOptions{Flags: flags, Time: m.Date})
+		appends[i].Write(m.Raw)
+		appends[i].Close()
+	}
+	for i, cmd := range appends {
+		name := p.box(seed[i].Mailbox)
 		if _, err := cmd.Wait(); err != nil {
 			t.Fatalf("append to %q: %v", name, err)
 		}
@@ -97,7 +158,9 @@ func newDovecotFixture(t *testing.T, seed []mailtest.SeedMessage) *dovecotFixtur
 	return f
 }
 
-// serverState is what the server holds for one mailbox: UID → sorted flags.
+// box is f.p.box: the server's name of the folder a test calls name.
+func (f *dovecotFixture) box(name string) string { return f.p.box(name) }
+
 // actionFailures collects the ChangeActionFailed events of engines made
 // with f.opts from now on.
 func (f *dovecotFixture) actionFailures() *[]Change {
@@ -110,6 +173,8 @@ func (f *dovecotFixture) actionFailures() *[]Change {
 	return &failed
 }
 
+// serverState is what the server holds for one mailbox: its UIDVALIDITY,
+// and UID → sorted flags.
 func (f *dovecotFixture) serverState(t *testing.T, mailbox string) (uint32, map[uint32]string) {
 	t.Helper()
 	sel, err := f.other.Select(mailbox, nil).Wait()
@@ -178,89 +243,133 @@ func (f *dovecotFixture) assertMatches(t *testing.T, mailbox string) {
 	}
 }
 
+// TestSyncDovecotInitialAndIncremental syncs the demo mailbox, then syncs
+// again with nothing changed (every folder skipped), after another client
+// starred a message in Archive (only Archive synced, its one flag change
+// found although no message came or went), and after flag changes,
+// expunges and a delivery in INBOX.
 func TestSyncDovecotInitialAndIncremental(t *testing.T) {
-	seed := mailtest.DemoSeed(time.Now())
-	f := newDovecotFixture(t, seed)
-	ctx := context.Background()
-	e := New(f.st, f.acct, f.opts)
-	rep, err := e.SyncOnce(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, n := range f.seeded {
-		found := false
-		for _, fr := range rep.Folders {
-			if fr.Name == name {
-				found = true
-				if fr.Stored != n || fr.ServerTotal != n {
-					t.Errorf("%s: stored %d, server %d, seeded %d", name, fr.Stored, fr.ServerTotal, n)
+	forEachDovecot(t, func(t *testing.T, p profile) {
+		seed := mailtest.DemoSeed(time.Now())
+		f := newDovecotFixture(t, p, seed)
+		ctx := context.Background()
+		e := New(f.st, f.acct, f.opts)
+		rep, err := e.SyncOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, n := range f.seeded {
+			found := false
+			for _, fr := range rep.Folders {
+				if fr.Name == name {
+					found = true
+					if fr.Stored != n || fr.ServerTotal != n {
+						t.Errorf("%s: stored %d, server %d, seeded %d", name, fr.Stored, fr.ServerTotal, n)
+					}
 				}
 			}
-		}
-		if !found {
-			t.Errorf("folder %s not synced", name)
-		}
-		f.assertMatches(t, name)
-	}
-	if rep.Bodies != len(seed) {
-		t.Errorf("bodies %d, want %d", rep.Bodies, len(seed))
-	}
-	inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleInbox)
-	if inbox.ModSeq == 0 {
-		t.Error("no HIGHESTMODSEQ recorded from Dovecot (CONDSTORE)")
-	}
-
-	// Nothing changed: every folder is skipped.
-	rep, err = e.SyncOnce(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fr := range rep.Folders {
-		if !fr.Skipped {
-			t.Errorf("%s re-synced with nothing changed", fr.Name)
-		}
-	}
-
-	// Another device changes flags, expunges, and new mail arrives.
-	if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.other.Store(imap.SeqSetNum(1, 2, 3), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagFlagged, imap.FlagSeen}, Silent: true}, nil).Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.other.Store(imap.SeqSetNum(4), &imap.StoreFlags{Op: imap.StoreFlagsDel, Flags: []imap.Flag{imap.FlagSeen}, Silent: true}, nil).Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.other.Store(imap.SeqSetNum(5, 6), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.other.Expunge().Close(); err != nil {
-		t.Fatal(err)
-	}
-	raw := fmt.Sprintf("From: Bob <bob@example.test>\r\nTo: %s\r\nSubject: Delivered by LMTP\r\nMessage-ID: <lmtp-1@example.test>\r\nDate: %s\r\n\r\nHi.\r\n",
-		f.user.Name, time.Now().Format(time.RFC1123Z))
-	if err := f.real.Deliver(f.user.Name, []byte(raw)); err != nil {
-		t.Fatal(err)
-	}
-	rep, err = e.SyncOnce(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fr := range rep.Folders {
-		if fr.Name == "INBOX" {
-			if fr.New != 1 || fr.Removed != 2 || fr.FlagUpdates < 4 {
-				t.Errorf("INBOX incremental: %+v", fr)
+			if !found {
+				t.Errorf("folder %s not synced", name)
 			}
-		} else if !fr.Skipped {
-			t.Errorf("%s re-synced although only INBOX changed", fr.Name)
+			f.assertMatches(t, name)
 		}
-	}
-	f.assertMatches(t, "INBOX")
+		if rep.Bodies != len(seed) {
+			t.Errorf("bodies %d, want %d", rep.Bodies, len(seed))
+		}
+		inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleInbox)
+		if p.condstore() && inbox.ModSeq == 0 {
+			t.Error("no HIGHESTMODSEQ recorded from Dovecot (CONDSTORE)")
+		}
+		if !p.condstore() && inbox.ModSeq != 0 {
+			t.Errorf("HIGHESTMODSEQ %d recorded from a server without CONDSTORE", inbox.ModSeq)
+		}
+
+		// Nothing changed: every folder is skipped (without CONDSTORE
+		// after a UID FETCH of its flags found nothing new).
+		rep, err = e.SyncOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fr := range rep.Folders {
+			if !fr.Skipped {
+				t.Errorf("%s re-synced with nothing changed", fr.Name)
+			}
+		}
+
+		// Another device stars a message in Archive: no message comes or
+		// goes, UIDNEXT and the count stay, so only HIGHESTMODSEQ (with
+		// CONDSTORE) or the flags themselves (without) show the change.
+		// The pass must not take Archive for unchanged.
+		archive := f.box("Archive")
+		_, flags := f.serverState(t, archive) // selects Archive
+		var star uint32
+		for uid, fl := range flags {
+			if !strings.Contains(fl, `\flagged`) && (star == 0 || uid < star) {
+				star = uid
+			}
+		}
+		if star == 0 {
+			t.Fatal("the seed has no unstarred message in Archive")
+		}
+		if err := f.other.Store(imap.UIDSetNum(imap.UID(star)), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagFlagged}, Silent: true}, nil).Close(); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = e.SyncOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fr := range rep.Folders {
+			if fr.Name == archive {
+				if fr.Skipped || fr.FlagUpdates != 1 || fr.New != 0 || fr.Removed != 0 {
+					t.Errorf("Archive after another client starred UID %d: %+v", star, fr)
+				}
+			} else if !fr.Skipped {
+				t.Errorf("%s re-synced although only Archive changed", fr.Name)
+			}
+		}
+		f.assertMatches(t, archive)
+
+		// Another device changes flags, expunges, and new mail arrives.
+		if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.other.Store(imap.SeqSetNum(1, 2, 3), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagFlagged, imap.FlagSeen}, Silent: true}, nil).Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.other.Store(imap.SeqSetNum(4), &imap.StoreFlags{Op: imap.StoreFlagsDel, Flags: []imap.Flag{imap.FlagSeen}, Silent: true}, nil).Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.other.Store(imap.SeqSetNum(5, 6), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.other.Expunge().Close(); err != nil {
+			t.Fatal(err)
+		}
+		raw := fmt.Sprintf("From: Bob <bob@example.test>\r\nTo: %s\r\nSubject: Delivered by LMTP\r\nMessage-ID: <lmtp-1@example.test>\r\nDate: %s\r\n\r\nHi.\r\n",
+			f.user.Name, time.Now().Format(time.RFC1123Z))
+		if err := f.real.Deliver(f.user.Name, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = e.SyncOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fr := range rep.Folders {
+			if fr.Name == "INBOX" {
+				if fr.New != 1 || fr.Removed != 2 || fr.FlagUpdates < 4 {
+					t.Errorf("INBOX incremental: %+v", fr)
+				}
+			} else if !fr.Skipped {
+				t.Errorf("%s re-synced although only INBOX changed", fr.Name)
+			}
+		}
+		f.assertMatches(t, "INBOX")
+	})
 }
 
 func TestSyncDovecotUIDValidityChangeAndLocalActions(t *testing.T) {
 	seed := mailtest.DemoSeed(time.Now())
-	f := newDovecotFixture(t, seed)
+	f := newDovecotFixture(t, profileDovecot, seed)
 	ctx := context.Background()
 	e := New(f.st, f.acct, f.opts)
 	if _, err := e.SyncOnce(ctx); err != nil {
@@ -314,198 +423,226 @@ func TestSyncDovecotUIDValidityChangeAndLocalActions(t *testing.T) {
 	}
 }
 
+// TestSyncDovecotMoveDeleteAndRefusal replays moves to Archive and Trash,
+// a delete, and a move to a folder the server does not have (refused, and
+// undone in the store). On Courier, Archive and Trash are found by their
+// names under the prefix, and a move without MOVE is COPY, STORE and
+// EXPUNGE.
 func TestSyncDovecotMoveDeleteAndRefusal(t *testing.T) {
-	seed := mailtest.DemoSeed(time.Now())
-	f := newDovecotFixture(t, seed)
-	ctx := context.Background()
-	failed := f.actionFailures()
-	e := New(f.st, f.acct, f.opts)
-	if _, err := e.SyncOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
-	inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleInbox)
-	archive, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleArchive)
-	trash, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleTrash)
-	msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 4)
-	inTrash, _ := f.st.Messages(ctx, trash.ID, 0, 1)
-	if len(inTrash) == 0 {
-		t.Fatal("the seed has nothing in Trash")
-	}
-	// A folder the store knows but the server does not.
-	boxes, _ := f.st.Mailboxes(ctx, f.acct.ID)
-	boxes = append(boxes, store.Mailbox{Name: "Ghost", Selectable: true})
-	boxes, _ = f.st.SetMailboxes(ctx, f.acct.ID, boxes)
-	var ghost store.Mailbox
-	for _, b := range boxes {
-		if b.Name == "Ghost" {
-			ghost = b
+	forEachDovecot(t, func(t *testing.T, p profile) {
+		seed := mailtest.DemoSeed(time.Now())
+		f := newDovecotFixture(t, p, seed)
+		ctx := context.Background()
+		failed := f.actionFailures()
+		e := New(f.st, f.acct, f.opts)
+		if _, err := e.SyncOnce(ctx); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if _, err := f.st.Move(ctx, msgs[0].ID, archive.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.st.Move(ctx, msgs[1].ID, trash.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.st.Expunge(ctx, inTrash[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.st.Move(ctx, msgs[2].ID, ghost.ID); err != nil {
-		t.Fatal(err)
-	}
-	// Hidden at once, before any network.
-	if n, _ := f.st.CountMessages(ctx, inbox.ID); n != f.seeded["INBOX"]-3 {
-		t.Fatalf("INBOX shows %d, want %d", n, f.seeded["INBOX"]-3)
-	}
-	rep, err := e.SyncOnce(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Actions != 3 || len(*failed) != 1 {
-		t.Fatalf("replayed %d, failed %d (%v)", rep.Actions, len(*failed), *failed)
-	}
-	if !strings.Contains((*failed)[0].Err.Error(), "Ghost") {
-		t.Errorf("failure message: %v", (*failed)[0].Err)
-	}
-	// The refused move is undone: the message is back in INBOX.
-	if got, err := f.st.Message(ctx, msgs[2].ID); err != nil || got.MailboxID != inbox.ID {
-		t.Fatalf("refused move not reverted: %+v %v", got, err)
-	}
-	if n, _ := f.st.CountMessages(ctx, inbox.ID); n != f.seeded["INBOX"]-2 {
-		t.Fatalf("INBOX shows %d after replay, want %d", n, f.seeded["INBOX"]-2)
-	}
-	for _, name := range []string{"INBOX", "Archive", "Trash"} {
-		f.assertMatches(t, name)
-	}
-	// The moved message arrived in Archive, found by its Message-ID.
-	found := false
-	arch, _ := f.st.Messages(ctx, archive.ID, 0, 1000)
-	for _, m := range arch {
-		found = found || m.MessageID == msgs[0].MessageID
-	}
-	if !found {
-		t.Error("moved message not in Archive")
-	}
+		inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleInbox)
+		archive, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleArchive)
+		trash, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleTrash)
+		if archive.Name != f.box("Archive") || trash.Name != f.box("Trash") {
+			t.Fatalf("the Archive role is on %q, Trash on %q", archive.Name, trash.Name)
+		}
+		msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 4)
+		inTrash, _ := f.st.Messages(ctx, trash.ID, 0, 1)
+		if len(inTrash) == 0 {
+			t.Fatal("the seed has nothing in Trash")
+		}
+		// A folder the store knows but the server does not.
+		boxes, _ := f.st.Mailboxes(ctx, f.acct.ID)
+		boxes = append(boxes, store.Mailbox{Name: f.box("Ghost"), Selectable: true})
+		boxes, _ = f.st.SetMailboxes(ctx, f.acct.ID, boxes)
+		var ghost store.Mailbox
+		for _, b := range boxes {
+			if b.Name == f.box("Ghost") {
+				ghost = b
+			}
+		}
+		if _, err := f.st.Move(ctx, msgs[0].ID, archive.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.Move(ctx, msgs[1].ID, trash.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.Expunge(ctx, inTrash[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.Move(ctx, msgs[2].ID, ghost.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Hidden at once, before any network.
+		if n, _ := f.st.CountMessages(ctx, inbox.ID); n != f.seeded["INBOX"]-3 {
+			t.Fatalf("INBOX shows %d, want %d", n, f.seeded["INBOX"]-3)
+		}
+		rep, err := e.SyncOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Actions != 3 || len(*failed) != 1 {
+			t.Fatalf("replayed %d, failed %d (%v)", rep.Actions, len(*failed), *failed)
+		}
+		if !strings.Contains((*failed)[0].Err.Error(), "Ghost") {
+			t.Errorf("failure message: %v", (*failed)[0].Err)
+		}
+		// The refused move is undone: the message is back in INBOX.
+		if got, err := f.st.Message(ctx, msgs[2].ID); err != nil || got.MailboxID != inbox.ID {
+			t.Fatalf("refused move not reverted: %+v %v", got, err)
+		}
+		if n, _ := f.st.CountMessages(ctx, inbox.ID); n != f.seeded["INBOX"]-2 {
+			t.Fatalf("INBOX shows %d after replay, want %d", n, f.seeded["INBOX"]-2)
+		}
+		for _, name := range []string{"INBOX", archive.Name, trash.Name} {
+			f.assertMatches(t, name)
+		}
+		// The moved message arrived in Archive, found by its Message-ID.
+		found := false
+		arch, _ := f.st.Messages(ctx, archive.ID, 0, 1000)
+		for _, m := range arch {
+			found = found || m.MessageID == msgs[0].MessageID
+		}
+		if !found {
+			t.Error("moved message not in Archive")
+		}
+	})
 }
 
+// TestSyncDovecotFolders creates, renames and deletes a folder through the
+// engine, by the names people write ("Projects/Zürich"): on Courier the
+// folder is made under the namespace prefix ("INBOX.Projects.Zürich") and
+// shown without it. A refusal comes back in words, a bad name never
+// reaches the server, and the stored list agrees with the server's.
 func TestSyncDovecotFolders(t *testing.T) {
-	f := newDovecotFixture(t, nil)
-	ctx := context.Background()
-	e := New(f.st, f.acct, f.opts)
-	if _, err := e.SyncOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
-	names := func() map[string]bool {
-		boxes, _ := f.st.Mailboxes(ctx, f.acct.ID)
-		m := map[string]bool{}
-		for _, b := range boxes {
-			m[b.Name] = true
+	forEachDovecot(t, func(t *testing.T, p profile) {
+		f := newDovecotFixture(t, p, nil)
+		ctx := context.Background()
+		e := New(f.st, f.acct, f.opts)
+		if _, err := e.SyncOnce(ctx); err != nil {
+			t.Fatal(err)
 		}
-		return m
-	}
-	if err := e.CreateMailbox(ctx, "Projects/Zürich"); err != nil {
-		t.Fatal(err)
-	}
-	if !names()["Projects/Zürich"] {
-		t.Fatalf("created folder not stored: %v", names())
-	}
-	if err := e.RenameMailbox(ctx, "Projects/Zürich", "Projects/Bern"); err != nil {
-		t.Fatal(err)
-	}
-	if got := names(); got["Projects/Zürich"] || !got["Projects/Bern"] {
-		t.Fatalf("after rename: %v", got)
-	}
-	if err := e.DeleteMailbox(ctx, "Projects/Bern"); err != nil {
-		t.Fatal(err)
-	}
-	if names()["Projects/Bern"] {
-		t.Fatal("deleted folder still stored")
-	}
-	// The server's refusal comes back in words; bad names never reach it.
-	if err := e.DeleteMailbox(ctx, "No such folder"); err == nil || !strings.Contains(err.Error(), "refused") {
-		t.Fatalf("delete missing folder: %v", err)
-	}
-	if err := e.CreateMailbox(ctx, "bad\r\nname"); err == nil {
-		t.Fatal("a name with CR LF was accepted")
-	}
-	// What the server holds agrees.
-	list, err := f.other.List("", "*", nil).Collect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := map[string]bool{}
-	for _, l := range list {
-		server[l.Mailbox] = true
-	}
-	for name := range names() {
-		if !server[name] {
-			t.Errorf("stored folder %q not on the server", name)
+		stored := func() map[string]store.Mailbox {
+			boxes, _ := f.st.Mailboxes(ctx, f.acct.ID)
+			m := map[string]store.Mailbox{}
+			for _, b := range boxes {
+				m[b.Name] = b
+			}
+			return m
 		}
-	}
+		has := func(name string) bool { _, ok := stored()[name]; return ok }
+		if err := e.CreateMailbox(ctx, "Projects/Zürich"); err != nil {
+			t.Fatal(err)
+		}
+		zurich, ok := stored()[f.box("Projects/Zürich")]
+		if !ok {
+			t.Fatalf("created folder not stored as %q: %v", f.box("Projects/Zürich"), stored())
+		}
+		if zurich.Path() != "Projects/Zürich" || zurich.Leaf() != "Zürich" || zurich.Depth() != 1 {
+			t.Errorf("%s is shown as %q (leaf %q, depth %d), want Projects/Zürich", zurich.Name, zurich.Path(), zurich.Leaf(), zurich.Depth())
+		}
+		if err := e.RenameMailbox(ctx, zurich.Name, "Projects/Bern"); err != nil {
+			t.Fatal(err)
+		}
+		if has(f.box("Projects/Zürich")) || !has(f.box("Projects/Bern")) {
+			t.Fatalf("after rename: %v", stored())
+		}
+		if err := e.DeleteMailbox(ctx, f.box("Projects/Bern")); err != nil {
+			t.Fatal(err)
+		}
+		if has(f.box("Projects/Bern")) {
+			t.Fatal("deleted folder still stored")
+		}
+		// The server's refusal comes back in words; bad names never reach it.
+		if err := e.DeleteMailbox(ctx, f.box("No such folder")); err == nil || !strings.Contains(err.Error(), "refused") {
+			t.Fatalf("delete missing folder: %v", err)
+		}
+		if err := e.CreateMailbox(ctx, "bad\r\nname"); err == nil {
+			t.Fatal("a name with CR LF was accepted")
+		}
+		// What the server holds agrees, both ways.
+		list, err := f.other.List("", "*", nil).Collect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		server := map[string]bool{}
+		for _, l := range list {
+			server[l.Mailbox] = true
+		}
+		got := stored()
+		for name := range got {
+			if !server[name] {
+				t.Errorf("stored folder %q not on the server", name)
+			}
+		}
+		for name := range server {
+			if _, ok := got[name]; !ok {
+				t.Errorf("server folder %q not stored", name)
+			}
+		}
+	})
 }
 
 // TestSyncDovecotAnotherClientWhileConnected changes flags, moves and
 // expunges from a second client while the engine runs: the store follows,
 // message by message, without waiting for the poll interval.
 func TestSyncDovecotAnotherClientWhileConnected(t *testing.T) {
-	seed := mailtest.DemoSeed(time.Now())
-	f := newDovecotFixture(t, seed)
-	f.opts.PollInterval = time.Hour
-	f.opts.BodiesPerPass = -1
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	e := New(f.st, f.acct, f.opts)
-	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
-	waitSettled(t, e)
+	forEachDovecot(t, func(t *testing.T, p profile) {
+		seed := mailtest.DemoSeed(time.Now())
+		f := newDovecotFixture(t, p, seed)
+		f.opts.PollInterval = time.Hour
+		f.opts.BodiesPerPass = -1
+		ctx, cancel := context.WithCancel(context.Background())
+		e := New(f.st, f.acct, f.opts)
+		done := make(chan struct{})
+		go func() { e.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }() // no engine logging after the test, even a failed one
+		waitSettled(t, e)
 
-	if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.other.Store(imap.SeqSetNum(1, 2), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagFlagged}, Silent: true}, nil).Close(); err != nil {
-		t.Fatal(err)
-	}
-	matches := func(mailbox string) bool {
-		_, want := f.serverState(t, mailbox)
-		mb, err := f.st.MailboxByName(context.Background(), f.acct.ID, mailbox)
-		if err != nil {
-			return false
+		if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
+			t.Fatal(err)
 		}
-		msgs, _ := f.st.Messages(context.Background(), mb.ID, 0, 1<<20)
-		if len(msgs) != len(want) {
-			return false
+		if err := f.other.Store(imap.SeqSetNum(1, 2), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagFlagged}, Silent: true}, nil).Close(); err != nil {
+			t.Fatal(err)
 		}
-		for _, m := range msgs {
-			if want[m.UID] != flagKey(m.Flags) {
+		matches := func(mailbox string) bool {
+			_, want := f.serverState(t, mailbox)
+			mb, err := f.st.MailboxByName(context.Background(), f.acct.ID, mailbox)
+			if err != nil {
 				return false
 			}
+			msgs, _ := f.st.Messages(context.Background(), mb.ID, 0, 1<<20)
+			if len(msgs) != len(want) {
+				return false
+			}
+			for _, m := range msgs {
+				if want[m.UID] != flagKey(m.Flags) {
+					return false
+				}
+			}
+			return true
 		}
-		return true
-	}
-	waitFor(t, "flag changes from the other client", func() bool { return matches("INBOX") })
-	if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.other.Move(imap.SeqSetNum(3), "Archive").Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.other.Store(imap.SeqSetNum(4), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.other.Expunge().Close(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the move and the expunge", func() bool { return matches("INBOX") })
-	e.Refresh() // Archive is polled; ask for it now rather than in an hour
-	waitFor(t, "Archive", func() bool { return matches("Archive") })
-	cancel()
-	<-done
+		waitFor(t, "flag changes from the other client", func() bool { return matches("INBOX") })
+		if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.other.Move(imap.SeqSetNum(3), f.box("Archive")).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.other.Store(imap.SeqSetNum(4), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.other.Expunge().Close(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the move and the expunge", func() bool { return matches("INBOX") })
+		e.Refresh() // Archive is polled; ask for it now rather than in an hour
+		waitFor(t, "Archive", func() bool { return matches(f.box("Archive")) })
+	})
 }
 
 // TestSyncDovecotLargeMessage syncs a 14 MB message among small ones: its
 // body arrives whole, in the same FETCH as the others.
 func TestSyncDovecotLargeMessage(t *testing.T) {
-	f := newDovecotFixture(t, nil)
+	f := newDovecotFixture(t, profileDovecot, nil)
 	big := make([]byte, 14<<20)
 	for i := range big {
 		big[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i%64]
@@ -562,7 +699,7 @@ func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
 				"Message-ID: <order-%d@shop.example.test>\r\nDate: Sun, %d Nov 2026 09:00:00 +0000\r\n\r\nOrder %d shipped.\r\n", i, i, i, i))})
 	}
 	seed = append(seed, mailtest.SeedMessage{Mailbox: "Archive", Raw: []byte("From: a@example.test\r\nSubject: old\r\nMessage-ID: <old@example.test>\r\n\r\nx\r\n")})
-	f := newDovecotFixture(t, seed)
+	f := newDovecotFixture(t, profileDovecot, seed)
 	ctx := context.Background()
 	failed := f.actionFailures()
 	e := New(f.st, f.acct, f.opts)
@@ -685,7 +822,7 @@ func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
 // updates: a pass must not take it for "unchanged". With INBOX parked on
 // the connection, passes find its changes without selecting it again.
 func TestSyncDovecotSelectedMailbox(t *testing.T) {
-	f := newDovecotFixture(t, mailtest.DemoSeed(time.Now()))
+	f := newDovecotFixture(t, profileDovecot, mailtest.DemoSeed(time.Now()))
 	f.opts.BodiesPerPass = -1
 	ctx := context.Background()
 	e := New(f.st, f.acct, f.opts)
