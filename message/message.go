@@ -193,16 +193,10 @@ func (p *parser) parse(raw []byte) {
 	m := p.msg
 	l := listHeader(h)
 	m.Subject, m.From, m.To, m.Cc, m.ReplyTo = l.Subject, l.From, l.To, l.Cc, l.ReplyTo
-	if d := h.get("date"); strings.TrimSpace(d) != "" {
-		if t, ok := parseDate(d); ok {
-			m.Date = t
-		} else {
-			p.warn("unparsable date %q", truncateRunes(sanitizeHeader(d), 80))
-		}
+	m.Date, m.MessageID, m.InReplyTo, m.References = l.Date, l.MessageID, l.InReplyTo, l.References
+	if d := h.get("date"); strings.TrimSpace(d) != "" && l.Date.IsZero() {
+		p.warn("unparsable date %q", truncateRunes(sanitizeHeader(d), 80))
 	}
-	m.MessageID = firstMsgID(h.get("message-id"))
-	m.InReplyTo = firstMsgID(h.get("in-reply-to"))
-	m.References = msgIDs(h.get("references"))
 
 	root := &part{header: h, body: body, path: "1"}
 	b := p.walk(root, 0, "text/plain", true)

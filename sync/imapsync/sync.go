@@ -1,11 +1,9 @@
 package imapsync
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -588,15 +586,21 @@ func (e *Engine) syncFlags(ctx context.Context, cn *conn, mb store.Mailbox, cond
 	return e.st.UpdateFlags(ctx, mb.ID, mb.UIDValidity, ups)
 }
 
-var referencesSection = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: []string{"References"}, Peek: true}
+// listSection is the raw header fields the list, threading and search
+// take (subject, addresses, date, message IDs), decoded by
+// message.ParseListHeader exactly as the reader decodes them. It stands in
+// for the server's ENVELOPE, which go-imap decodes itself, reading a UTF-8
+// encoded word byte for byte: one stray byte then turned the whole subject
+// into mojibake in the list while the reader showed it right.
+var listSection = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: message.ListHeaderFields(), Peek: true}
 
 // fetchHeaders fetches what the message list needs for uids.
 // headerItems is what a header sync fetches of each message.
 func headerItems(condstore bool) *imap.FetchOptions {
 	return &imap.FetchOptions{
-		UID: true, Flags: true, Envelope: true, InternalDate: true, RFC822Size: true,
+		UID: true, Flags: true, InternalDate: true, RFC822Size: true,
 		BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
-		BodySection:   []*imap.FetchItemBodySection{referencesSection},
+		BodySection:   []*imap.FetchItemBodySection{listSection},
 		ModSeq:        condstore,
 	}
 }
@@ -618,39 +622,18 @@ func toStoreMessage(account string, mb store.Mailbox, buf *imapclient.FetchMessa
 		Account: account, MailboxID: mb.ID, UIDValidity: mb.UIDValidity, UID: uint32(buf.UID), ModSeq: buf.ModSeq,
 		Flags: flagStrings(buf.Flags), InternalDate: buf.InternalDate, Size: buf.RFC822Size,
 	}
-	if env := buf.Envelope; env != nil {
-		m.Date = env.Date
-		m.Subject = message.DecodeHeader(env.Subject)
-		m.From = addrs(env.From)
-		m.To = addrs(env.To)
-		m.Cc = addrs(env.Cc)
-		m.ReplyTo = addrs(env.ReplyTo)
-		m.MessageID = env.MessageID
-		if len(env.InReplyTo) > 0 {
-			m.InReplyTo = env.InReplyTo[0]
-		}
+	if raw := buf.FindBodySection(listSection); raw != nil {
+		l := message.ParseListHeader(raw)
+		m.Subject, m.Date, m.MessageID, m.InReplyTo, m.References = l.Subject, l.Date, l.MessageID, l.InReplyTo, l.References
+		m.From, m.To, m.Cc, m.ReplyTo = storeAddrs(l.From), storeAddrs(l.To), storeAddrs(l.Cc), storeAddrs(l.ReplyTo)
 	}
 	if m.Date.IsZero() {
 		m.Date = m.InternalDate
-	}
-	if raw := buf.FindBodySection(referencesSection); raw != nil {
-		m.References = parseMsgIDs(raw)
 	}
 	if buf.BodyStructure != nil {
 		m.HasAttachments = hasAttachments(buf.BodyStructure)
 	}
 	return m
-}
-
-func addrs(in []imap.Address) []store.Address {
-	var out []store.Address
-	for _, a := range in {
-		if a.IsGroupStart() || a.IsGroupEnd() {
-			continue
-		}
-		out = append(out, store.Address{Name: message.DecodeHeader(a.Name), Email: a.Addr()})
-	}
-	return out
 }
 
 // flagStrings returns flags as stored, without \Recent: that flag belongs
@@ -662,16 +645,6 @@ func flagStrings(flags []imap.Flag) []string {
 		if !strings.EqualFold(string(f), `\Recent`) {
 			out = append(out, string(f))
 		}
-	}
-	return out
-}
-
-var msgIDRe = regexp.MustCompile(`<[^<>\s]+>`)
-
-func parseMsgIDs(header []byte) []string {
-	var out []string
-	for _, id := range msgIDRe.FindAll(header, 100) {
-		out = append(out, string(bytes.Trim(id, "<>")))
 	}
 	return out
 }
@@ -1035,4 +1008,13 @@ func (e *Engine) actionFailed(ctx context.Context, a store.Action, cause error) 
 	}
 	e.opts.OnChange(Change{Kind: ChangeActionFailed, MailboxID: a.MailboxID, Message: m,
 		Err: fmt.Errorf("%s %s a message in %s: %w", who, what, a.Mailbox, cause)})
+}
+
+// storeAddrs converts decoded addresses to the store's.
+func storeAddrs(in []message.Address) []store.Address {
+	var out []store.Address
+	for _, a := range in {
+		out = append(out, store.Address{Name: a.Name, Email: a.Email})
+	}
+	return out
 }
