@@ -26,6 +26,9 @@ import (
 // their bodies against (forEachDovecot).
 type profile struct {
 	name string
+	// inproc is mailtest's in-process go-imap server instead of Dovecot:
+	// LIST-STATUS, MOVE and SPECIAL-USE but no CONDSTORE, and no \Recent.
+	inproc bool
 	// courier configures Dovecot like Courier-IMAP (mailtest's
 	// RealOptions.Courier): every folder under the personal namespace
 	// prefix "INBOX." with "." between levels, no SPECIAL-USE attributes,
@@ -40,12 +43,14 @@ var (
 	profileDovecot = profile{name: "dovecot"}
 	// profileCourier is Dovecot configured like Courier-IMAP.
 	profileCourier = profile{name: "courier", courier: true}
+	// profileInproc is mailtest's in-process server.
+	profileInproc = profile{name: "inproc", inproc: true}
 )
 
 // condstore reports whether the profile's server has CONDSTORE (and
 // LIST-STATUS): then a folder's HIGHESTMODSEQ tells whether anything in it
 // changed, and a pass skips an unchanged folder without selecting it.
-func (p profile) condstore() bool { return !p.courier }
+func (p profile) condstore() bool { return !p.courier && !p.inproc }
 
 // box returns the server's name of the folder a test calls name ("Archive",
 // "Projects/Tern"): the same name on Dovecot; under the namespace prefix
@@ -62,7 +67,19 @@ func (p profile) box(name string) string {
 // subtest starts its own servers, so they run in parallel.
 func forEachDovecot(t *testing.T, body func(t *testing.T, p profile)) {
 	t.Helper()
-	for _, p := range []profile{profileDovecot, profileCourier} {
+	forProfiles(t, body, profileDovecot, profileCourier)
+}
+
+// forEachProfile is forEachDovecot with the in-process server as a third
+// profile, for bodies that need nothing only Dovecot has.
+func forEachProfile(t *testing.T, body func(t *testing.T, p profile)) {
+	t.Helper()
+	forProfiles(t, body, profileDovecot, profileCourier, profileInproc)
+}
+
+func forProfiles(t *testing.T, body func(t *testing.T, p profile), profiles ...profile) {
+	t.Helper()
+	for _, p := range profiles {
 		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()
 			body(t, p)
@@ -70,11 +87,13 @@ func forEachDovecot(t *testing.T, body func(t *testing.T, p profile)) {
 	}
 }
 
-// dovecotFixture is a real Dovecot with a seeded mailbox, a second client
-// ("another device") on it, and a Tern store and engine.
-type dovecotFixture struct {
+// profileFixture is a server of one profile (real Dovecot, or the
+// in-process server) with a seeded mailbox, a second client ("another
+// device") on it, and a Tern store and engine options.
+type profileFixture struct {
 	p      profile
-	real   *mailtest.Real
+	real   *mailtest.Real   // nil on the in-process profile
+	inproc *mailtest.Server // nil on the Dovecot profiles
 	user   mailtest.RealUser
 	other  *imapclient.Client
 	st     *store.DB
@@ -83,11 +102,14 @@ type dovecotFixture struct {
 	seeded map[string]int
 }
 
-// newDovecotFixture starts Dovecot configured as p and stores seed in it,
+// newProfileFixture starts the server of profile p and stores seed in it,
 // each message in the folder p.box(m.Mailbox). f.seeded counts the seeded
 // messages by the server's folder name.
-func newDovecotFixture(t *testing.T, p profile, seed []mailtest.SeedMessage) *dovecotFixture {
+func newProfileFixture(t *testing.T, p profile, seed []mailtest.SeedMessage) *profileFixture {
 	t.Helper()
+	if p.inproc {
+		return newInprocProfileFixture(t, p, seed)
+	}
 	user := mailtest.RealUser{Name: "alice@example.test", Password: "alice-pw-1"}
 	real := mailtest.RealForTestWith(t, mailtest.RealOptions{Users: []mailtest.RealUser{user}, Courier: p.courier})
 	roots := x509.NewCertPool()
@@ -100,7 +122,7 @@ func newDovecotFixture(t *testing.T, p profile, seed []mailtest.SeedMessage) *do
 	if err := other.Login(user.Name, user.Password).Wait(); err != nil {
 		t.Fatal(err)
 	}
-	f := &dovecotFixture{p: p, real: real, user: user, other: other, seeded: map[string]int{}}
+	f := &profileFixture{p: p, real: real, user: user, other: other, seeded: map[string]int{}}
 	existing := map[string]bool{}
 	list, err := other.List("", "*", nil).Collect()
 	if err != nil {
@@ -158,12 +180,43 @@ func newDovecotFixture(t *testing.T, p profile, seed []mailtest.SeedMessage) *do
 	return f
 }
 
+// newInprocProfileFixture is newProfileFixture on mailtest's in-process
+// server, seeded at its start.
+func newInprocProfileFixture(t *testing.T, p profile, seed []mailtest.SeedMessage) *profileFixture {
+	t.Helper()
+	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{TLS: true, Seed: seed, Mailboxes: mailtest.DemoMailboxes})
+	st, err := store.Open(filepath.Join(t.TempDir(), "tern.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &profileFixture{p: p, inproc: srv, st: st, seeded: seedCounts(seed),
+		user:  mailtest.RealUser{Name: srv.Username, Password: srv.Password},
+		other: srv.DialIMAP(t, nil),
+		acct:  mailtest.DemoAccount(srv),
+		opts: &Options{
+			Password:       func(context.Context) (string, error) { return srv.Password, nil },
+			CommandTimeout: 20 * time.Second,
+			Logf:           t.Logf,
+		}}
+}
+
+// deliver puts raw into INBOX as new mail: over LMTP into Dovecot, straight
+// into the in-process server's INBOX.
+func (f *profileFixture) deliver(raw []byte) error {
+	if f.inproc != nil {
+		_, err := f.inproc.Append("INBOX", raw, nil, time.Now())
+		return err
+	}
+	return f.real.Deliver(f.user.Name, raw)
+}
+
 // box is f.p.box: the server's name of the folder a test calls name.
-func (f *dovecotFixture) box(name string) string { return f.p.box(name) }
+func (f *profileFixture) box(name string) string { return f.p.box(name) }
 
 // actionFailures collects the ChangeActionFailed events of engines made
 // with f.opts from now on.
-func (f *dovecotFixture) actionFailures() *[]Change {
+func (f *profileFixture) actionFailures() *[]Change {
 	var failed []Change
 	f.opts.OnChange = func(c Change) {
 		if c.Kind == ChangeActionFailed {
@@ -175,7 +228,7 @@ func (f *dovecotFixture) actionFailures() *[]Change {
 
 // serverState is what the server holds for one mailbox: its UIDVALIDITY,
 // and UID → sorted flags.
-func (f *dovecotFixture) serverState(t *testing.T, mailbox string) (uint32, map[uint32]string) {
+func (f *profileFixture) serverState(t *testing.T, mailbox string) (uint32, map[uint32]string) {
 	t.Helper()
 	sel, err := f.other.Select(mailbox, nil).Wait()
 	if err != nil {
@@ -210,7 +263,7 @@ func flagKey(flags []string) string {
 
 // assertMatches checks the store holds exactly what the server holds for
 // mailbox, message by message.
-func (f *dovecotFixture) assertMatches(t *testing.T, mailbox string) {
+func (f *profileFixture) assertMatches(t *testing.T, mailbox string) {
 	t.Helper()
 	ctx := context.Background()
 	uv, want := f.serverState(t, mailbox)
@@ -249,9 +302,9 @@ func (f *dovecotFixture) assertMatches(t *testing.T, mailbox string) {
 // found although no message came or went), and after flag changes,
 // expunges and a delivery in INBOX.
 func TestSyncDovecotInitialAndIncremental(t *testing.T) {
-	forEachDovecot(t, func(t *testing.T, p profile) {
+	forEachProfile(t, func(t *testing.T, p profile) {
 		seed := mailtest.DemoSeed(time.Now())
-		f := newDovecotFixture(t, p, seed)
+		f := newProfileFixture(t, p, seed)
 		ctx := context.Background()
 		e := New(f.st, f.acct, f.opts)
 		rep, err := e.SyncOnce(ctx)
@@ -347,7 +400,7 @@ func TestSyncDovecotInitialAndIncremental(t *testing.T) {
 		}
 		raw := fmt.Sprintf("From: Bob <bob@example.test>\r\nTo: %s\r\nSubject: Delivered by LMTP\r\nMessage-ID: <lmtp-1@example.test>\r\nDate: %s\r\n\r\nHi.\r\n",
 			f.user.Name, time.Now().Format(time.RFC1123Z))
-		if err := f.real.Deliver(f.user.Name, []byte(raw)); err != nil {
+		if err := f.deliver([]byte(raw)); err != nil {
 			t.Fatal(err)
 		}
 		rep, err = e.SyncOnce(ctx)
@@ -369,7 +422,7 @@ func TestSyncDovecotInitialAndIncremental(t *testing.T) {
 
 func TestSyncDovecotUIDValidityChangeAndLocalActions(t *testing.T) {
 	seed := mailtest.DemoSeed(time.Now())
-	f := newDovecotFixture(t, profileDovecot, seed)
+	f := newProfileFixture(t, profileDovecot, seed)
 	ctx := context.Background()
 	e := New(f.st, f.acct, f.opts)
 	if _, err := e.SyncOnce(ctx); err != nil {
@@ -429,9 +482,9 @@ func TestSyncDovecotUIDValidityChangeAndLocalActions(t *testing.T) {
 // names under the prefix, and a move without MOVE is COPY, STORE and
 // EXPUNGE.
 func TestSyncDovecotMoveDeleteAndRefusal(t *testing.T) {
-	forEachDovecot(t, func(t *testing.T, p profile) {
+	forEachProfile(t, func(t *testing.T, p profile) {
 		seed := mailtest.DemoSeed(time.Now())
-		f := newDovecotFixture(t, p, seed)
+		f := newProfileFixture(t, p, seed)
 		ctx := context.Background()
 		failed := f.actionFailures()
 		e := New(f.st, f.acct, f.opts)
@@ -513,8 +566,8 @@ func TestSyncDovecotMoveDeleteAndRefusal(t *testing.T) {
 // shown without it. A refusal comes back in words, a bad name never
 // reaches the server, and the stored list agrees with the server's.
 func TestSyncDovecotFolders(t *testing.T) {
-	forEachDovecot(t, func(t *testing.T, p profile) {
-		f := newDovecotFixture(t, p, nil)
+	forEachProfile(t, func(t *testing.T, p profile) {
+		f := newProfileFixture(t, p, nil)
 		ctx := context.Background()
 		e := New(f.st, f.acct, f.opts)
 		if _, err := e.SyncOnce(ctx); err != nil {
@@ -585,9 +638,9 @@ func TestSyncDovecotFolders(t *testing.T) {
 // expunges from a second client while the engine runs: the store follows,
 // message by message, without waiting for the poll interval.
 func TestSyncDovecotAnotherClientWhileConnected(t *testing.T) {
-	forEachDovecot(t, func(t *testing.T, p profile) {
+	forEachProfile(t, func(t *testing.T, p profile) {
 		seed := mailtest.DemoSeed(time.Now())
-		f := newDovecotFixture(t, p, seed)
+		f := newProfileFixture(t, p, seed)
 		f.opts.PollInterval = time.Hour
 		f.opts.BodiesPerPass = -1
 		ctx, cancel := context.WithCancel(context.Background())
@@ -642,7 +695,7 @@ func TestSyncDovecotAnotherClientWhileConnected(t *testing.T) {
 // TestSyncDovecotLargeMessage syncs a 14 MB message among small ones: its
 // body arrives whole, in the same FETCH as the others.
 func TestSyncDovecotLargeMessage(t *testing.T) {
-	f := newDovecotFixture(t, profileDovecot, nil)
+	f := newProfileFixture(t, profileDovecot, nil)
 	big := make([]byte, 14<<20)
 	for i := range big {
 		big[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i%64]
@@ -657,7 +710,7 @@ func TestSyncDovecotLargeMessage(t *testing.T) {
 	}
 	sb.WriteString("--b--\r\n")
 	for i, raw := range []string{"From: a@example.test\r\nSubject: small 1\r\n\r\nhi\r\n", sb.String(), "From: a@example.test\r\nSubject: small 2\r\n\r\nhi\r\n"} {
-		if err := f.real.Deliver(f.user.Name, []byte(raw)); err != nil {
+		if err := f.deliver([]byte(raw)); err != nil {
 			t.Fatalf("deliver %d: %v", i, err)
 		}
 	}
@@ -689,131 +742,135 @@ func TestSyncDovecotLargeMessage(t *testing.T) {
 // applies is replayed on its message's new UID, found by Message-ID; one on
 // a message that is gone is reported; a delete of a gone message is done.
 // Both orders are covered: replay before Tern noticed the change, and after
-// a pass already reset the folder.
+// a pass already reset the folder. On both Dovecot profiles (on Courier the
+// move is replayed without MOVE); the in-process server is left out, as
+// nothing promises it a new UIDVALIDITY for a recreated folder.
 func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
-	const box = "Orders"
-	var seed []mailtest.SeedMessage
-	for i := 1; i <= 6; i++ {
-		seed = append(seed, mailtest.SeedMessage{Mailbox: box, Date: time.Date(2026, 11, i, 9, 0, 0, 0, time.UTC),
-			Raw: []byte(fmt.Sprintf("From: Shop <shop@example.test>\r\nTo: alice@example.test\r\nSubject: Order %d\r\n"+
-				"Message-ID: <order-%d@shop.example.test>\r\nDate: Sun, %d Nov 2026 09:00:00 +0000\r\n\r\nOrder %d shipped.\r\n", i, i, i, i))})
-	}
-	seed = append(seed, mailtest.SeedMessage{Mailbox: "Archive", Raw: []byte("From: a@example.test\r\nSubject: old\r\nMessage-ID: <old@example.test>\r\n\r\nx\r\n")})
-	f := newDovecotFixture(t, profileDovecot, seed)
-	ctx := context.Background()
-	failed := f.actionFailures()
-	e := New(f.st, f.acct, f.opts)
-	if _, err := e.SyncOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
-	orders, _ := f.st.MailboxByName(ctx, f.acct.ID, box)
-	archive, _ := f.st.MailboxByName(ctx, f.acct.ID, "Archive")
-	bySubject := func() map[string]store.Message {
-		msgs, _ := f.st.Messages(ctx, orders.ID, 0, 100)
-		out := map[string]store.Message{}
-		for _, m := range msgs {
-			out[m.Subject] = m
+	forEachDovecot(t, func(t *testing.T, p profile) {
+		var seed []mailtest.SeedMessage
+		for i := 1; i <= 6; i++ {
+			seed = append(seed, mailtest.SeedMessage{Mailbox: "Orders", Date: time.Date(2026, 11, i, 9, 0, 0, 0, time.UTC),
+				Raw: []byte(fmt.Sprintf("From: Shop <shop@example.test>\r\nTo: alice@example.test\r\nSubject: Order %d\r\n"+
+					"Message-ID: <order-%d@shop.example.test>\r\nDate: Sun, %d Nov 2026 09:00:00 +0000\r\n\r\nOrder %d shipped.\r\n", i, i, i, i))})
 		}
-		return out
-	}
-	// recreate deletes the folder on the server and creates it again with
-	// the messages whose subjects are in keep, re-appended (new UIDs).
-	recreate := func(keep ...string) {
-		t.Helper()
-		uv, _ := f.serverState(t, box)
-		var all imap.SeqSet
-		all.AddRange(1, 0)
-		bufs, err := f.other.Fetch(all, &imap.FetchOptions{Envelope: true, Flags: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+		seed = append(seed, mailtest.SeedMessage{Mailbox: "Archive", Raw: []byte("From: a@example.test\r\nSubject: old\r\nMessage-ID: <old@example.test>\r\n\r\nx\r\n")})
+		f := newProfileFixture(t, p, seed)
+		box := f.box("Orders")
+		ctx := context.Background()
+		failed := f.actionFailures()
+		e := New(f.st, f.acct, f.opts)
+		if _, err := e.SyncOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		orders, _ := f.st.MailboxByName(ctx, f.acct.ID, box)
+		archive, _ := f.st.MailboxByName(ctx, f.acct.ID, f.box("Archive"))
+		bySubject := func() map[string]store.Message {
+			msgs, _ := f.st.Messages(ctx, orders.ID, 0, 100)
+			out := map[string]store.Message{}
+			for _, m := range msgs {
+				out[m.Subject] = m
+			}
+			return out
+		}
+		// recreate deletes the folder on the server and creates it again with
+		// the messages whose subjects are in keep, re-appended (new UIDs).
+		recreate := func(keep ...string) {
+			t.Helper()
+			uv, _ := f.serverState(t, box)
+			var all imap.SeqSet
+			all.AddRange(1, 0)
+			bufs, err := f.other.Fetch(all, &imap.FetchOptions{Envelope: true, Flags: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.other.Delete(box).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.other.Create(box, nil).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range bufs {
+				if !slices.Contains(keep, b.Envelope.Subject) {
+					continue
+				}
+				raw := b.FindBodySection(&imap.FetchItemBodySection{Peek: true})
+				cmd := f.other.Append(box, int64(len(raw)), &imap.AppendOptions{Flags: b.Flags})
+				cmd.Write(raw)
+				cmd.Close()
+				if _, err := cmd.Wait(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if nuv, _ := f.serverState(t, box); nuv == uv {
+				t.Fatalf("the recreated folder kept UIDVALIDITY %d", uv)
+			}
+		}
+
+		// Actions made offline; the folder is renumbered before Tern is back.
+		m := bySubject()
+		if _, err := f.st.SetFlag(ctx, m["Order 1"].ID, store.FlagFlagged, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.Move(ctx, m["Order 2"].ID, archive.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.Expunge(ctx, m["Order 3"].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.Expunge(ctx, m["Order 4"].ID); err != nil { // gone on the server too
+			t.Fatal(err)
+		}
+		if _, err := f.st.SetFlag(ctx, m["Order 5"].ID, store.FlagSeen, true); err != nil { // gone: reported
+			t.Fatal(err)
+		}
+		recreate("Order 1", "Order 2", "Order 3", "Order 6")
+		rep, err := e.SyncOnce(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
-			t.Fatal(err)
+		if rep.Actions != 3 {
+			t.Errorf("actions replayed %d, want 3 (flag, move, delete)", rep.Actions)
 		}
-		if err := f.other.Delete(box).Wait(); err != nil {
-			t.Fatal(err)
+		if len(*failed) != 1 || !strings.Contains((*failed)[0].Err.Error(), "no longer in the folder") {
+			t.Errorf("want one failure for the vanished Order 5, got %v", *failed)
 		}
-		if err := f.other.Create(box, nil).Wait(); err != nil {
-			t.Fatal(err)
+		f.assertMatches(t, box)
+		f.assertMatches(t, archive.Name)
+		m = bySubject()
+		if len(m) != 2 || !m["Order 1"].Flagged() || m["Order 6"].Flagged() {
+			t.Fatalf("after replay %s holds %v, want Order 1 (flagged) and Order 6", box, m)
 		}
-		for _, b := range bufs {
-			if !slices.Contains(keep, b.Envelope.Subject) {
-				continue
-			}
-			raw := b.FindBodySection(&imap.FetchItemBodySection{Peek: true})
-			cmd := f.other.Append(box, int64(len(raw)), &imap.AppendOptions{Flags: b.Flags})
-			cmd.Write(raw)
-			cmd.Close()
-			if _, err := cmd.Wait(); err != nil {
-				t.Fatal(err)
-			}
+		if acts, _ := f.st.PendingActions(ctx, f.acct.ID); len(acts) != 0 {
+			t.Fatalf("actions left: %+v", acts)
 		}
-		if nuv, _ := f.serverState(t, box); nuv == uv {
-			t.Fatalf("the recreated folder kept UIDVALIDITY %d", uv)
-		}
-	}
 
-	// Actions made offline; the folder is renumbered before Tern is back.
-	m := bySubject()
-	if _, err := f.st.SetFlag(ctx, m["Order 1"].ID, store.FlagFlagged, true); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.st.Move(ctx, m["Order 2"].ID, archive.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.st.Expunge(ctx, m["Order 3"].ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.st.Expunge(ctx, m["Order 4"].ID); err != nil { // gone on the server too
-		t.Fatal(err)
-	}
-	if _, err := f.st.SetFlag(ctx, m["Order 5"].ID, store.FlagSeen, true); err != nil { // gone: reported
-		t.Fatal(err)
-	}
-	recreate("Order 1", "Order 2", "Order 3", "Order 6")
-	rep, err := e.SyncOnce(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Actions != 3 {
-		t.Errorf("actions replayed %d, want 3 (flag, move, delete)", rep.Actions)
-	}
-	if len(*failed) != 1 || !strings.Contains((*failed)[0].Err.Error(), "no longer in the folder") {
-		t.Errorf("want one failure for the vanished Order 5, got %v", *failed)
-	}
-	f.assertMatches(t, box)
-	f.assertMatches(t, "Archive")
-	m = bySubject()
-	if len(m) != 2 || !m["Order 1"].Flagged() || m["Order 6"].Flagged() {
-		t.Fatalf("after replay %s holds %v, want Order 1 (flagged) and Order 6", box, m)
-	}
-	if acts, _ := f.st.PendingActions(ctx, f.acct.ID); len(acts) != 0 {
-		t.Fatalf("actions left: %+v", acts)
-	}
-
-	// A pass resets the folder before the action made meanwhile is
-	// replayed: the action must outlive the reset.
-	if _, err := f.st.SetFlag(ctx, m["Order 6"].ID, store.FlagFlagged, true); err != nil {
-		t.Fatal(err)
-	}
-	recreate("Order 1", "Order 6")
-	newUV, _ := f.serverState(t, box)
-	if err := f.st.ResetMailbox(ctx, orders.ID, newUV); err != nil {
-		t.Fatal(err)
-	}
-	if acts, _ := f.st.PendingActions(ctx, f.acct.ID); len(acts) != 1 || acts[0].MessageID != "order-6@shop.example.test" {
-		t.Fatalf("after the reset, want the action kept with its Message-ID: %+v", acts)
-	}
-	if rep, err = e.SyncOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if rep.Actions != 1 || len(*failed) != 1 {
-		t.Errorf("actions replayed %d (want 1), failures %d (want still 1)", rep.Actions, len(*failed))
-	}
-	f.assertMatches(t, box)
-	if m = bySubject(); !m["Order 6"].Flagged() || !m["Order 1"].Flagged() {
-		t.Fatalf("after the second renumbering: %v", m)
-	}
+		// A pass resets the folder before the action made meanwhile is
+		// replayed: the action must outlive the reset.
+		if _, err := f.st.SetFlag(ctx, m["Order 6"].ID, store.FlagFlagged, true); err != nil {
+			t.Fatal(err)
+		}
+		recreate("Order 1", "Order 6")
+		newUV, _ := f.serverState(t, box)
+		if err := f.st.ResetMailbox(ctx, orders.ID, newUV); err != nil {
+			t.Fatal(err)
+		}
+		if acts, _ := f.st.PendingActions(ctx, f.acct.ID); len(acts) != 1 || acts[0].MessageID != "order-6@shop.example.test" {
+			t.Fatalf("after the reset, want the action kept with its Message-ID: %+v", acts)
+		}
+		if rep, err = e.SyncOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Actions != 1 || len(*failed) != 1 {
+			t.Errorf("actions replayed %d (want 1), failures %d (want still 1)", rep.Actions, len(*failed))
+		}
+		f.assertMatches(t, box)
+		if m = bySubject(); !m["Order 6"].Flagged() || !m["Order 1"].Flagged() {
+			t.Fatalf("after the second renumbering: %v", m)
+		}
+	})
 }
 
 // TestSyncDovecotSelectedMailbox changes, from another client, the mailbox
@@ -822,7 +879,7 @@ func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
 // updates: a pass must not take it for "unchanged". With INBOX parked on
 // the connection, passes find its changes without selecting it again.
 func TestSyncDovecotSelectedMailbox(t *testing.T) {
-	f := newDovecotFixture(t, profileDovecot, mailtest.DemoSeed(time.Now()))
+	f := newProfileFixture(t, profileDovecot, mailtest.DemoSeed(time.Now()))
 	f.opts.BodiesPerPass = -1
 	ctx := context.Background()
 	e := New(f.st, f.acct, f.opts)

@@ -39,10 +39,10 @@ func waitSettled(t *testing.T, e *Engine) Stats {
 // (its idle connection stays in IDLE, the worker waits). The engine used to
 // wake itself for ever after the first flag change: the idle connection's
 // "UID FETCH n:*" returned the last message, which go-imap reported as news.
-// Both profiles watch at the same time.
+// Every profile is watched at the same time.
 func TestSyncDovecotSettlesAfterFlagChanges(t *testing.T) {
-	forEachDovecot(t, func(t *testing.T, p profile) {
-		f := newDovecotFixture(t, p, mailtest.DemoSeed(time.Now()))
+	forEachProfile(t, func(t *testing.T, p profile) {
+		f := newProfileFixture(t, p, mailtest.DemoSeed(time.Now()))
 		f.opts.PollInterval = time.Hour
 		ctx, cancel := context.WithCancel(context.Background())
 		e := New(f.st, f.acct, f.opts)
