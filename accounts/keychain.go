@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // DefaultKeychainService is the keychain service name used when
@@ -166,10 +168,12 @@ func (k *keychain) call(ctx context.Context, op string, f func() (string, error)
 		err error
 	}
 	done := make(chan result, 1) // buffered: a late answer must not block the goroutine
-	go func() {
-		v, err := f()
-		done <- result{v, err}
-	}()
+	var v string
+	goroutine.GoErr("keychain "+op, nil, func() error {
+		var err error
+		v, err = f()
+		return err
+	}, func(err error) { done <- result{v, err} })
 	timer := time.NewTimer(k.timeout)
 	defer timer.Stop()
 	select {

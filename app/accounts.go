@@ -9,6 +9,7 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/accounts/autoconfig"
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // AutoconfigOptions returns the discovery options the core was built with
@@ -111,17 +112,12 @@ func (c *Core) UpdateAccount(ctx context.Context, acct accounts.Account, passwor
 		if err := run.stop(ctx); err != nil {
 			// Start the old settings again once the engine has stopped,
 			// never two engines at once.
-			go func() {
-				defer func() {
-					if r := recover(); r != nil {
-						c.opts.Logf("account %s: restart: panic: %v", acct.ID, r)
-					}
-				}()
+			goroutine.Go("account "+acct.ID+": restart", c.opts.Logf, func() {
 				if run.done != nil {
 					<-run.done
 				}
 				c.restartEngine(old)
-			}()
+			})
 			return err
 		}
 	}

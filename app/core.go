@@ -21,6 +21,7 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/accounts/autoconfig"
+	"github.com/ternmail/tern/internal/goroutine"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 	"github.com/ternmail/tern/sync/imapsync"
@@ -433,11 +434,13 @@ func (c *Core) startEngineLocked(a accounts.Account) {
 	run = &engineRun{engine: e, cancel: cancel, done: make(chan struct{})}
 	c.engines[a.ID] = run
 	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		defer close(run.done)
+	goroutine.GoErr("sync "+a.ID+": supervisor", c.opts.Logf, func() error {
 		c.superviseEngine(ctx, a.ID, run)
-	}()
+		return nil
+	}, func(error) {
+		close(run.done)
+		c.wg.Done()
+	})
 }
 
 // superviseEngine runs run's engine until ctx ends. An engine that panics

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/goroutine"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 	"github.com/ternmail/tern/sync/outbox"
@@ -108,17 +108,12 @@ func (c *Core) startOutboxLocked() {
 	}
 	c.outbox.running = true
 	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		defer func() {
-			if r := recover(); r != nil {
-				c.opts.Logf("outbox: panic: %v\n%s", r, debug.Stack())
-			}
-		}()
+	goroutine.GoErr("outbox", c.opts.Logf, func() error {
 		if err := w.Run(c.runCtx); err != nil {
 			c.opts.Logf("outbox: %v", err)
 		}
-	}()
+		return nil
+	}, func(error) { c.wg.Done() })
 }
 
 func (c *Core) outboxWorker(start bool) *outbox.Worker {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
+	"github.com/ternmail/tern/internal/goroutine"
 	"github.com/ternmail/tern/store"
 )
 
@@ -51,11 +51,10 @@ func Run(core *app.Core, opts *Options) error {
 	// Give the window's goroutines a moment to notice, so that the caller
 	// shuts the core down under as few of them as possible.
 	done := make(chan struct{})
-	go func() {
-		defer func() { recover() }()
+	goroutine.Go("gui: exit", w.logf, func() {
 		w.wait()
 		close(done)
-	}()
+	})
 	select {
 	case <-done:
 	case <-time.After(3 * time.Second):
@@ -199,17 +198,17 @@ func (w *MainWindow) logf(format string, args ...any) { w.opts.Logf(format, args
 // spawn runs fn in a goroutine that recovers a panic and reports it.
 func (w *MainWindow) spawn(name string, fn func()) {
 	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		defer func() {
-			if r := recover(); r != nil {
-				w.logf("gui: %s: panic: %v\n%s", name, r, debug.Stack())
-				msg := fmt.Sprintf("Internal error (%s): %v", name, r)
-				w.do(func() { w.status.notice(msg) })
-			}
-		}()
+	goroutine.GoErr("gui: "+name, w.logf, func() error {
 		fn()
-	}()
+		return nil
+	}, func(err error) {
+		defer w.wg.Done()
+		var pe *goroutine.PanicError
+		if errors.As(err, &pe) {
+			msg := fmt.Sprintf("Internal error (%s): %v", name, pe.Value)
+			w.do(func() { w.status.notice(msg) })
+		}
+	})
 }
 
 // do runs fn on the UI goroutine, unless the window has been closed.

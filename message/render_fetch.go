@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // ImageLoader resolves the images of a rendered Document into bytes: cid:
@@ -113,22 +115,24 @@ func (l *ImageLoader) Load(ctx context.Context, raw []byte, m *Message, doc *Doc
 			}
 			fetched++
 			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				defer func() {
-					if r := recover(); r != nil {
-						out[i].Err = fmt.Errorf("panic: %v", r)
-					}
-				}()
+			goroutine.GoErr("message: image", nil, func() error {
 				select {
 				case sem <- struct{}{}:
 				case <-ctx.Done():
-					out[i].Err = ctx.Err()
-					return
+					return ctx.Err()
 				}
 				defer func() { <-sem }()
-				out[i].Data, out[i].Err = l.fetch(ctx, out[i].Image.Src, maxBytes)
-			}(i)
+				var err error
+				out[i].Data, err = l.fetch(ctx, out[i].Image.Src, maxBytes)
+				return err
+			}, func(err error) {
+				var pe *goroutine.PanicError
+				if errors.As(err, &pe) {
+					err = fmt.Errorf("panic: %v", pe.Value)
+				}
+				out[i].Err = err
+				wg.Done()
+			})
 		}
 	}
 	wg.Wait()

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, with FTS5 built in
+
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // ErrNotFound is returned when a requested row does not exist.
@@ -72,7 +74,7 @@ func Open(path string) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	go db.sweep()
+	goroutine.Go("store: sweeper", nil, db.sweep)
 	db.files.notify() // trash left by the last run
 	return db, nil
 }

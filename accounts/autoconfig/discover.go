@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // splitEmail returns the local part and the lowercased domain of email.
@@ -67,13 +67,13 @@ func Discover(ctx context.Context, email string, opts *Options, progress func(Ev
 	ctx, cancel := context.WithTimeout(ctx, cfg.budget)
 	defer cancel()
 	if cfg.budgetEnd != nil {
-		go func() {
+		goroutine.Go("autoconfig: budget", cfg.logf, func() {
 			select {
 			case <-cfg.budgetEnd:
 				cancel()
 			case <-ctx.Done():
 			}
-		}()
+		})
 	}
 	d := &discovery{cfg: cfg, email: email, domain: domain}
 
@@ -89,15 +89,14 @@ func Discover(ctx context.Context, email string, opts *Options, progress func(Ev
 		for _, s := range owns {
 			pending[s] = true
 		}
-		go func() {
-			defer func() {
-				if r := recover(); r != nil {
-					cfg.logf("autoconfig: source %v panicked: %v\n%s", owns, r, debug.Stack())
-					send(sourcesFailed{owns, fmt.Errorf("internal error: %v", r)})
-				}
-			}()
+		goroutine.GoErr(fmt.Sprintf("autoconfig: source %v", owns), cfg.logf, func() error {
 			fn(func(f *finding) { send(f) })
-		}()
+			return nil
+		}, func(err error) {
+			if err != nil { // a panic
+				send(sourcesFailed{owns, err})
+			}
+		})
 	}
 	one := func(fn func(context.Context) *finding) func(func(*finding)) {
 		return func(emit func(*finding)) { emit(fn(ctx)) }
@@ -111,28 +110,25 @@ func Discover(ctx context.Context, email string, opts *Options, progress func(Ev
 
 	sem := make(chan struct{}, maxConcurrentProbes)
 	probe := func(idx int, protocol string, ep accounts.Endpoint) {
-		go func() {
-			pd := probeDone{idx: idx}
-			defer func() { send(pd) }()
-			defer func() {
-				if r := recover(); r != nil {
-					cfg.logf("autoconfig: probe of %s panicked: %v\n%s", ep.Addr(), r, debug.Stack())
-					pd.err = fmt.Errorf("internal error: %v", r)
-				}
-			}()
+		pd := probeDone{idx: idx}
+		goroutine.GoErr("autoconfig: probe of "+ep.Addr(), cfg.logf, func() error {
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				pd.err = ctx.Err()
-				return
+				return ctx.Err()
 			}
 			defer func() { <-sem }()
+			var err error
 			if protocol == ProtocolIMAP {
-				pd.ev, pd.err = cfg.probeIMAP(ctx, ep)
+				pd.ev, err = cfg.probeIMAP(ctx, ep)
 			} else {
-				pd.ev, pd.err = cfg.probeSMTP(ctx, ep)
+				pd.ev, err = cfg.probeSMTP(ctx, ep)
 			}
-		}()
+			return err
+		}, func(err error) {
+			pd.err = err
+			send(pd)
+		})
 	}
 
 	res := &Result{Email: email}

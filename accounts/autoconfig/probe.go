@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // tlsState records what a TLS handshake saw. Its fields are guarded by mu:
@@ -214,11 +215,10 @@ func (c *config) probeIMAP(ctx context.Context, ep accounts.Endpoint) (Evidence,
 // logout says goodbye without waiting long.
 func logout(cl *imapclient.Client) {
 	done := make(chan struct{})
-	go func() {
+	goroutine.Go("autoconfig: logout", nil, func() {
 		defer close(done)
-		defer func() { recover() }()
 		cl.Logout().Wait()
-	}()
+	})
 	select {
 	case <-done:
 	case <-time.After(time.Second):

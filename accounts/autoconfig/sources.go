@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // ispdbURL is the base of the Thunderbird ISPDB.
@@ -131,15 +132,14 @@ func (d *discovery) fetchFirst(ctx context.Context, f *finding, urls []string) (
 	var wg sync.WaitGroup
 	for i, u := range urls {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					results[i].err = fmt.Errorf("internal error: %v", r)
-				}
-			}()
-			results[i].cc, results[i].err = d.fetch(ctx, u)
-		}()
+		goroutine.GoErr("autoconfig: fetch", d.cfg.logf, func() error {
+			var err error
+			results[i].cc, err = d.fetch(ctx, u)
+			return err
+		}, func(err error) {
+			results[i].err = err
+			wg.Done()
+		})
 	}
 	wg.Wait()
 	for i, r := range results {
@@ -222,15 +222,14 @@ func (d *discovery) srv(ctx context.Context) *finding {
 	var wg sync.WaitGroup
 	for i, s := range srvServices {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					results[i].err = fmt.Errorf("internal error: %v", r)
-				}
-			}()
-			_, results[i].recs, results[i].err = d.cfg.resolver.LookupSRV(ctx, s.service, "tcp", d.domain)
-		}()
+		goroutine.GoErr("autoconfig: srv", d.cfg.logf, func() error {
+			var err error
+			_, results[i].recs, err = d.cfg.resolver.LookupSRV(ctx, s.service, "tcp", d.domain)
+			return err
+		}, func(err error) {
+			results[i].err = err
+			wg.Done()
+		})
 	}
 	wg.Wait()
 	for i, s := range srvServices {
@@ -350,15 +349,13 @@ func (d *discovery) guess(ctx context.Context) *finding {
 	var wg sync.WaitGroup
 	for i, h := range hosts {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					resolved[i] = fmt.Errorf("internal error: %v", r)
-				}
-			}()
-			_, resolved[i] = d.cfg.resolver.LookupHost(ctx, h)
-		}()
+		goroutine.GoErr("autoconfig: lookup", d.cfg.logf, func() error {
+			_, err := d.cfg.resolver.LookupHost(ctx, h)
+			return err
+		}, func(err error) {
+			resolved[i] = err
+			wg.Done()
+		})
 	}
 	wg.Wait()
 	for i := range props {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // Verify logs in to acct's IMAP server (LOGIN) and SMTP server (AUTH PLAIN
@@ -36,18 +36,20 @@ func Verify(ctx context.Context, acct accounts.Account, password string, opts *O
 	v := &Verification{Account: acct.Clone()}
 	done := make(chan struct{}, 2)
 	run := func(check *Check, fn func() Check) {
-		defer func() { done <- struct{}{} }()
-		defer func() {
-			if r := recover(); r != nil {
-				cfg.logf("autoconfig: verify panic: %v\n%s", r, debug.Stack())
-				check.Err = fmt.Errorf("internal error while checking the %s server: %v", upper(check.Protocol), r)
+		goroutine.GoErr("autoconfig: verify", cfg.logf, func() error {
+			*check = fn()
+			return nil
+		}, func(err error) {
+			var pe *goroutine.PanicError
+			if errors.As(err, &pe) {
+				check.Err = fmt.Errorf("internal error while checking the %s server: %v", upper(check.Protocol), pe.Value)
 			}
-		}()
-		*check = fn()
+			done <- struct{}{}
+		})
 	}
 	v.IMAP.Protocol, v.SMTP.Protocol = ProtocolIMAP, ProtocolSMTP
-	go run(&v.IMAP, func() Check { return cfg.verifyServer(ctx, acct, ProtocolIMAP, password) })
-	go run(&v.SMTP, func() Check { return cfg.verifyServer(ctx, acct, ProtocolSMTP, password) })
+	run(&v.IMAP, func() Check { return cfg.verifyServer(ctx, acct, ProtocolIMAP, password) })
+	run(&v.SMTP, func() Check { return cfg.verifyServer(ctx, acct, ProtocolSMTP, password) })
 	for range 2 {
 		<-done
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
+	"github.com/ternmail/tern/internal/goroutine"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 	"github.com/ternmail/tern/sync/imapsync"
@@ -135,10 +136,14 @@ func cmdSync(ctx context.Context, core *app.Core, a *args, e *env) error {
 	var wg sync.WaitGroup
 	for i, acct := range list {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = core.SyncOnce(ctx, acct.ID)
-		}()
+		goroutine.GoErr("sync "+acct.ID, nil, func() error {
+			var err error
+			results[i], err = core.SyncOnce(ctx, acct.ID)
+			return err
+		}, func(err error) {
+			errs[i] = err
+			wg.Done()
+		})
 	}
 	wg.Wait()
 	reports := []*imapsync.Report{}

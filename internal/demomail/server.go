@@ -28,6 +28,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // Defaults used by StartServer when the options leave them empty.
@@ -248,18 +250,18 @@ func StartServer(opts *ServerOptions) (*Server, error) {
 	// Serve goroutine ran would otherwise never stop accepting.
 	s.listeners = []net.Listener{imapLn, smtpLn}
 	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
+	goroutine.GoErr("demomail: imap", s.logf, func() error {
 		if err := s.imap.Serve(imapLn); err != nil && !isClosedErr(err) {
 			s.logf("demomail: imap serve: %v", err)
 		}
-	}()
-	go func() {
-		defer s.wg.Done()
+		return nil
+	}, func(error) { s.wg.Done() })
+	goroutine.GoErr("demomail: smtp", s.logf, func() error {
 		if err := s.smtp.Serve(smtpLn); err != nil && !isClosedErr(err) {
 			s.logf("demomail: smtp serve: %v", err)
 		}
-	}()
+		return nil
+	}, func(error) { s.wg.Done() })
 	return s, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // realProc is a server master process running in the foreground as our
@@ -46,10 +48,10 @@ func realStartProc(name string, cmd *exec.Cmd, logPath string) (*realProc, error
 		return nil, fmt.Errorf("mailtest: starting %s: %w", name, err)
 	}
 	p := &realProc{name: name, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
+	goroutine.GoErr("mailtest: "+name, nil, cmd.Wait, func(err error) {
+		p.err = err
 		close(p.done)
-	}()
+	})
 
 	pr, pw, err := os.Pipe()
 	if err != nil {

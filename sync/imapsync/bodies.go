@@ -3,12 +3,12 @@ package imapsync
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/ternmail/tern/internal/goroutine"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 )
@@ -214,15 +214,12 @@ func (e *Engine) FetchBody(ctx context.Context, id int64) ([]byte, error) {
 		err error
 	}
 	done := make(chan result, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				done <- result{err: fmt.Errorf("internal error: %v", r)}
-			}
-		}()
-		raw, err := e.fetchOne(m, mb)
-		done <- result{raw, err}
-	}()
+	var raw []byte
+	goroutine.GoErr("sync "+e.acct.ID+": body", discard, func() error {
+		var err error
+		raw, err = e.fetchOne(m, mb)
+		return err
+	}, func(err error) { done <- result{raw, err} })
 	select {
 	case r := <-done:
 		if r.err != nil {

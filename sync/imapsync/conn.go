@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // ErrTimeout means a server did not answer a command in time; the
@@ -111,6 +112,9 @@ type conn struct {
 	news atomic.Uint64
 	stop func() bool
 	m    *meter
+	// logf reports the panics of the connection's background goroutines;
+	// nil reports them to the log package.
+	logf func(format string, args ...any)
 	// ns is the personal namespace (RFC 2342), asked once per connection
 	// by personal; nsAsked says whether it was.
 	ns      imap.NamespaceDescriptor
@@ -133,12 +137,18 @@ func (cn *conn) takeNews() uint64 { return cn.news.Swap(0) }
 // dial connects and logs in to the account's IMAP server. Cancelling ctx
 // closes the connection.
 func dial(ctx context.Context, acct accounts.Account, password string, roots *x509.CertPool, timeout time.Duration, m *meter) (*conn, error) {
+	return dialLogged(ctx, acct, password, roots, timeout, m, nil)
+}
+
+// dialLogged is dial for a connection whose goroutines report their panics
+// through logf (see conn.logf).
+func dialLogged(ctx context.Context, acct accounts.Account, password string, roots *x509.CertPool, timeout time.Duration, m *meter, logf func(string, ...any)) (*conn, error) {
 	ep := acct.IMAP
 	addr := ep.Addr()
 	if m == nil {
 		m = new(meter)
 	}
-	cn := &conn{addr: addr, timeout: timeout, changed: make(chan struct{}, 1), m: m}
+	cn := &conn{addr: addr, timeout: timeout, changed: make(chan struct{}, 1), m: m, logf: logf}
 	pin := acct.PinFor(ep.Host, ep.Port)
 	opts := &imapclient.Options{
 		TLSConfig: accounts.TLSConfig(ep.Host, ep.Port, pin, roots),
@@ -181,18 +191,24 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 		err error
 	}
 	done := make(chan result, 1)
-	go func() {
-		c, raw, err := dialClient(addr, ep.Security, timeout, opts, &cn.lastRead, m)
-		done <- result{c, raw, err}
-	}()
+	var dialed result
+	goroutine.GoErr("imapsync: dial "+addr, discard, func() error {
+		dialed.c, dialed.raw, dialed.err = dialClient(addr, ep.Security, timeout, opts, &cn.lastRead, m)
+		return nil
+	}, func(err error) {
+		if err != nil { // a panic
+			dialed = result{err: err}
+		}
+		done <- dialed
+	})
 	var r result
 	abandon := func() {
-		go func() {
+		goroutine.Go("imapsync: abandon "+addr, nil, func() {
 			if r := <-done; r.c != nil {
 				r.raw.Close()
 				r.c.Close()
 			}
-		}()
+		})
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
@@ -363,7 +379,7 @@ func (cn *conn) do(fn func() error) error {
 // go-imap's client in the background, since its Close waits for its reader.
 func (cn *conn) shut() {
 	cn.raw.Close()
-	go cn.c.Close()
+	goroutine.Go("imapsync: close "+cn.addr, cn.logf, func() { cn.c.Close() })
 }
 
 func (cn *conn) close() {
@@ -371,10 +387,10 @@ func (cn *conn) close() {
 		cn.stop()
 	}
 	done := make(chan struct{})
-	go func() {
+	goroutine.Go("imapsync: logout "+cn.addr, cn.logf, func() {
 		defer close(done)
 		cn.c.Logout().Wait()
-	}()
+	})
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):
@@ -564,8 +580,7 @@ type fetchQueue struct {
 // waits for the queue's reader, so go-imap's reader never waits for it.
 func readFetch(cmd *imapclient.FetchCommand, n int) *fetchQueue {
 	q := &fetchQueue{bufs: make(chan *imapclient.FetchMessageBuffer, n)}
-	go func() {
-		defer close(q.bufs)
+	goroutine.GoErr("imapsync: fetch reader", discard, func() error {
 		var err error
 		sent := 0
 		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
@@ -582,8 +597,11 @@ func readFetch(cmd *imapclient.FetchCommand, n int) *fetchQueue {
 		if cerr := cmd.Close(); err == nil {
 			err = cerr
 		}
+		return err
+	}, func(err error) {
 		q.err = err
-	}()
+		close(q.bufs)
+	})
 	return q
 }
 
@@ -691,7 +709,7 @@ func (cn *conn) idle(ctx context.Context, d time.Duration, kick <-chan struct{},
 	cn.m.idling.Add(1)
 	defer cn.m.idling.Add(-1)
 	ended := make(chan error, 1)
-	go func() { ended <- cmd.Wait() }()
+	goroutine.GoErr("imapsync: idle "+cn.addr, discard, cmd.Wait, func(err error) { ended <- err })
 	t := time.NewTimer(d)
 	defer t.Stop()
 wait:

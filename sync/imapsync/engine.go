@@ -36,6 +36,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/goroutine"
 	"github.com/ternmail/tern/store"
 )
 
@@ -289,7 +290,7 @@ func (e *Engine) runSession(ctx context.Context) (err error) {
 		if inboxChanged == nil && e.opts.Connections >= 2 && (cn.has(imap.CapIdle) || cn.has(imap.CapIMAP4rev2)) {
 			inboxChanged = make(chan struct{}, 1)
 			e.idleNews.Store(&inboxChanged)
-			go e.idleLoop(sctx, inboxChanged)
+			goroutine.Go("sync "+e.acct.ID+": idler", e.opts.Logf, func() { e.idleLoop(sctx, inboxChanged) })
 		}
 		more := false
 		if e.opts.BodiesPerPass > 0 {
@@ -351,11 +352,6 @@ func (e *Engine) waitSignal(ctx context.Context, cn *conn, inboxChanged chan str
 // backoff, until ctx ends. Its failures never stop the worker, which still
 // polls.
 func (e *Engine) idleLoop(ctx context.Context, notify chan struct{}) {
-	defer func() {
-		if r := recover(); r != nil {
-			e.opts.Logf("sync %s: idler panic: %v\n%s", e.acct.ID, r, debug.Stack())
-		}
-	}()
 	backoff := time.Second
 	for ctx.Err() == nil {
 		started := time.Now()
@@ -450,7 +446,7 @@ func (e *Engine) connect(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("password for %s: %w", e.acct.Email, err)
 	}
-	return dial(ctx, e.acct, password, e.opts.Roots, e.opts.CommandTimeout, &e.meter)
+	return dialLogged(ctx, e.acct, password, e.opts.Roots, e.opts.CommandTimeout, &e.meter, e.opts.Logf)
 }
 
 // SyncOnce connects, runs one full sync pass (folders, headers, flags,

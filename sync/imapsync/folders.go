@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // CreateMailbox creates a folder on the server and refreshes the stored
@@ -105,13 +107,8 @@ func checkMailboxName(name string) error {
 // (an *imap.Error naming the reason).
 func (e *Engine) folderOp(ctx context.Context, op func(cn *conn) error) error {
 	done := make(chan error, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				done <- fmt.Errorf("internal error: %v", r)
-			}
-		}()
-		done <- e.withFetchConn(func(cn *conn) error {
+	goroutine.GoErr("sync "+e.acct.ID+": folder", discard, func() error {
+		return e.withFetchConn(func(cn *conn) error {
 			if err := cn.do(func() error { return op(cn) }); err != nil {
 				return err
 			}
@@ -121,7 +118,7 @@ func (e *Engine) folderOp(ctx context.Context, op func(cn *conn) error) error {
 			e.opts.OnChange(Change{Kind: ChangeMailboxes})
 			return nil
 		})
-	}()
+	}, func(err error) { done <- err })
 	select {
 	case err := <-done:
 		var ie *imap.Error

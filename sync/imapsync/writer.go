@@ -1,9 +1,15 @@
 package imapsync
 
 import (
+	"errors"
 	"fmt"
-	"runtime/debug"
+
+	"github.com/ternmail/tern/internal/goroutine"
 )
+
+// discard drops a report, for a goroutine whose panic comes back to its
+// caller as an error that the caller reports.
+func discard(string, ...any) {}
 
 // writer stores batches in a goroutine of its own, so that the next batch
 // is read from the server while the previous one is written to the store.
@@ -24,13 +30,7 @@ func startWriter[T any](depth int, write func(T) error) *writer[T] {
 // batch not written because an earlier write failed.
 func startWriterDrop[T any](depth int, write func(T) error, drop func(T)) *writer[T] {
 	w := &writer[T]{ch: make(chan T, depth), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		defer func() {
-			if r := recover(); r != nil {
-				w.err = fmt.Errorf("internal error while storing: %v\n%s", r, debug.Stack())
-			}
-		}()
+	goroutine.GoErr("imapsync: writer", discard, func() error {
 		for batch := range w.ch {
 			if w.err != nil { // drain after a failure
 				if drop != nil {
@@ -40,7 +40,16 @@ func startWriterDrop[T any](depth int, write func(T) error, drop func(T)) *write
 			}
 			w.err = write(batch)
 		}
-	}()
+		return w.err
+	}, func(err error) {
+		var pe *goroutine.PanicError
+		if errors.As(err, &pe) {
+			// The caller reports the error: its text carries the stack.
+			err = fmt.Errorf("internal error while storing: %v\n%s", pe.Value, pe.Stack)
+		}
+		w.err = err
+		close(w.done)
+	})
 	return w
 }
 

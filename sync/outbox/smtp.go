@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // ServerError is a refusal by the SMTP server, with its words. Codes 4xx
@@ -121,11 +122,10 @@ func (cl *client) close() {
 
 func (cl *client) quit() {
 	done := make(chan struct{})
-	go func() {
+	goroutine.Go("outbox: quit "+cl.addr, nil, func() {
 		defer close(done)
-		defer func() { recover() }()
 		cl.c.Quit()
-	}()
+	})
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/internal/goroutine"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 )
@@ -397,19 +398,17 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 			w.busy[it.Account] = true
 			w.mu.Unlock()
 			wg.Add(1)
-			go func(account string) {
-				defer wg.Done()
-				defer func() {
-					if r := recover(); r != nil {
-						w.opts.Logf("outbox: %s: panic: %v\n%s", account, r, debug.Stack())
-					}
-					w.mu.Lock()
-					delete(w.busy, account)
-					w.mu.Unlock()
-					w.Wake()
-				}()
+			account := it.Account
+			goroutine.GoErr("outbox: "+account, w.opts.Logf, func() error {
 				w.runAccount(ctx, account)
-			}(it.Account)
+				return nil
+			}, func(error) { // after a panic too, once it is logged
+				w.mu.Lock()
+				delete(w.busy, account)
+				w.mu.Unlock()
+				w.Wake()
+				wg.Done()
+			})
 		}
 		// Sleep until the next message is due, ignoring the accounts
 		// whose goroutine is busy: it wakes the loop when it is done.

@@ -34,6 +34,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ternmail/tern/accounts/autoconfig"
+	"github.com/ternmail/tern/internal/goroutine"
 )
 
 // Net is a fake network. Its methods are safe for concurrent use.
@@ -103,10 +104,7 @@ func New(t testing.TB) *Net {
 		t.Fatal(err)
 	}
 	ds := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(n.serveDNS)}
-	go func() {
-		defer func() { recover() }()
-		ds.ActivateAndServe()
-	}()
+	goroutine.Go("autoconfigtest: dns", quiet, func() { ds.ActivateAndServe() })
 	t.Cleanup(func() { ds.Shutdown() })
 	n.DNSAddr = pc.LocalAddr().String()
 
@@ -409,16 +407,15 @@ func (n *Net) TLSFront(host string, port int, backend string, cert tls.Certifica
 	}
 	n.t.Cleanup(func() { ln.Close() })
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	go func() {
-		defer func() { recover() }()
+	goroutine.Go("autoconfigtest: front", quiet, func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go n.forward(tls.Server(c, cfg), backend)
+			goroutine.Go("autoconfigtest: forward", quiet, func() { n.forward(tls.Server(c, cfg), backend) })
 		}
-	}()
+	})
 	n.Map(host, port, ln.Addr().String())
 }
 
@@ -428,7 +425,6 @@ func (n *Net) Front(host string, port int, backend string) {
 }
 
 func (n *Net) forward(c net.Conn, backend string) {
-	defer func() { recover() }()
 	defer c.Close()
 	b, err := net.Dial("tcp", backend)
 	if err != nil {
@@ -436,14 +432,14 @@ func (n *Net) forward(c net.Conn, backend string) {
 	}
 	defer b.Close()
 	done := make(chan struct{}, 2)
-	go func() {
-		defer func() { recover(); done <- struct{}{} }()
+	goroutine.Go("autoconfigtest: copy", quiet, func() {
+		defer func() { done <- struct{}{} }()
 		io.Copy(b, c)
-	}()
-	go func() {
-		defer func() { recover(); done <- struct{}{} }()
+	})
+	goroutine.Go("autoconfigtest: copy", quiet, func() {
+		defer func() { done <- struct{}{} }()
 		io.Copy(c, b)
-	}()
+	})
 	select {
 	case <-done:
 	case <-n.stop:
@@ -480,10 +476,7 @@ func (n *Net) serveSMTP(host string, port int, session func() smtp.Session) {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	go func() {
-		defer func() { recover() }()
-		s.Serve(ln)
-	}()
+	goroutine.Go("autoconfigtest: smtp", quiet, func() { s.Serve(ln) })
 	n.t.Cleanup(func() { s.Close() })
 	n.Map(host, port, ln.Addr().String())
 }
@@ -543,3 +536,7 @@ func (a *authSession) Auth(string) (sasl.Server, error) {
 		return nil
 	}), nil
 }
+
+// quiet drops the panics of the test servers' goroutines, as the servers
+// always have: a test sees its server fail through its own checks.
+func quiet(string, ...any) {}
