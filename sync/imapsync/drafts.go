@@ -29,14 +29,14 @@ func (e *Engine) replayDrafts(ctx context.Context, cn *conn) (int, error) {
 	for _, a := range acts {
 		if folder == "" {
 			e.opts.Logf("sync %s: the account has no Drafts folder; draft kept locally only", e.acct.ID)
-			e.st.ActionDone(ctx, a.ActionID)
+			e.logStoreErr(a.ActionID, "mark done", e.st.ActionDone(ctx, a.ActionID))
 			continue
 		}
 		msgID, raw := a.MessageID, []byte(nil)
 		if a.Kind == store.ActionDraftSave {
 			d, err := e.st.Draft(ctx, a.DraftID)
 			if errors.Is(err, store.ErrNotFound) { // deleted meanwhile; its removal follows
-				e.st.ActionDone(ctx, a.ActionID)
+				e.logStoreErr(a.ActionID, "mark done", e.st.ActionDone(ctx, a.ActionID))
 				continue
 			}
 			if err != nil {
@@ -45,7 +45,7 @@ func (e *Engine) replayDrafts(ctx context.Context, cn *conn) (int, error) {
 			msgID = store.DraftMessageID(d)
 			if raw, err = draftMessage(e.acct.Email, msgID, d); err != nil {
 				e.opts.Logf("sync %s: draft %d cannot be copied to the server: %v", e.acct.ID, d.ID, err)
-				e.st.ActionDone(ctx, a.ActionID)
+				e.logStoreErr(a.ActionID, "mark done", e.st.ActionDone(ctx, a.ActionID))
 				continue
 			}
 		}
@@ -53,10 +53,10 @@ func (e *Engine) replayDrafts(ctx context.Context, cn *conn) (int, error) {
 			var ie *imap.Error
 			if errors.As(err, &ie) {
 				e.opts.Logf("sync %s: the server refused a draft change in %s: %v", e.acct.ID, folder, err)
-				e.st.ActionDone(ctx, a.ActionID)
+				e.logStoreErr(a.ActionID, "mark done", e.st.ActionDone(ctx, a.ActionID))
 				continue
 			}
-			e.st.ActionRetry(ctx, a.ActionID, err)
+			e.logStoreErr(a.ActionID, "count a try", e.st.ActionRetry(ctx, a.ActionID, err))
 			return done, err
 		}
 		if err := e.st.DraftActionDone(ctx, a.ActionID, a.Gen); err != nil {

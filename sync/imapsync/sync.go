@@ -379,7 +379,7 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox, st
 				}
 			}
 			fr.FlagUpdates, fr.Skipped = n, n == 0
-			fr.Stored, _ = e.st.CountMessages(ctx, mb.ID)
+			fr.Stored, _ = e.st.CountMessages(ctx, mb.ID) // for the report only: 0 if unknown
 			fr.Unread = e.unread(ctx, mb.ID)
 			return fr, nil
 		}
@@ -458,7 +458,7 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox, st
 	if err != nil {
 		return fr, err
 	}
-	fr.Stored, _ = e.st.CountMessages(ctx, mb.ID)
+	fr.Stored, _ = e.st.CountMessages(ctx, mb.ID) // for the report only: 0 if unknown
 	fr.Unread = e.unread(ctx, mb.ID)
 	return fr, nil
 }
@@ -738,18 +738,18 @@ func (e *Engine) replayAppends(ctx context.Context, cn *conn) (int, error) {
 	done := 0
 	for _, a := range apps {
 		if sent == "" {
-			e.st.AppendFailed(ctx, a.ActionID, errors.New("the account has no Sent folder"))
+			e.logStoreErr(a.ActionID, "give up", e.st.AppendFailed(ctx, a.ActionID, errors.New("the account has no Sent folder")))
 			continue
 		}
 		raw, err := e.st.OutboxRaw(ctx, a.OutboxID)
 		if err != nil {
-			e.st.AppendFailed(ctx, a.ActionID, err)
+			e.logStoreErr(a.ActionID, "give up", e.st.AppendFailed(ctx, a.ActionID, err))
 			continue
 		}
 		if filed, err := e.sentCopyFiled(ctx, cn, sent, a.OutboxID); err != nil {
 			return done, err
 		} else if filed { // appended before a crash: no second copy
-			e.st.AppendDone(ctx, a.ActionID)
+			e.logStoreErr(a.ActionID, "mark done", e.st.AppendDone(ctx, a.ActionID))
 			continue
 		}
 		err = cn.do(func() error {
@@ -767,10 +767,10 @@ func (e *Engine) replayAppends(ctx context.Context, cn *conn) (int, error) {
 		if err != nil {
 			var ie *imap.Error
 			if errors.As(err, &ie) {
-				e.st.AppendFailed(ctx, a.ActionID, err)
+				e.logStoreErr(a.ActionID, "give up", e.st.AppendFailed(ctx, a.ActionID, err))
 				continue
 			}
-			e.st.ActionRetry(ctx, a.ActionID, err)
+			e.logStoreErr(a.ActionID, "count a try", e.st.ActionRetry(ctx, a.ActionID, err))
 			return done, err
 		}
 		if err := e.st.AppendDone(ctx, a.ActionID); err != nil {
@@ -872,9 +872,20 @@ func (e *Engine) actionError(ctx context.Context, a store.Action, err error, wha
 		return nil
 	}
 	if counted {
-		e.st.ActionRetry(ctx, a.ID, err)
+		e.logStoreErr(a.ID, "count a try", e.st.ActionRetry(ctx, a.ID, err))
 	}
 	return err
+}
+
+// logStoreErr logs err, the failure of a store write (what) that settles
+// pending action id or counts one of its tries, unless it is nil or
+// store.ErrNotFound (the action is gone already). Replay goes on as if the
+// write had been made: the action stays pending, and the next pass settles
+// it again the same way (an uncounted try only postpones MaxActionAttempts).
+func (e *Engine) logStoreErr(id int64, what string, err error) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		e.opts.Logf("sync %s: action %d: %s: %v", e.acct.ID, id, what, err)
+	}
 }
 
 // retarget finds the message of action a again after its mailbox (selected
@@ -898,7 +909,7 @@ func (e *Engine) retarget(ctx context.Context, cn *conn, a store.Action) (store.
 	}
 	if uid == 0 {
 		if a.Kind == store.ActionExpunge {
-			e.st.ActionDone(ctx, a.ID)
+			e.logStoreErr(a.ID, "mark done", e.st.ActionDone(ctx, a.ID))
 		} else {
 			e.actionFailed(ctx, a, errors.New("the message is no longer in the folder"))
 		}
