@@ -3,7 +3,6 @@ package imapsync
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -314,7 +313,11 @@ func (e *Engine) selectedStatus(cn *conn, name string) (*imap.StatusData, error)
 
 // syncMailbox brings one mailbox's headers and flags up to date and
 // removes what the server expunged. st is the server's status of it, read
-// in this pass, or nil.
+// in this pass, or nil. Its steps: open the mailbox (openMailbox), skip it
+// when nothing changed (skipUnchanged), compare UIDs (diffUIDs), update the
+// flags of the stored messages and remove the expunged ones
+// (updateStored), fetch the new ones (fetchNew), and record the state the
+// next pass compares with.
 func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox, st *imap.StatusData) (fr FolderReport, err error) {
 	start := time.Now()
 	fr = FolderReport{Name: mb.Name, Role: mb.Role}
@@ -322,99 +325,150 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox, st
 		fr.Duration = time.Since(start)
 		fr.Millis = fr.Duration.Milliseconds()
 	}()
-	condstore := cn.has(imap.CapCondStore)
-	sel := cn.reselect(mb.Name, st, condstore)
+	sel, condstore, err := e.openMailbox(ctx, cn, &mb, st)
+	if sel != nil {
+		fr.ServerTotal = int(sel.NumMessages)
+	}
+	if sel == nil || err != nil {
+		return fr, err
+	}
+	stored, err := e.st.CountStored(ctx, mb.ID)
+	if err != nil {
+		return fr, err
+	}
+	if skipped, err := e.skipUnchanged(ctx, cn, mb, sel, condstore, stored, &fr); skipped || err != nil {
+		return fr, err
+	}
+	missing, removed, err := e.diffUIDs(ctx, cn, mb, sel, stored)
+	if err != nil {
+		return fr, err
+	}
+	if err := e.updateStored(ctx, cn, mb, condstore, stored, removed, &fr); err != nil {
+		return fr, err
+	}
+	if err := e.fetchNew(ctx, cn, mb, missing, condstore, &fr); err != nil {
+		return fr, err
+	}
+	err = e.st.SetSyncState(ctx, mb.ID, store.SyncState{
+		UIDValidity: sel.UIDValidity, UIDNext: uint32(sel.UIDNext), ModSeq: sel.HighestModSeq, ServerTotal: int(sel.NumMessages),
+	})
+	if err != nil {
+		return fr, err
+	}
+	fr.Stored, _ = e.st.CountMessages(ctx, mb.ID) // for the report only: 0 if unknown
+	fr.Unread = e.unread(ctx, mb.ID)
+	return fr, nil
+}
+
+// openMailbox selects mb on cn (or keeps it selected, see reselect) and
+// reports whether CONDSTORE applies to it. When the server renumbered it
+// (a new UIDVALIDITY), its stored messages are dropped and *mb is reset to
+// sync it from scratch; *mb then has the server's UIDVALIDITY. A folder the
+// server refuses to open is logged and gives a nil sel and no error: the
+// pass goes on with the others.
+func (e *Engine) openMailbox(ctx context.Context, cn *conn, mb *store.Mailbox, st *imap.StatusData) (sel *imap.SelectData, condstore bool, err error) {
+	condstore = cn.has(imap.CapCondStore)
+	sel = cn.reselect(mb.Name, st, condstore)
 	if sel == nil {
-		var err error
 		sel, err = cn.selectMailbox(mb.Name, condstore)
 		if err != nil {
 			var ie *imap.Error
 			if errors.As(err, &ie) {
 				// The folder vanished or cannot be opened: report, go on.
 				e.opts.Logf("sync %s: select %q: %v", e.acct.ID, mb.Name, err)
-				return fr, nil
+				return nil, false, nil
 			}
-			return fr, err
+			return nil, false, err
 		}
 	}
-	fr.ServerTotal = int(sel.NumMessages)
 	if sel.HighestModSeq == 0 {
 		condstore = false
 	}
 	if mb.UIDValidity != 0 && sel.UIDValidity != mb.UIDValidity {
 		e.opts.Logf("sync %s: %q UIDVALIDITY changed %d → %d: refetching", e.acct.ID, mb.Name, mb.UIDValidity, sel.UIDValidity)
 		if err := e.st.ResetMailbox(ctx, mb.ID, sel.UIDValidity); err != nil {
-			return fr, err
+			return sel, condstore, err
 		}
 		mb.UIDNext, mb.ModSeq = 0, 0
 		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
 	}
 	mb.UIDValidity = sel.UIDValidity
-	stored, err := e.st.CountStored(ctx, mb.ID)
-	if err != nil {
-		return fr, err
-	}
-	if mb.UIDNext != 0 && uint32(sel.UIDNext) == mb.UIDNext && stored == int(sel.NumMessages) {
-		if condstore && sel.HighestModSeq == mb.ModSeq {
-			fr.Skipped, fr.Stored = true, stored
-			fr.Unread = e.unread(ctx, mb.ID)
-			return fr, nil
-		}
-		if !condstore {
-			// Nothing new nor expunged, but without CONDSTORE only the
-			// flags themselves can say whether another client changed
-			// them: one UID FETCH of FLAGS.
-			n, err := e.syncFlags(ctx, cn, mb, false)
-			if err != nil {
-				return fr, err
-			}
-			if n > 0 {
-				e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
-			}
-			if int(sel.NumMessages) != mb.ServerTotal { // our own replay expunged
-				err := e.st.SetSyncState(ctx, mb.ID, store.SyncState{
-					UIDValidity: sel.UIDValidity, UIDNext: uint32(sel.UIDNext), ServerTotal: int(sel.NumMessages)})
-				if err != nil {
-					return fr, err
-				}
-			}
-			fr.FlagUpdates, fr.Skipped = n, n == 0
-			fr.Stored, _ = e.st.CountMessages(ctx, mb.ID) // for the report only: 0 if unknown
-			fr.Unread = e.unread(ctx, mb.ID)
-			return fr, nil
-		}
-	}
+	return sel, condstore, nil
+}
 
-	missing, removed, err := e.diffUIDs(ctx, cn, mb, sel, stored)
-	if err != nil {
-		return fr, err
+// skipUnchanged finishes fr and reports true when mb, of which stored
+// messages are in the store, has neither new nor expunged messages on the
+// server: with CONDSTORE and an unchanged HIGHESTMODSEQ nothing is asked;
+// without CONDSTORE only the flags are compared (one UID FETCH of FLAGS).
+func (e *Engine) skipUnchanged(ctx context.Context, cn *conn, mb store.Mailbox, sel *imap.SelectData, condstore bool, stored int, fr *FolderReport) (bool, error) {
+	if mb.UIDNext == 0 || uint32(sel.UIDNext) != mb.UIDNext || stored != int(sel.NumMessages) {
+		return false, nil
 	}
-	// Flags of what we had, before fetching the new ones.
+	if condstore {
+		if sel.HighestModSeq != mb.ModSeq {
+			return false, nil
+		}
+		fr.Skipped, fr.Stored = true, stored
+		fr.Unread = e.unread(ctx, mb.ID)
+		return true, nil
+	}
+	// Nothing new nor expunged, but without CONDSTORE only the flags
+	// themselves can say whether another client changed them.
+	n, err := e.syncFlags(ctx, cn, mb, false)
+	if err != nil {
+		return true, err
+	}
+	if n > 0 {
+		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
+	}
+	if int(sel.NumMessages) != mb.ServerTotal { // our own replay expunged
+		err := e.st.SetSyncState(ctx, mb.ID, store.SyncState{
+			UIDValidity: sel.UIDValidity, UIDNext: uint32(sel.UIDNext), ServerTotal: int(sel.NumMessages)})
+		if err != nil {
+			return true, err
+		}
+	}
+	fr.FlagUpdates, fr.Skipped = n, n == 0
+	fr.Stored, _ = e.st.CountMessages(ctx, mb.ID) // for the report only: 0 if unknown
+	fr.Unread = e.unread(ctx, mb.ID)
+	return true, nil
+}
+
+// updateStored brings the stored messages of mb (stored of them) up to
+// date before the new ones are fetched: their flags, then the removal of
+// those the server expunged (removed).
+func (e *Engine) updateStored(ctx context.Context, cn *conn, mb store.Mailbox, condstore bool, stored int, removed []uint32, fr *FolderReport) error {
 	if stored > len(removed) {
 		n, err := e.syncFlags(ctx, cn, mb, condstore)
 		if err != nil {
-			return fr, err
+			return err
 		}
 		fr.FlagUpdates = n
 	}
 	if len(removed) > 0 {
 		if err := e.st.DeleteUIDs(ctx, mb.ID, mb.UIDValidity, removed); err != nil {
-			return fr, err
+			return err
 		}
 		fr.Removed = len(removed)
 	}
 	if fr.FlagUpdates > 0 || fr.Removed > 0 {
 		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
 	}
-	// New messages, newest first, in batches; each batch is stored while
-	// the next is fetched.
+	return nil
+}
+
+// fetchNew fetches the headers of the messages of mb the store lacks
+// (missing), newest first, in batches; each batch is stored while the next
+// is fetched. Messages from the last UIDNEXT on that the idle connection
+// has not announced yet are announced as new mail.
+func (e *Engine) fetchNew(ctx context.Context, cn *conn, mb store.Mailbox, missing []imap.UID, condstore bool, fr *FolderReport) error {
 	slices.SortFunc(missing, func(a, b imap.UID) int { return int(b) - int(a) })
 	newMail := 0
 	announced := map[uint32]bool{} // new mail the idle connection stored and announced
 	if mb.UIDNext != 0 && len(missing) > 0 {
 		ahead, err := e.st.UIDsFrom(ctx, mb.ID, mb.UIDValidity, mb.UIDNext)
 		if err != nil {
-			return fr, err
+			return err
 		}
 		for _, u := range ahead {
 			announced[u] = true
@@ -433,7 +487,7 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox, st
 		msgs, err := e.fetchHeaders(cn, mb, batch, condstore)
 		if err != nil {
 			w.close()
-			return fr, err
+			return err
 		}
 		for _, m := range msgs {
 			if mb.UIDNext != 0 && m.UID >= mb.UIDNext && !announced[m.UID] {
@@ -443,24 +497,16 @@ func (e *Engine) syncMailbox(ctx context.Context, cn *conn, mb store.Mailbox, st
 		fr.New += len(msgs)
 		if err := w.put(msgs); err != nil { // msgs belongs to the writer now
 			w.close()
-			return fr, err
+			return err
 		}
 	}
 	if err := w.close(); err != nil {
-		return fr, err
+		return err
 	}
 	if newMail > 0 {
 		e.opts.OnChange(Change{Kind: ChangeNewMail, MailboxID: mb.ID, Count: newMail})
 	}
-	err = e.st.SetSyncState(ctx, mb.ID, store.SyncState{
-		UIDValidity: sel.UIDValidity, UIDNext: uint32(sel.UIDNext), ModSeq: sel.HighestModSeq, ServerTotal: int(sel.NumMessages),
-	})
-	if err != nil {
-		return fr, err
-	}
-	fr.Stored, _ = e.st.CountMessages(ctx, mb.ID) // for the report only: 0 if unknown
-	fr.Unread = e.unread(ctx, mb.ID)
-	return fr, nil
+	return nil
 }
 
 func (e *Engine) unread(ctx context.Context, id int64) int {
@@ -594,7 +640,6 @@ func (e *Engine) syncFlags(ctx context.Context, cn *conn, mb store.Mailbox, cond
 // into mojibake in the list while the reader showed it right.
 var listSection = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: message.ListHeaderFields(), Peek: true}
 
-// fetchHeaders fetches what the message list needs for uids.
 // headerItems is what a header sync fetches of each message.
 func headerItems(condstore bool) *imap.FetchOptions {
 	return &imap.FetchOptions{
@@ -605,6 +650,7 @@ func headerItems(condstore bool) *imap.FetchOptions {
 	}
 }
 
+// fetchHeaders fetches what the message list needs for uids.
 func (e *Engine) fetchHeaders(cn *conn, mb store.Mailbox, uids []imap.UID, condstore bool) ([]store.Message, error) {
 	opts := headerItems(condstore)
 	msgs := make([]store.Message, 0, len(uids))
@@ -666,359 +712,6 @@ func hasAttachments(bs imap.BodyStructure) bool {
 		return !found
 	})
 	return found
-}
-
-// replay sends pending local actions to the server, in order, then files
-// sent mail in the Sent folder.
-func (e *Engine) replay(ctx context.Context, cn *conn) (int, error) {
-	n, err := e.replayActions(ctx, cn)
-	if err != nil {
-		return n, err
-	}
-	m, err := e.replayFolderless(ctx, cn)
-	return n + m, err
-}
-
-// replayFolderless files what waits for the folder list: copies of sent
-// mail and drafts.
-func (e *Engine) replayFolderless(ctx context.Context, cn *conn) (int, error) {
-	m, err := e.replayAppends(ctx, cn)
-	if err != nil {
-		return m, err
-	}
-	d, err := e.replayDrafts(ctx, cn)
-	return m + d, err
-}
-
-// FileSent connects and files the copies of sent mail that wait for the
-// Sent folder, reading the folder list first when it was never read, and
-// returns how many it filed. It is for the command line, which exits right
-// after sending; like SyncOnce it must not run at the same time as Run.
-func (e *Engine) FileSent(ctx context.Context) (int, error) {
-	cn, err := e.connect(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer cn.close()
-	e.passMu.Lock()
-	defer e.passMu.Unlock()
-	e.touched = map[string]bool{}
-	if !e.foldersKnown(ctx) {
-		if _, err := e.listMailboxes(ctx, cn); err != nil {
-			return 0, err
-		}
-	}
-	return e.replayAppends(ctx, cn)
-}
-
-// roleFolder returns the name of the account's folder for role (the
-// user's override first, then the stored folder list). ok is false while
-// no folder list has been read yet, when an empty name means "not known
-// yet" rather than "the account has none".
-func (e *Engine) roleFolder(ctx context.Context, role string) (name string, ok bool) {
-	name = e.acct.Folders[role]
-	if name == "" {
-		if mb, err := e.st.MailboxByRole(ctx, e.acct.ID, role); err == nil {
-			name = mb.Name
-		}
-	}
-	return name, name != "" || e.foldersKnown(ctx)
-}
-
-// replayAppends APPENDs messages the outbox sent to the Sent folder.
-func (e *Engine) replayAppends(ctx context.Context, cn *conn) (int, error) {
-	apps, err := e.st.PendingAppends(ctx, e.acct.ID)
-	if err != nil || len(apps) == 0 {
-		return 0, err
-	}
-	sent, ok := e.roleFolder(ctx, store.RoleSent)
-	if !ok {
-		return 0, nil // before the first pass: kept for the next one
-	}
-	done := 0
-	for _, a := range apps {
-		if sent == "" {
-			e.logStoreErr(a.ActionID, "give up", e.st.AppendFailed(ctx, a.ActionID, errors.New("the account has no Sent folder")))
-			continue
-		}
-		raw, err := e.st.OutboxRaw(ctx, a.OutboxID)
-		if err != nil {
-			e.logStoreErr(a.ActionID, "give up", e.st.AppendFailed(ctx, a.ActionID, err))
-			continue
-		}
-		if filed, err := e.sentCopyFiled(ctx, cn, sent, a.OutboxID); err != nil {
-			return done, err
-		} else if filed { // appended before a crash: no second copy
-			e.logStoreErr(a.ActionID, "mark done", e.st.AppendDone(ctx, a.ActionID))
-			continue
-		}
-		err = cn.do(func() error {
-			cmd := cn.c.Append(sent, int64(len(raw)), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}})
-			if _, err := cmd.Write(raw); err != nil {
-				cmd.Close()
-				return err
-			}
-			if err := cmd.Close(); err != nil {
-				return err
-			}
-			_, err := cmd.Wait()
-			return err
-		})
-		if err != nil {
-			var ie *imap.Error
-			if errors.As(err, &ie) {
-				e.logStoreErr(a.ActionID, "give up", e.st.AppendFailed(ctx, a.ActionID, err))
-				continue
-			}
-			e.logStoreErr(a.ActionID, "count a try", e.st.ActionRetry(ctx, a.ActionID, err))
-			return done, err
-		}
-		if err := e.st.AppendDone(ctx, a.ActionID); err != nil {
-			return done, err
-		}
-		e.touched[sent] = true
-		done++
-	}
-	return done, nil
-}
-
-// MaxActionAttempts is how many times a pending action may be cut off by a
-// broken connection before it counts as refused: reverted locally and
-// reported. A refusal by the server (a NO or BAD) counts at once. An
-// offline account does not count tries: actions are replayed only on a
-// connection that logged in.
-const MaxActionAttempts = 10
-
-// replayActions replays the actions on stored messages, in order.
-func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
-	acts, err := e.st.PendingActions(ctx, e.acct.ID)
-	if err != nil || len(acts) == 0 {
-		return 0, err
-	}
-	done := 0
-	for _, a := range acts {
-		if a.Attempts >= MaxActionAttempts {
-			// The connection has died during this action every time: give
-			// it up rather than let it hold back the actions behind it.
-			e.actionFailed(ctx, a, fmt.Errorf("gave up after %d tries (last: %s)", a.Attempts, a.LastError))
-			continue
-		}
-		if cn.selected != a.Mailbox {
-			if _, err := cn.selectMailbox(a.Mailbox, false); err != nil {
-				if err := e.actionError(ctx, a, err, fmt.Sprintf("folder %q cannot be opened", a.Mailbox), false); err != nil {
-					return done, err
-				}
-				continue
-			}
-		}
-		if cn.selUIDValidity != a.UIDValidity {
-			// The server renumbered the folder: find the message again.
-			var ok bool
-			a, ok, err = e.retarget(ctx, cn, a)
-			if err != nil {
-				if err := e.actionError(ctx, a, err, "", true); err != nil {
-					return done, err
-				}
-				continue
-			}
-			if !ok {
-				continue
-			}
-		}
-		var expunged bool
-		err := cn.do(func() error {
-			var err error
-			expunged, err = e.apply(cn, a)
-			return err
-		})
-		if err != nil {
-			if err := e.actionError(ctx, a, err, "", true); err != nil {
-				return done, err
-			}
-			continue
-		}
-		if expunged {
-			// Gone from the source; a move shows up in its target when
-			// that is synced, in this pass. Without UIDPLUS the message
-			// stays on the server marked \Deleted, and in the store
-			// hidden, until some client expunges it.
-			if err := e.st.DeleteUIDs(ctx, a.MailboxID, a.UIDValidity, []uint32{a.UID}); err != nil {
-				return done, err
-			}
-		}
-		if a.Kind == store.ActionMove || a.Kind == store.ActionCopy {
-			e.touched[a.Arg] = true
-		}
-		if err := e.st.ActionDone(ctx, a.ID); err != nil {
-			return done, err
-		}
-		done++
-	}
-	return done, nil
-}
-
-// actionError settles err from replaying action a. The server's refusal
-// (an imap.Error) fails the action, which tells the user (after what, when
-// given), and replay goes on: it returns nil. Anything else is the
-// connection's and is returned, to end the pass; when counted, it counts as
-// one of the action's tries (see MaxActionAttempts).
-func (e *Engine) actionError(ctx context.Context, a store.Action, err error, what string, counted bool) error {
-	var ie *imap.Error
-	if errors.As(err, &ie) {
-		if what != "" {
-			err = fmt.Errorf("%s: %w", what, err)
-		}
-		e.actionFailed(ctx, a, err)
-		return nil
-	}
-	if counted {
-		e.logStoreErr(a.ID, "count a try", e.st.ActionRetry(ctx, a.ID, err))
-	}
-	return err
-}
-
-// logStoreErr logs err, the failure of a store write (what) that settles
-// pending action id or counts one of its tries, unless it is nil or
-// store.ErrNotFound (the action is gone already). Replay goes on as if the
-// write had been made: the action stays pending, and the next pass settles
-// it again the same way (an uncounted try only postpones MaxActionAttempts).
-func (e *Engine) logStoreErr(id int64, what string, err error) {
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		e.opts.Logf("sync %s: action %d: %s: %v", e.acct.ID, id, what, err)
-	}
-}
-
-// retarget finds the message of action a again after its mailbox (selected
-// on cn) changed UIDVALIDITY, by Message-ID, and points a at its new UID.
-// It reports false when the action was settled instead: a delete of a
-// message that is gone is done; any other action on it failed and was
-// reported.
-func (e *Engine) retarget(ctx context.Context, cn *conn, a store.Action) (store.Action, bool, error) {
-	if a.MessageID == "" {
-		e.actionFailed(ctx, a, errors.New("the server renumbered the folder, and the message has no Message-ID to find it by"))
-		return a, false, nil
-	}
-	var uid imap.UID
-	err := cn.do(func() error {
-		var err error
-		uid, err = findByMessageID(cn, a.MessageID)
-		return err
-	})
-	if err != nil {
-		return a, false, err
-	}
-	if uid == 0 {
-		if a.Kind == store.ActionExpunge {
-			e.logStoreErr(a.ID, "mark done", e.st.ActionDone(ctx, a.ID))
-		} else {
-			e.actionFailed(ctx, a, errors.New("the message is no longer in the folder"))
-		}
-		return a, false, nil
-	}
-	e.opts.Logf("sync %s: %q renumbered: action %d now on UID %d", e.acct.ID, a.Mailbox, a.ID, uid)
-	a, err = e.st.RetargetAction(ctx, a, cn.selUIDValidity, uint32(uid))
-	return a, err == nil, err
-}
-
-// findByMessageID returns the lowest UID in the selected mailbox whose
-// Message-ID is exactly id, or 0. HEADER search matches substrings, so the
-// candidates' envelopes are checked.
-func findByMessageID(cn *conn, id string) (imap.UID, error) {
-	data, err := cn.c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
-	if err != nil {
-		return 0, err
-	}
-	uids := data.AllUIDs()
-	if len(uids) == 0 {
-		return 0, nil
-	}
-	if len(uids) > 100 {
-		uids = uids[:100]
-	}
-	msgs, err := cn.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, Envelope: true}).Collect()
-	if err != nil {
-		return 0, err
-	}
-	var best imap.UID
-	for _, m := range msgs {
-		if m.Envelope != nil && m.Envelope.MessageID == id && (best == 0 || m.UID < best) {
-			best = m.UID
-		}
-	}
-	return best, nil
-}
-
-// apply performs one pending action on the selected mailbox and reports
-// whether the message is gone from it (moved or expunged).
-func (e *Engine) apply(cn *conn, a store.Action) (expunged bool, err error) {
-	uids := imap.UIDSetNum(imap.UID(a.UID))
-	switch a.Kind {
-	case store.ActionAddFlag, store.ActionRemoveFlag:
-		op := imap.StoreFlagsAdd
-		if a.Kind == store.ActionRemoveFlag {
-			op = imap.StoreFlagsDel
-		}
-		return false, cn.c.Store(uids, &imap.StoreFlags{Op: op, Silent: true, Flags: []imap.Flag{imap.Flag(a.Arg)}}, nil).Close()
-	case store.ActionCopy:
-		_, err := cn.c.Copy(uids, a.Arg).Wait()
-		return false, err
-	case store.ActionMove:
-		if cn.has(imap.CapMove) || cn.has(imap.CapIMAP4rev2) {
-			_, err := cn.c.Move(uids, a.Arg).Wait()
-			return err == nil, err
-		}
-		// COPY, then STORE \Deleted and UID EXPUNGE where UIDPLUS allows
-		// (never go-imap's fallback, which sends a bare EXPUNGE).
-		if _, err := cn.c.Copy(uids, a.Arg).Wait(); err != nil {
-			return false, err
-		}
-		return e.expungeUIDs(cn, uids)
-	case store.ActionExpunge:
-		return e.expungeUIDs(cn, uids)
-	}
-	return false, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "unknown local action " + a.Kind}
-}
-
-// expunge deletes exactly uids. Without UIDPLUS the message is only marked
-// \Deleted: a bare EXPUNGE would also remove what others marked.
-func (e *Engine) expunge(cn *conn, uids imap.UIDSet) error {
-	_, err := e.expungeUIDs(cn, uids)
-	return err
-}
-
-// expungeUIDs is expunge, and reports whether uids are gone from the
-// server (false without UIDPLUS).
-func (e *Engine) expungeUIDs(cn *conn, uids imap.UIDSet) (bool, error) {
-	err := cn.c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
-	if err != nil {
-		return false, err
-	}
-	if cn.has(imap.CapUIDPlus) || cn.has(imap.CapIMAP4rev2) {
-		return true, cn.c.UIDExpunge(uids).Close()
-	}
-	return false, nil
-}
-
-func (e *Engine) actionFailed(ctx context.Context, a store.Action, cause error) {
-	m, err := e.st.ActionFailed(ctx, a)
-	if err != nil {
-		e.opts.Logf("sync %s: revert action %d: %v", e.acct.ID, a.ID, err)
-	}
-	who := "the server refused to"
-	if ie := (*imap.Error)(nil); !errors.As(cause, &ie) {
-		who = "Tern could not"
-	}
-	what := "change " + a.Arg + " on"
-	switch a.Kind {
-	case store.ActionMove:
-		what = "move to " + a.Arg
-	case store.ActionCopy:
-		what = "copy to " + a.Arg
-	case store.ActionExpunge:
-		what = "delete"
-	}
-	e.opts.OnChange(Change{Kind: ChangeActionFailed, MailboxID: a.MailboxID, Message: m,
-		Err: fmt.Errorf("%s %s a message in %s: %w", who, what, a.Mailbox, cause)})
 }
 
 // storeAddrs converts decoded addresses to the store's.
