@@ -108,16 +108,14 @@ type composer struct {
 	laterEntry  *widget.Entry
 	laterErr    *widget.Label
 
-	loading     bool // setting fields, not the user typing
-	changed     bool // edited since opened
-	unsaved     bool // edited since the last save started
-	attsChanged bool // attachments changed since the last save started
-	saving      bool
-	saveAgain   bool
-	saveGen     int
-	finished    bool // sent or discarded: no more saves
-	closed      bool
-	saves       int // saves finished (tests)
+	loading bool // setting fields, not the user typing
+	closed  bool // the window is closed
+
+	// autosave says when the draft is saved; the composer reports its
+	// events to it and performs the saves. Embedded: outboxview.go sets
+	// its changed, unsaved and attsChanged as c.changed… (Reopened is the
+	// event for that).
+	autosave
 }
 
 // composerEntry is a single-line Entry that hands the composer's keys and
@@ -159,6 +157,7 @@ type addressEntry = composerEntry
 func (cs *composers) openComposer(st composeState, fresh bool) *composer {
 	w := cs.w
 	c := &composer{cs: cs, w: w, state: st}
+	c.autosave = newAutosave(draftPause, c.afterPause, c.startSave, c.deleteDraft)
 	c.win = w.app.NewWindow(composerTitle(st.Subject))
 	c.win.Resize(fyne.NewSize(760, 640))
 
@@ -453,21 +452,27 @@ func (c *composer) shortcut(s fyne.Shortcut) bool {
 	return false
 }
 
-// edited notes a change by the user and schedules a save after a pause.
+// edited notes a change by the user: the draft is saved after a pause.
 func (c *composer) edited() {
-	if c.loading || c.finished {
+	if c.loading {
 		return
 	}
-	c.changed, c.unsaved = true, true
-	c.saveGen++
-	gen := c.saveGen
-	time.AfterFunc(draftPause, func() {
-		c.w.do(func() {
-			if gen == c.saveGen && c.unsaved && !c.finished {
-				c.save()
-			}
-		})
-	})
+	c.autosave.Edited()
+}
+
+// afterPause is the autosave's clock: it runs f on the UI goroutine after
+// d, unless stopped first.
+func (c *composer) afterPause(d time.Duration, f func()) (stop func()) {
+	t := time.AfterFunc(d, func() { c.w.do(f) })
+	return func() { t.Stop() }
+}
+
+// filesEdited notes that the user added or removed an attachment.
+func (c *composer) filesEdited() {
+	if c.loading {
+		return
+	}
+	c.autosave.FilesEdited()
 }
 
 // snapshot returns the composer's state.
@@ -481,18 +486,16 @@ func (c *composer) snapshot() composeState {
 	return st
 }
 
-// save saves the draft locally, off the UI goroutine; one save at a time.
-func (c *composer) save() {
-	if c.finished {
-		return
-	}
-	if c.saving {
-		c.saveAgain = true
-		return
-	}
+// save saves the draft now, or after the save running (Ctrl+S, the Save
+// button).
+func (c *composer) save() { c.autosave.Save() }
+
+// startSave saves the draft locally, off the UI goroutine, and reports
+// the end to the autosave; it returns whether the attachments are saved
+// too (when they changed, and in a draft's first save).
+func (c *composer) startSave(filesChanged bool) (withFiles bool) {
 	st := c.snapshot()
-	withFiles := c.attsChanged || st.DraftID == 0
-	c.saving, c.unsaved, c.attsChanged = true, false, false
+	withFiles = filesChanged || st.DraftID == 0
 	c.w.spawn("save draft", func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -502,24 +505,15 @@ func (c *composer) save() {
 			id, err = c.w.core.SaveDraft(ctx, st.storeDraft(), true)
 		}
 		c.w.do(func() {
-			c.saving = false
-			c.saves++
 			if err != nil {
-				c.unsaved, c.attsChanged = true, c.attsChanged || withFiles
 				c.showError("Could not save the draft: " + err.Error())
-				return
+			} else {
+				c.state.DraftID = id
 			}
-			c.state.DraftID = id
-			if c.finished {
-				c.deleteDraft()
-				return
-			}
-			if c.saveAgain {
-				c.saveAgain = false
-				c.save()
-			}
+			c.autosave.SaveDone(err)
 		})
 	})
+	return withFiles
 }
 
 // deleteDraft deletes the saved draft, off the UI goroutine.
@@ -579,7 +573,7 @@ func (c *composer) send() { c.sendAt(time.Time{}) }
 
 // askSendLater asks when to send the message, then queues it for then.
 func (c *composer) askSendLater() {
-	if c.finished || c.sendBtn.Disabled() || c.later != nil {
+	if c.autosave.IsFinished() || c.sendBtn.Disabled() || c.later != nil {
 		return
 	}
 	if _, err := c.draft(); err != nil {
@@ -616,7 +610,7 @@ func (c *composer) askSendLater() {
 // sendAt queues the message, to be sent at at (zero: now, after the undo
 // window), and closes the composer.
 func (c *composer) sendAt(at time.Time) {
-	if c.finished || c.sendBtn.Disabled() {
+	if c.autosave.IsFinished() || c.sendBtn.Disabled() {
 		return
 	}
 	d, err := c.draft()
@@ -643,7 +637,7 @@ func (c *composer) sendAt(at time.Time) {
 				return
 			}
 			c.finish()
-			c.deleteDraft()
+			c.deleteDraft() // the draft a save running wrote before; finish deleted it otherwise
 			st.DraftID = 0
 			c.cs.sent(it, st)
 			if !at.IsZero() {
@@ -667,9 +661,10 @@ func sendErrorText(err error) string {
 	return err.Error()
 }
 
-// finish ends the composer (sent or discarded) and closes its window.
+// finish ends the composer (sent or discarded): the autosave deletes the
+// draft, and the window closes.
 func (c *composer) finish() {
-	c.finished = true
+	c.autosave.Finished()
 	c.close()
 }
 
@@ -678,16 +673,14 @@ func (c *composer) close() {
 		return
 	}
 	c.closed = true
-	c.saveGen++
+	c.autosave.Closed()
 	c.cs.forget(c)
 	c.win.Close()
 }
 
 // closeAndSave closes the window, saving the draft if it changed.
 func (c *composer) closeAndSave() {
-	if c.unsaved || c.attsChanged {
-		c.save()
-	}
+	c.autosave.Closing()
 	c.close()
 }
 
@@ -698,7 +691,7 @@ func (c *composer) escape() {
 		c.hideSuggestions()
 		return
 	}
-	if !c.changed {
+	if !c.autosave.Changed() {
 		c.close()
 		return
 	}
@@ -707,7 +700,7 @@ func (c *composer) escape() {
 
 // askDiscard asks whether to throw the message away.
 func (c *composer) askDiscard() {
-	if !c.changed && c.state.DraftID == 0 {
+	if !c.autosave.Changed() && c.state.DraftID == 0 {
 		c.discard()
 		return
 	}
@@ -726,13 +719,9 @@ func (c *composer) askDiscard() {
 	d.Show()
 }
 
-// discard deletes the draft and closes the composer.
-func (c *composer) discard() {
-	c.finish()
-	if !c.saving {
-		c.deleteDraft()
-	}
-}
+// discard deletes the draft (once a save running ends) and closes the
+// composer.
+func (c *composer) discard() { c.finish() }
 
 // chooseFile opens the file dialog to attach a file.
 func (c *composer) chooseFile() {
@@ -796,9 +785,8 @@ func (c *composer) attach(atts ...message.DraftAttachment) {
 		a.Filename = filepath.Base(a.Filename)
 		c.state.Attachments = append(c.state.Attachments, a)
 	}
-	c.attsChanged = true
 	c.refreshAttachments()
-	c.edited()
+	c.filesEdited()
 }
 
 // removeAttachment removes attachment i.
@@ -807,9 +795,8 @@ func (c *composer) removeAttachment(i int) {
 		return
 	}
 	c.state.Attachments = append(c.state.Attachments[:i:i], c.state.Attachments[i+1:]...)
-	c.attsChanged = true
 	c.refreshAttachments()
-	c.edited()
+	c.filesEdited()
 }
 
 // refreshAttachments redraws the attachment rows and the size warning.
@@ -864,301 +851,5 @@ func (c *composer) learnSizeLimit() {
 		if n > 0 {
 			c.w.do(c.refreshAttachments)
 		}
-	})
-}
-
-// composers is the main window's composing machinery: the open composer
-// windows, the message in its undo window and the outbox window.
-type composers struct {
-	w    *MainWindow
-	open []*composer
-
-	bar     *fyne.Container // in the status line
-	label   *widget.Label
-	undoBtn *widget.Button
-	viewBtn *widget.Button
-	last    *sendingMsg
-	outbox  *outboxView
-
-	replyBtn, replyAllBtn, forwardBtn *widget.Button
-}
-
-// sendingMsg is the last message sent from a composer.
-type sendingMsg struct {
-	id    int64
-	state composeState
-	due   time.Time
-	final bool
-}
-
-func newComposers(w *MainWindow) *composers {
-	cs := &composers{w: w}
-	cs.label = widget.NewLabel("")
-	cs.undoBtn = widget.NewButton("Undo", cs.undo)
-	cs.undoBtn.Importance = widget.HighImportance
-	cs.viewBtn = widget.NewButton("Outbox", cs.showOutbox)
-	cs.viewBtn.Importance = widget.LowImportance
-	cs.bar = container.NewHBox(cs.label, cs.undoBtn, cs.viewBtn)
-	cs.bar.Hide()
-	sub := w.core.Subscribe()
-	w.spawn("outbox events", func() {
-		defer sub.Close()
-		for {
-			ev, err := sub.Next(w.ctx)
-			if err != nil {
-				return
-			}
-			switch ev.(type) {
-			case app.OutboxChanged, app.Resync:
-				w.do(cs.outboxChanged)
-			}
-		}
-	})
-	return cs
-}
-
-func (cs *composers) forget(c *composer) {
-	for i, x := range cs.open {
-		if x == c {
-			cs.open = append(cs.open[:i], cs.open[i+1:]...)
-			return
-		}
-	}
-}
-
-// toolbar returns the main window's compose buttons.
-func (cs *composers) toolbar() []fyne.CanvasObject {
-	w := cs.w
-	newBtn := widget.NewButtonWithIcon("New", theme.DocumentCreateIcon(), cs.compose)
-	cs.replyBtn = widget.NewButtonWithIcon("Reply", theme.MailReplyIcon(), func() { cs.reply(false) })
-	cs.replyAllBtn = widget.NewButtonWithIcon("Reply all", theme.MailReplyAllIcon(), func() { cs.reply(true) })
-	cs.forwardBtn = widget.NewButtonWithIcon("Forward", theme.MailForwardIcon(), nil)
-	cs.forwardBtn.OnTapped = func() {
-		menu := fyne.NewMenu("",
-			fyne.NewMenuItem("Forward inline", func() { cs.forward(false) }),
-			fyne.NewMenuItem("Forward as attachment", func() { cs.forward(true) }))
-		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(cs.forwardBtn).AddXY(0, cs.forwardBtn.Size().Height)
-		widget.ShowPopUpMenuAtPosition(menu, w.win.Canvas(), pos)
-	}
-	outboxBtn := widget.NewButtonWithIcon("Outbox", theme.MailSendIcon(), cs.showOutbox)
-	objs := []fyne.CanvasObject{newBtn, cs.replyBtn, cs.replyAllBtn, cs.forwardBtn, outboxBtn}
-	for _, o := range objs {
-		o.(*widget.Button).Importance = widget.LowImportance
-	}
-	cs.updateActions(w.selectedID())
-	return objs
-}
-
-// menuItems returns the Message menu's compose items.
-func (cs *composers) menuItems() []*fyne.MenuItem {
-	item := func(label string, key fyne.KeyName, mod fyne.KeyModifier, fn func()) *fyne.MenuItem {
-		it := fyne.NewMenuItem(label, fn)
-		it.Shortcut = &desktop.CustomShortcut{KeyName: key, Modifier: mod}
-		return it
-	}
-	sc := fyne.KeyModifierShortcutDefault
-	return []*fyne.MenuItem{
-		item("New message", fyne.KeyN, sc, cs.compose),
-		item("Reply", fyne.KeyR, sc, func() { cs.reply(false) }),
-		item("Reply all", fyne.KeyR, sc|fyne.KeyModifierShift, func() { cs.reply(true) }),
-		item("Forward", fyne.KeyL, sc, func() { cs.forward(false) }),
-		fyne.NewMenuItem("Forward as attachment", func() { cs.forward(true) }),
-		fyne.NewMenuItem("Outbox and drafts", cs.showOutbox),
-	}
-}
-
-// updateActions enables Reply, Reply all and Forward when a message is
-// selected.
-func (cs *composers) updateActions(id int64) {
-	for _, b := range []*widget.Button{cs.replyBtn, cs.replyAllBtn, cs.forwardBtn} {
-		if b == nil {
-			continue
-		}
-		if id == 0 {
-			b.Disable()
-		} else {
-			b.Enable()
-		}
-	}
-}
-
-// currentAccount is the account of the folder shown, else the first one.
-func (cs *composers) currentAccount() string {
-	if a := cs.w.list.mailbox.Account; a != "" {
-		return a
-	}
-	if len(cs.w.accounts) > 0 {
-		return cs.w.accounts[0].ID
-	}
-	return ""
-}
-
-// compose opens an empty composer.
-func (cs *composers) compose() {
-	account := cs.currentAccount()
-	if account == "" {
-		cs.w.status.notice("Add an account to write messages.")
-		return
-	}
-	cs.openComposer(composeState{Account: account}, true)
-}
-
-func (cs *composers) reply(all bool) {
-	cs.fromMessage("reply", func(ctx context.Context, id int64) (*app.Compose, error) {
-		return cs.w.core.ComposeReply(ctx, id, all)
-	})
-}
-
-func (cs *composers) forward(asAttachment bool) {
-	cs.fromMessage("forward", func(ctx context.Context, id int64) (*app.Compose, error) {
-		return cs.w.core.ComposeForward(ctx, id, asAttachment)
-	})
-}
-
-// fromMessage reads the selected message off the UI goroutine and opens a
-// composer with what build returns.
-func (cs *composers) fromMessage(what string, build func(context.Context, int64) (*app.Compose, error)) {
-	id := cs.w.selectedID()
-	if id == 0 {
-		return
-	}
-	cs.w.spawn(what, func() {
-		ctx, cancel := context.WithTimeout(cs.w.ctx, 60*time.Second)
-		defer cancel()
-		cp, err := build(ctx, id)
-		cs.w.do(func() {
-			if err != nil {
-				cs.w.status.notice("Could not " + what + ": " + err.Error())
-				return
-			}
-			cs.openComposer(stateFromCompose(cp), true)
-		})
-	})
-}
-
-func stateFromCompose(cp *app.Compose) composeState {
-	d := cp.Draft
-	st := composeState{Account: cp.Account, To: formatAddresses(d.To), Cc: formatAddresses(d.Cc), Bcc: formatAddresses(d.Bcc),
-		Subject: d.Subject, Body: d.Text, InReplyTo: d.InReplyTo, References: d.References, SourceID: cp.SourceID,
-		Attachments: d.Attachments}
-	if d.From.Email != "" {
-		st.From = formatAddress(d.From)
-	}
-	return st
-}
-
-// openDraft reopens saved draft id, off the UI goroutine.
-func (cs *composers) openDraft(id int64) {
-	for _, c := range cs.open {
-		if c.state.DraftID == id {
-			c.win.RequestFocus()
-			return
-		}
-	}
-	cs.w.spawn("open draft", func() {
-		ctx, cancel := context.WithTimeout(cs.w.ctx, 30*time.Second)
-		defer cancel()
-		d, err := cs.w.core.Draft(ctx, id)
-		cs.w.do(func() {
-			if err != nil {
-				cs.w.status.notice("Could not open the draft: " + err.Error())
-				return
-			}
-			cs.openComposer(stateFromDraft(d), false)
-		})
-	})
-}
-
-// sent shows "Sending… Undo" for the message just queued.
-func (cs *composers) sent(it store.OutboxItem, st composeState) {
-	cs.last = &sendingMsg{id: it.ID, state: st, due: it.NextAttempt}
-	cs.label.SetText("Sending “" + oneLine(subjectText(st.Subject)) + "”…")
-	cs.label.Importance = widget.MediumImportance
-	cs.undoBtn.Show()
-	cs.bar.Show()
-	if d := time.Until(it.NextAttempt); d > 0 {
-		time.AfterFunc(d, func() { cs.w.do(cs.outboxChanged) })
-	}
-	cs.outboxChanged()
-}
-
-// undo takes the last message back to a composer, if the server does not
-// have it yet.
-func (cs *composers) undo() {
-	m := cs.last
-	if m == nil || m.final {
-		return
-	}
-	cs.undoBtn.Hide()
-	cs.w.spawn("undo send", func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _, err := cs.w.core.CancelSend(ctx, m.id)
-		cs.w.do(func() {
-			if err != nil {
-				cs.label.SetText("Too late to undo: " + err.Error())
-				return
-			}
-			m.final = true
-			cs.bar.Hide()
-			c := cs.openComposer(m.state, false)
-			c.changed, c.unsaved, c.attsChanged = true, true, true
-			c.save()
-		})
-	})
-}
-
-// outboxChanged updates the sending line and the outbox window from the
-// store, off the UI goroutine.
-func (cs *composers) outboxChanged() {
-	if cs.outbox != nil {
-		cs.outbox.reload()
-	}
-	m := cs.last
-	if m == nil || m.final {
-		return
-	}
-	cs.w.spawn("outbox state", func() {
-		ctx, cancel := context.WithTimeout(cs.w.ctx, 10*time.Second)
-		defer cancel()
-		it, err := cs.w.core.Store().OutboxItem(ctx, m.id)
-		cs.w.do(func() {
-			if cs.last != m || m.final {
-				return
-			}
-			subj := "“" + oneLine(subjectText(m.state.Subject)) + "”"
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				m.final = true
-				cs.bar.Hide()
-			case err != nil:
-			case it.State == store.OutboxQueued && time.Now().Before(it.NextAttempt) && it.Attempts == 0:
-				// Still in the undo window.
-			case it.State == store.OutboxQueued || it.State == store.OutboxSending:
-				cs.undoBtn.Hide()
-				text := "Sending " + subj + "…"
-				if it.LastError != "" {
-					text += " (will retry: " + it.LastError + ")"
-				}
-				cs.label.SetText(text)
-			case it.State == store.OutboxSent:
-				m.final = true
-				cs.undoBtn.Hide()
-				cs.label.Importance = widget.SuccessImportance
-				cs.label.SetText("Sent " + subj)
-				time.AfterFunc(8*time.Second, func() {
-					cs.w.do(func() {
-						if cs.last == m {
-							cs.bar.Hide()
-						}
-					})
-				})
-			default:
-				m.final = true
-				cs.undoBtn.Hide()
-				cs.label.Importance = widget.DangerImportance
-				cs.label.SetText("Not sent " + subj + ": " + oneLine(it.LastError))
-			}
-		})
 	})
 }

@@ -279,7 +279,7 @@ func TestComposerUndoReopens(t *testing.T) {
 		t.Fatalf("sent after undo: %d", len(got))
 	}
 	// The reopened composer saved itself as a draft.
-	h.waitFor("the draft saved", func() bool { return c.state.DraftID != 0 && !c.saving })
+	h.waitFor("the draft saved", func() bool { return c.state.DraftID != 0 && !c.autosave.Saving() })
 }
 
 func TestComposerDraftRoundTripAndEsc(t *testing.T) {
@@ -293,7 +293,7 @@ func TestComposerDraftRoundTripAndEsc(t *testing.T) {
 	test.Type(c.body.focused(), "Body text")
 	c.attach(attachment("one.txt", "1"), attachment("two.bin", "22"))
 	c.subject.TypedShortcut(ctrlS)
-	h.waitFor("the draft saved", func() bool { return c.saves > 0 && !c.saving && c.state.DraftID != 0 })
+	h.waitFor("the draft saved", func() bool { return c.saves > 0 && !c.autosave.Saving() && c.state.DraftID != 0 })
 	id := c.state.DraftID
 	test.Type(c.subject, " v2")
 	c.closeAndSave() // the window's close button
@@ -397,7 +397,7 @@ func BenchmarkComposerTyping(b *testing.B) {
 	c := w.compose.openComposer(composeState{Account: "none", To: "x@example.com", Subject: "Re: long",
 		Body: "\n\nOn Mon, someone wrote:\n" + quote.String()}, true)
 	c.win.Resize(fyne.NewSize(800, 700))
-	c.finished = true // no draft saves
+	c.autosave.Finished() // no draft saves
 	c.body.Focus()
 	e := c.body.focused()
 	b.ResetTimer()
