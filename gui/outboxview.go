@@ -205,8 +205,7 @@ func (v *outboxView) cancel(id int64, account string, edit bool) {
 			}
 			if st != nil {
 				c := v.cs.openComposer(*st, false)
-				c.changed, c.unsaved, c.attsChanged = true, true, true
-				c.save()
+				c.autosave.Reopened()
 			}
 			v.reload()
 		})
