@@ -10,4 +10,8 @@
 // Server certificates are verified against the system roots; a certificate
 // that fails verification can be trusted explicitly by pinning its SHA-256
 // fingerprint (see [TLSConfig] and [CertError]).
+//
+// The package also holds the errors every layer returns when a mail server
+// cannot be used: [ConnectError], [CertError] and [AuthError], with [Explain]
+// the one table that puts a network error into plain words.
 package accounts

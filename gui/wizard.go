@@ -1087,7 +1087,7 @@ func (wz *wizard) checkFailed(v *autoconfig.Verification, err error) {
 	wz.showChecks(v)
 	wz.setStep(stepSettings)
 	var ce *accounts.CertError
-	var ae *autoconfig.AuthError
+	var ae *accounts.AuthError
 	var pe *app.PasswordUnavailableError
 	var se *autoconfig.SecurityError
 	if errors.As(err, &ce) || errors.As(err, &ae) || errors.As(err, &se) {

@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ternmail/tern/accounts"
-	"github.com/ternmail/tern/accounts/autoconfig"
 	"github.com/ternmail/tern/app"
 )
 
@@ -148,7 +147,7 @@ func (p *passwordPrompt) answered(err error) {
 		p.next()
 		return
 	}
-	var ae *autoconfig.AuthError
+	var ae *accounts.AuthError
 	switch {
 	case errors.As(err, &ae):
 		setMessage(p.msg, "The "+ae.Protocol+" server "+ae.Addr+" did not accept the password. Check it and try again; some providers want an app password.")

@@ -253,7 +253,7 @@ func TestGuessingSTARTTLSOnlyRealServers(t *testing.T) {
 	}
 	// A wrong password: both user name forms tried, a clear error.
 	v, err = autoconfig.Verify(context.Background(), acct, "wrong-pw-123", opts)
-	var ae *autoconfig.AuthError
+	var ae *accounts.AuthError
 	if !errors.As(err, &ae) || ae.Protocol != "IMAP" || len(v.IMAP.Attempts) != 2 || strings.Contains(err.Error(), "wrong-pw-123") {
 		t.Fatalf("wrong password: %v, %+v", err, v.IMAP.Attempts)
 	}
@@ -312,7 +312,7 @@ func TestOutgoingServerRejectsAuth(t *testing.T) {
 		IMAP: accounts.Endpoint{Host: "imap.out.test", Port: 993, Security: accounts.SecurityTLS, Username: "gus@out.test"},
 		SMTP: accounts.Endpoint{Host: "smtp.out.test", Port: 465, Security: accounts.SecurityTLS, Username: "gus@out.test"}}
 	v, err := autoconfig.Verify(context.Background(), acct, "pw", n.Options())
-	var ae *autoconfig.AuthError
+	var ae *accounts.AuthError
 	if !errors.As(err, &ae) || ae.Protocol != "SMTP" || !v.IMAP.OK || v.SMTP.OK {
 		t.Fatalf("want an SMTP AuthError, got %v (%+v)", err, v)
 	}
@@ -568,7 +568,7 @@ func TestSMTPAuthRefusalsSayWhatTheyMean(t *testing.T) {
 			t.Errorf("%d: verify: %v %+v", tc.code, err, v)
 			continue
 		}
-		var ae *autoconfig.AuthError
+		var ae *accounts.AuthError
 		if errors.As(err, &ae) != tc.auth {
 			t.Errorf("%d: AuthError %v, want %v: %v", tc.code, !tc.auth, tc.auth, err)
 		}

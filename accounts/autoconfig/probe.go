@@ -113,18 +113,18 @@ func (s *session) close() {
 func (s *session) fail(err error) error {
 	var ce *accounts.CertError
 	var se *SecurityError
-	var ae *AuthError
+	var ae *accounts.AuthError
 	switch {
 	case errors.As(err, &ce):
 		return ce
 	case errors.As(err, &se), errors.As(err, &ae):
 		return err
 	case errors.Is(s.ctx.Err(), context.DeadlineExceeded):
-		return &ConnectError{Protocol: upper(s.protocol), Addr: s.addr(), Err: errTimeout}
+		return &accounts.ConnectError{Protocol: upper(s.protocol), Addr: s.addr(), Err: errTimeout}
 	case s.ctx.Err() != nil:
-		return &ConnectError{Protocol: upper(s.protocol), Addr: s.addr(), Err: s.ctx.Err()}
+		return &accounts.ConnectError{Protocol: upper(s.protocol), Addr: s.addr(), Err: s.ctx.Err()}
 	}
-	return &ConnectError{Protocol: upper(s.protocol), Addr: s.addr(), Err: err}
+	return &accounts.ConnectError{Protocol: upper(s.protocol), Addr: s.addr(), Err: err}
 }
 
 func (s *session) evidence() Evidence {

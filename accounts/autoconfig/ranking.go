@@ -185,7 +185,7 @@ func (r *ranking) decide() (*Result, error) {
 			c.Err = fmt.Sprintf("not finished within the %v budget", r.budget)
 			// No answer at all, as far as discovery can tell: as good as
 			// unreachable (a resolver that drops queries while offline).
-			c.err = &ConnectError{Protocol: upper(c.Protocol), Addr: c.Endpoint.Addr(), Err: errTimeout}
+			c.err = &accounts.ConnectError{Protocol: upper(c.Protocol), Addr: c.Endpoint.Addr(), Err: errTimeout}
 			c.Unreachable = true
 			r.finished = append(r.finished, i)
 		}

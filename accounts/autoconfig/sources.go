@@ -105,7 +105,7 @@ func (d *discovery) fetch(ctx context.Context, u string) (*ClientConfig, error) 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, errors.New(reasonOf(err))
+		return nil, errors.New(accounts.Explain(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -113,7 +113,7 @@ func (d *discovery) fetch(ctx context.Context, u string) (*ClientConfig, error) 
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
 	if err != nil {
-		return nil, errors.New(reasonOf(err))
+		return nil, errors.New(accounts.Explain(err))
 	}
 	if len(data) > maxDocument {
 		return nil, errors.New("document too large")
@@ -383,7 +383,7 @@ func dnsReason(err error) string {
 		}
 		return "DNS error: " + de.Err
 	}
-	return reasonOf(err)
+	return accounts.Explain(err)
 }
 
 // registrable returns the registrable domain of host, or host itself.

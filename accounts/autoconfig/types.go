@@ -3,7 +3,6 @@ package autoconfig
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -187,34 +186,6 @@ type Verification struct {
 	Elapsed    time.Duration
 }
 
-// AuthError means a server refused the user name or password.
-type AuthError struct {
-	Protocol  string // "IMAP" or "SMTP"
-	Addr      string
-	Usernames []string // the user names tried
-	Err       error
-}
-
-func (e *AuthError) Error() string {
-	return fmt.Sprintf("the %s server %s refused the user name or password (tried %s)", e.Protocol, e.Addr, strings.Join(e.Usernames, ", "))
-}
-
-func (e *AuthError) Unwrap() error { return e.Err }
-
-// ConnectError means a server could not be reached, or broke the
-// connection, or did not answer in time.
-type ConnectError struct {
-	Protocol string
-	Addr     string
-	Err      error
-}
-
-func (e *ConnectError) Error() string {
-	return fmt.Sprintf("cannot reach the %s server %s: %s", e.Protocol, e.Addr, reasonOf(e.Err))
-}
-
-func (e *ConnectError) Unwrap() error { return e.Err }
-
 // SecurityError means a server lacks something Tern requires: STARTTLS
 // where it was configured, or a usable authentication mechanism.
 type SecurityError struct {
@@ -259,7 +230,7 @@ func (e *UnverifiedError) Error() string {
 // unreachable reports whether a probe's error means that the server could
 // not be reached at all, rather than that it answered and fell short.
 func unreachable(err error) bool {
-	var ce *ConnectError
+	var ce *accounts.ConnectError
 	if !errors.As(err, &ce) {
 		return false
 	}
@@ -274,7 +245,7 @@ func unreachable(err error) bool {
 // network (the port does not matter then), host:port otherwise; a cause
 // that a machine without a network shows asks whether the user is offline.
 func unreachableReason(c *Candidate) string {
-	var ce *ConnectError
+	var ce *accounts.ConnectError
 	if !errors.As(c.err, &ce) {
 		return "could not reach " + c.Endpoint.Addr() + ": " + c.Err
 	}
@@ -284,40 +255,14 @@ func unreachableReason(c *Candidate) string {
 	if offline {
 		where = c.Endpoint.Host
 	}
-	reason := "could not reach " + where + ": " + reasonOf(ce.Err)
+	reason := "could not reach " + where + ": " + accounts.Explain(ce.Err)
 	if offline || errors.Is(ce.Err, errTimeout) || errors.Is(ce.Err, syscall.EHOSTUNREACH) {
 		reason += " — are you offline?"
 	}
 	return reason
 }
 
-// reasonOf explains a network error in words.
-func reasonOf(err error) string {
-	var dnsErr *net.DNSError
-	var ne net.Error
-	switch {
-	case err == nil:
-		return "unknown error"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused (is the server running, and is the port right?)"
-	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		return "no such host"
-	case errors.As(err, &dnsErr) && dnsErr.IsTimeout:
-		return "the DNS lookup timed out"
-	case errors.As(err, &dnsErr):
-		return "DNS lookup failed (" + dnsErr.Err + ")"
-	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.ENETDOWN):
-		return "network is unreachable"
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.EHOSTDOWN):
-		return "no route to host"
-	case errors.Is(err, errTimeout), errors.As(err, &ne) && ne.Timeout():
-		return "timed out"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNRESET):
-		return "the connection was closed by the server"
-	}
-	return err.Error()
-}
-
-var errTimeout = errors.New("timed out")
+// errTimeout is the timeout of a probe or a lookup.
+var errTimeout = accounts.ErrTimeout
 
 func upper(protocol string) string { return strings.ToUpper(protocol) }

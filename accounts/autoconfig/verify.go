@@ -25,8 +25,8 @@ import (
 //
 // The Verification is returned even on failure and says, per server, what
 // was tried and seen. The error is that of the IMAP server, else that of the
-// SMTP server: an *AuthError, a *accounts.CertError, a *SecurityError, a
-// *ConnectError, or ctx's error. No error contains the password.
+// SMTP server: an *accounts.AuthError, a *accounts.CertError, a *SecurityError, an
+// *accounts.ConnectError, or ctx's error. No error contains the password.
 func Verify(ctx context.Context, acct accounts.Account, password string, opts *Options) (*Verification, error) {
 	if _, _, err := splitEmail(acct.Email); err != nil {
 		return nil, err
@@ -124,14 +124,14 @@ func (c *config) verifyServer(ctx context.Context, acct accounts.Account, protoc
 		}
 		att.Err = err.Error()
 		check.Attempts = append(check.Attempts, att)
-		var ae *AuthError
+		var ae *accounts.AuthError
 		if !errors.As(err, &ae) {
 			check.Err = err
 			return check
 		}
 		refused = ae.Err
 	}
-	check.Err = &AuthError{Protocol: upper(protocol), Addr: ep.Addr(), Usernames: names, Err: refused}
+	check.Err = &accounts.AuthError{Protocol: upper(protocol), Addr: ep.Addr(), Usernames: names, Err: refused}
 	return check
 }
 
@@ -159,7 +159,7 @@ func (c *config) loginIMAP(ctx context.Context, ep accounts.Endpoint, pin, user,
 		var ie *imap.Error
 		if errors.As(err, &ie) && s.ctx.Err() == nil {
 			// Keep only the server's words: they never hold the password.
-			return ev, &AuthError{Protocol: "IMAP", Addr: s.addr(), Usernames: []string{user}, Err: errors.New(ie.Text)}
+			return ev, &accounts.AuthError{Protocol: "IMAP", Addr: s.addr(), Usernames: []string{user}, Err: errors.New(ie.Text)}
 		}
 		return ev, s.fail(err)
 	}
@@ -223,7 +223,7 @@ func smtpAuthError(addr, user, mech string, se *smtp.SMTPError) error {
 	enh := se.EnhancedCode
 	switch {
 	case se.Code == 535 || enh == smtp.EnhancedCode{5, 7, 8}:
-		return &AuthError{Protocol: "SMTP", Addr: addr, Usernames: []string{user}, Err: errors.New(words)}
+		return &accounts.AuthError{Protocol: "SMTP", Addr: addr, Usernames: []string{user}, Err: errors.New(words)}
 	case se.Code == 534 || enh == smtp.EnhancedCode{5, 7, 9}:
 		return problem("refused this way of signing in: the provider wants an app password, or a sign-in on its web page first")
 	case se.Code == 538 || enh == smtp.EnhancedCode{5, 7, 11}:

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -22,61 +21,13 @@ import (
 )
 
 // ErrTimeout means a server did not answer a command in time; the
-// connection was closed.
-var ErrTimeout = errors.New("the server stopped answering")
-
-// AuthError means the server refused the user name or password. Retrying
-// will not help until the user changes them.
-type AuthError struct {
-	Host     string
-	Username string
-	Err      error
-}
-
-func (e *AuthError) Error() string {
-	return fmt.Sprintf("the server %s refused the user name or password for %s", e.Host, e.Username)
-}
-
-func (e *AuthError) Unwrap() error { return e.Err }
-
-// ConnectError means the server could not be reached or the connection
-// broke. Retrying later may help.
-type ConnectError struct {
-	Addr string
-	Err  error
-}
-
-func (e *ConnectError) Error() string {
-	reason := e.Err.Error()
-	switch {
-	case errors.Is(e.Err, syscall.ECONNREFUSED):
-		reason = "connection refused (is the server running, and is the port right?)"
-	case errors.Is(e.Err, ErrTimeout):
-		reason = ErrTimeout.Error()
-	case isTimeout(e.Err):
-		reason = "timed out"
-	case errors.Is(e.Err, io.EOF) || errors.Is(e.Err, net.ErrClosed):
-		reason = "the connection was closed by the server"
-	default:
-		var dnsErr *net.DNSError
-		if errors.As(e.Err, &dnsErr) {
-			reason = "no such host"
-		}
-	}
-	return fmt.Sprintf("cannot reach %s: %s", e.Addr, reason)
-}
-
-func (e *ConnectError) Unwrap() error { return e.Err }
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
+// connection was closed. It is accounts.ErrTimeout.
+var ErrTimeout = accounts.ErrTimeout
 
 // Permanent reports whether err needs the user to act (a wrong password, an
 // untrusted certificate, a missing password) rather than a retry.
 func Permanent(err error) bool {
-	var ae *AuthError
+	var ae *accounts.AuthError
 	var ce *accounts.CertError
 	return errors.As(err, &ae) || errors.As(err, &ce) || errors.Is(err, accounts.ErrSecretNotFound) || accounts.IsKeychainUnavailable(err)
 }
@@ -216,7 +167,7 @@ func dialLogged(ctx context.Context, acct accounts.Account, password string, roo
 	case r = <-done:
 	case <-t.C:
 		abandon()
-		return nil, &ConnectError{Addr: addr, Err: ErrTimeout}
+		return nil, &accounts.ConnectError{Protocol: "IMAP", Addr: addr, Err: ErrTimeout}
 	case <-ctx.Done():
 		abandon()
 		return nil, ctx.Err()
@@ -240,7 +191,7 @@ func dialLogged(ctx context.Context, acct accounts.Account, password string, roo
 		cn.close()
 		var ie *imap.Error
 		if errors.As(err, &ie) && (ie.Type == imap.StatusResponseTypeNo || ie.Code == imap.ResponseCodeAuthenticationFailed) {
-			return nil, &AuthError{Host: addr, Username: user, Err: err}
+			return nil, &accounts.AuthError{Protocol: "IMAP", Addr: addr, Usernames: []string{user}, Err: err}
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -326,7 +277,7 @@ func connectError(addr string, err error) error {
 	if errors.As(err, &ie) {
 		return fmt.Errorf("%s: %w", addr, err)
 	}
-	return &ConnectError{Addr: addr, Err: err}
+	return &accounts.ConnectError{Protocol: "IMAP", Addr: addr, Err: err}
 }
 
 // do runs one step under the watchdog: if the server sends nothing for
@@ -363,12 +314,12 @@ func (cn *conn) do(fn func() error) error {
 	mu.Unlock()
 
 	if cn.timedOut.Load() {
-		return &ConnectError{Addr: cn.addr, Err: ErrTimeout}
+		return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: ErrTimeout}
 	}
 	if err != nil {
 		var ie *imap.Error
 		if !errors.As(err, &ie) {
-			return &ConnectError{Addr: cn.addr, Err: err}
+			return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: err}
 		}
 	}
 	return err
@@ -723,13 +674,13 @@ wait:
 	case <-t.C:
 	case <-ctx.Done():
 	case <-cn.c.Closed():
-		return false, &ConnectError{Addr: cn.addr, Err: net.ErrClosed}
+		return false, &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: net.ErrClosed}
 	case err := <-ended:
 		cmd.Close()
 		if err == nil {
 			err = errors.New("the server ended IDLE")
 		}
-		return false, &ConnectError{Addr: cn.addr, Err: fmt.Errorf("IDLE stopped: %w", err)}
+		return false, &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: fmt.Errorf("IDLE stopped: %w", err)}
 	}
 	err = cn.do(func() error {
 		if err := cmd.Close(); err != nil {

@@ -342,7 +342,7 @@ func (e *Engine) waitSignal(ctx context.Context, cn *conn, inboxChanged chan str
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-cn.c.Closed():
-		return &ConnectError{Addr: cn.addr, Err: net.ErrClosed}
+		return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: net.ErrClosed}
 	}
 	return nil
 }

@@ -243,7 +243,7 @@ func TestSyncInprocErrorsAreClear(t *testing.T) {
 
 	// Wrong password: a permanent AuthError.
 	err := Verify(ctx, f.acct, "wrong", nil)
-	var ae *AuthError
+	var ae *accounts.AuthError
 	if !errors.As(err, &ae) || !Permanent(err) {
 		t.Fatalf("wrong password: %T %v", err, err)
 	}
@@ -274,7 +274,7 @@ func TestSyncInprocErrorsAreClear(t *testing.T) {
 	closed.IMAP.Port = addr.Port
 	start := time.Now()
 	err = Verify(ctx, closed, "x", nil)
-	var cerr *ConnectError
+	var cerr *accounts.ConnectError
 	if !errors.As(err, &cerr) || Permanent(err) || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("closed port: %T %v", err, err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/internal/mailtest"
 	"github.com/ternmail/tern/store"
 )
@@ -147,7 +148,7 @@ func TestSyncSlowLinkBigBody(t *testing.T) {
 	start := time.Now()
 	rep, err := New(f.st, acct, f.opts).SyncOnce(ctx)
 	if err != nil {
-		var ce *ConnectError
+		var ce *accounts.ConnectError
 		t.Fatalf("slow link: %v (timeout: %v)", err, errors.As(err, &ce) && errors.Is(ce.Err, ErrTimeout))
 	}
 	took := time.Since(start)

@@ -1,15 +1,14 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -47,31 +46,6 @@ func reply(e *smtp.SMTPError) string {
 	return s
 }
 
-// ConnectError means the server could not be reached, the connection
-// broke, or the server stopped answering. It is temporary.
-type ConnectError struct {
-	Addr string
-	Err  error
-}
-
-// Error returns one line saying what went wrong.
-func (e *ConnectError) Error() string {
-	reason := e.Err.Error()
-	var ne net.Error
-	switch {
-	case errors.Is(e.Err, syscall.ECONNREFUSED):
-		reason = "connection refused"
-	case errors.As(e.Err, &ne) && ne.Timeout():
-		reason = "the server stopped answering"
-	case errors.Is(e.Err, io.EOF) || errors.Is(e.Err, net.ErrClosed) || errors.Is(e.Err, syscall.ECONNRESET) || errors.Is(e.Err, io.ErrUnexpectedEOF):
-		reason = "the connection was closed"
-	}
-	return fmt.Sprintf("cannot send through %s: %s", e.Addr, reason)
-}
-
-// Unwrap returns the network error.
-func (e *ConnectError) Unwrap() error { return e.Err }
-
 // ConfigError is a problem only the user can fix: a server without
 // STARTTLS, an untrusted certificate, a missing password, an unknown
 // account. It is permanent.
@@ -92,10 +66,40 @@ func temporary(err error) bool {
 
 // trackConn counts failed writes, so that a broken DATA can be told apart
 // from one whose final "." reached the server; each write has a deadline.
+// While heard is set, it keeps what the server says (the greeting and the
+// reply to EHLO before STARTTLS), up to 64 KiB.
 type trackConn struct {
 	net.Conn
 	timeout  time.Duration
 	writeErr atomic.Bool
+	heard    *bytes.Buffer
+}
+
+func (c *trackConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if c.heard != nil && c.heard.Len() < 64<<10 {
+		c.heard.Write(b[:n])
+	}
+	return n, err
+}
+
+// offersSTARTTLS reports whether the server's reply to EHLO (or HELO), in
+// what it said before STARTTLS, was received, and whether it names the
+// STARTTLS capability (RFC 3207).
+func offersSTARTTLS(heard []byte) (replied, offered bool) {
+	for _, line := range strings.Split(string(heard), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if len(line) < 4 || !strings.HasPrefix(line, "250") {
+			continue
+		}
+		if line[3] == ' ' {
+			replied = true
+		}
+		if f := strings.Fields(line[4:]); len(f) > 0 && strings.EqualFold(f[0], "STARTTLS") && (line[3] == '-' || line[3] == ' ') {
+			offered = true
+		}
+	}
+	return replied, offered
 }
 
 func (c *trackConn) Write(b []byte) (int, error) {
@@ -146,7 +150,7 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &ConnectError{Addr: addr, Err: err}
+		return nil, &accounts.ConnectError{Protocol: "SMTP", Addr: addr, Err: err}
 	}
 	setupStop := context.AfterFunc(dctx, func() { nc.Close() })
 	tc := &trackConn{Conn: nc, timeout: w.opts.CommandTimeout}
@@ -156,8 +160,13 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 	case accounts.SecurityTLS:
 		c = smtp.NewClient(tls.Client(tc, tlsCfg))
 	case accounts.SecuritySTARTTLS:
+		// go-smtp does not say why STARTTLS failed: what the server
+		// announced in its reply to EHLO does.
+		tc.heard = new(bytes.Buffer)
 		c, err = smtp.NewClientStartTLS(tc, tlsCfg)
-		if err != nil && strings.Contains(err.Error(), "support STARTTLS") {
+		heard := tc.heard.Bytes()
+		tc.heard = nil
+		if replied, offered := offersSTARTTLS(heard); err != nil && replied && !offered {
 			err = &ConfigError{Err: fmt.Errorf("the server %s does not offer STARTTLS; Tern will not send in clear text", addr)}
 		}
 	case accounts.SecurityNone: // the user's explicit choice
@@ -195,7 +204,7 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		}
-		return nil, &ConnectError{Addr: addr, Err: err}
+		return nil, &accounts.ConnectError{Protocol: "SMTP", Addr: addr, Err: err}
 	}
 	cl.stop = context.AfterFunc(ctx, func() { nc.Close() })
 	size, _ := c.MaxMessageSize() // from the EHLO reply: no round trip
@@ -233,10 +242,15 @@ func (w *Worker) auth(ctx context.Context, cl *client, acct accounts.Account) er
 	}
 	if err := cl.c.Auth(mech); err != nil {
 		var se *smtp.SMTPError
-		if errors.As(err, &se) {
+		switch {
+		case errors.As(err, &se) && (se.Code == 535 || se.EnhancedCode == smtp.EnhancedCode{5, 7, 8}):
+			// The user name or password is wrong (RFC 4954 section 6);
+			// the ServerError beneath keeps it permanent.
+			return &accounts.AuthError{Protocol: "SMTP", Addr: cl.addr, Usernames: []string{user}, Err: &ServerError{Op: "AUTH", Err: se}}
+		case errors.As(err, &se):
 			return &ServerError{Op: "AUTH as " + user, Err: se}
 		}
-		return &ConnectError{Addr: cl.addr, Err: err}
+		return &accounts.ConnectError{Protocol: "SMTP", Addr: cl.addr, Err: err}
 	}
 	return nil
 }

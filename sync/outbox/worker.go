@@ -565,7 +565,7 @@ func (w *Worker) sendOne(ctx context.Context, cl *client, acct accounts.Account,
 		return w.commandFailed(ctx, cl, it, results, "DATA", err)
 	}
 	if _, err := wc.Write(raw); err != nil {
-		w.finish(ctx, it, results, &ConnectError{Addr: cl.addr, Err: err}, false)
+		w.finish(ctx, it, results, &accounts.ConnectError{Protocol: "SMTP", Addr: cl.addr, Err: err}, false)
 		return false
 	}
 	_, err = wc.CloseWithResponse()
@@ -585,12 +585,12 @@ func (w *Worker) sendOne(ctx context.Context, cl *client, acct accounts.Account,
 		return true
 	case cl.conn.writeErr.Load() && ctx.Err() == nil:
 		// The final "." never reached the server.
-		w.finish(ctx, it, results, &ConnectError{Addr: cl.addr, Err: err}, false)
+		w.finish(ctx, it, results, &accounts.ConnectError{Protocol: "SMTP", Addr: cl.addr, Err: err}, false)
 		return false
 	}
 	// The message was handed over but the answer was lost: it may have
 	// been accepted.
-	reason := (&ConnectError{Addr: cl.addr, Err: err}).Error() + " after the message was handed over, so it may or may not have been sent. Check your Sent folder or the recipients, then retry or cancel it."
+	reason := (&accounts.ConnectError{Protocol: "SMTP", Addr: cl.addr, Err: err}).Error() + " after the message was handed over, so it may or may not have been sent. Check your Sent folder or the recipients, then retry or cancel it."
 	if ctx.Err() != nil {
 		reason = UncertainReason
 	}
@@ -613,7 +613,7 @@ func (w *Worker) commandFailed(ctx context.Context, cl *client, it store.OutboxI
 		w.update(it, store.OutboxUpdate{State: store.OutboxQueued, NextAttempt: w.opts.Now(), LastError: it.LastError})
 		return false
 	}
-	w.finish(ctx, it, results, &ConnectError{Addr: cl.addr, Err: err}, false)
+	w.finish(ctx, it, results, &accounts.ConnectError{Protocol: "SMTP", Addr: cl.addr, Err: err}, false)
 	return false
 }
 
