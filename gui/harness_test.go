@@ -72,22 +72,25 @@ func newCore(t *testing.T, log *testLog, secrets accounts.Secrets) *app.Core {
 		secrets = accounts.NewMemorySecrets()
 	}
 	core, err := app.New(app.Options{
-		Home:    t.TempDir(),
-		Secrets: secrets,
-		StartDemo: func() (*app.Demo, error) {
-			srv, err := mailtest.StartDemo()
-			if err != nil {
-				return nil, err
-			}
-			return &app.Demo{Account: mailtest.DemoAccount(srv), Password: srv.Password, Close: srv.Close}, nil
-		},
-		Logf: log.logf,
+		Home:      t.TempDir(),
+		Secrets:   secrets,
+		StartDemo: demoFor(mailtest.DemoForTest(t)),
+		Logf:      log.logf,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	core.Start()
 	return core
+}
+
+// demoFor returns an app.Options.StartDemo that hands the core srv, a
+// server the test started (mailtest.DemoForTest: closed when the test ends,
+// or by the core when it shuts down).
+func demoFor(srv *mailtest.Server) func() (*app.Demo, error) {
+	return func() (*app.Demo, error) {
+		return &app.Demo{Account: mailtest.DemoAccount(srv), Password: srv.Password, Close: srv.Close}, nil
+	}
 }
 
 func newHarness(t *testing.T, setup func(*app.Core)) *harness {

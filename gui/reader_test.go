@@ -35,23 +35,17 @@ func newReaderHarness(t *testing.T, extra ...[]byte) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
 	log := &testLog{t: t}
+	srv := mailtest.DemoForTest(t)
+	for _, raw := range extra {
+		if _, err := srv.Append("INBOX", raw, nil, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	core, err := app.New(app.Options{
-		Home:    t.TempDir(),
-		Secrets: accounts.NewMemorySecrets(),
-		StartDemo: func() (*app.Demo, error) {
-			srv, err := mailtest.StartDemo()
-			if err != nil {
-				return nil, err
-			}
-			for _, raw := range extra {
-				if _, err := srv.Append("INBOX", raw, nil, time.Now()); err != nil {
-					srv.Close()
-					return nil, err
-				}
-			}
-			return &app.Demo{Account: mailtest.DemoAccount(srv), Password: srv.Password, Close: srv.Close}, nil
-		},
-		Logf: log.logf,
+		Home:      t.TempDir(),
+		Secrets:   accounts.NewMemorySecrets(),
+		StartDemo: demoFor(srv),
+		Logf:      log.logf,
 	})
 	if err != nil {
 		t.Fatal(err)

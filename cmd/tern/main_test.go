@@ -91,11 +91,7 @@ func TestCLISyncSeveralAccounts(t *testing.T) {
 	c := newCLI(t)
 	var srvs []*mailtest.Server
 	for _, user := range []string{"ann@example.test", "bob@example.test"} {
-		srv, err := mailtest.StartServer(&mailtest.ServerOptions{Username: user, TLS: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
+		srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{Username: user, TLS: true})
 		srvs = append(srvs, srv)
 		addDemoAccount(t, c, srv)
 	}
@@ -133,11 +129,7 @@ func TestCLISyncSeveralAccounts(t *testing.T) {
 }
 
 func TestCLIAddSyncListShow(t *testing.T) {
-	srv, err := mailtest.StartDemo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := mailtest.DemoForTest(t)
 	c := newCLI(t)
 	addDemoAccount(t, c, srv)
 
@@ -218,11 +210,7 @@ func TestCLIAddSyncListShow(t *testing.T) {
 }
 
 func TestCLIBadInputIsOneLine(t *testing.T) {
-	srv, err := mailtest.StartDemo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := mailtest.DemoForTest(t)
 	c := newCLI(t)
 	base := []string{"account", "add", "--email", srv.Username, "--imap", srv.IMAPAddr + ":tls", "--smtp", srv.SMTPAddr + ":tls", "--password-stdin"}
 
@@ -255,11 +243,7 @@ func TestCLIBadInputIsOneLine(t *testing.T) {
 }
 
 func TestCLINoKeychain(t *testing.T) {
-	srv, err := mailtest.StartDemo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := mailtest.DemoForTest(t)
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/tern-test-bus")
 	c := newCLI(t)
 	c.secrets = nil // the real OS keychain, which is not there

@@ -18,6 +18,20 @@ func ServerForTest(t testing.TB, opts *ServerOptions) *Server {
 	return s
 }
 
+// DemoForTest starts the demo mailbox's server (see StartDemo) and closes
+// it when the test ends. Call it on the test's goroutine, before handing
+// the server to code that runs elsewhere (an app.Options.StartDemo, say):
+// it fails the test if the server does not start.
+func DemoForTest(t testing.TB) *Server {
+	t.Helper()
+	s, err := StartDemo()
+	if err != nil {
+		t.Fatalf("mailtest: start the demo server: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // DialIMAP connects to the server's IMAP port (over TLS when the server uses
 // it, trusting its certificate) and logs in. The client is closed when the
 // test ends. opts may be nil; its TLSConfig is filled in if empty.

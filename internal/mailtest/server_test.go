@@ -20,14 +20,10 @@ func TestServerForTest(t *testing.T) {
 	}
 }
 
-// TestStartDemo checks the demo's names for tests: StartDemo, DemoSeed,
-// DemoAccount, and DialIMAP over TLS.
+// TestStartDemo checks the demo's names for tests: DemoForTest (and so
+// StartDemo), DemoSeed, DemoAccount, and DialIMAP over TLS.
 func TestStartDemo(t *testing.T) {
-	s, err := StartDemo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := DemoForTest(t)
 	a := DemoAccount(s)
 	if a.ID != DemoAccountID || a.Email != DemoAddress || a.PinnedCerts[s.IMAPAddr] != s.CertSHA256 || s.CertSHA256 == "" {
 		t.Fatalf("DemoAccount = %+v for %+v", a, s.Server)
