@@ -20,24 +20,48 @@ import (
 
 // TestSlowAccountDelaysNoOther runs two accounts, one of them on a server
 // that accepts connections and never answers: the other syncs as if alone.
+// The silent server holds every connection until the test releases it, and
+// the command timeout is longer than the test, so the slow account stays
+// blocked for as long as the test says: the good account must reach idle
+// while the slow one is still blocked, whatever the machine's speed. An
+// engine that waited for another account (a shared lock, a serial start)
+// would keep the good account waiting for the release that never comes.
 func TestSlowAccountDelaysNoOther(t *testing.T) {
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	accepted := make(chan struct{}, 64) // one token per connection accepted
+	release := make(chan struct{})      // closed: the held connections close
+	var held sync.WaitGroup
+	defer held.Wait()
 	defer silent.Close()
+	var releaseOnce sync.Once
+	releaseAll := func() { releaseOnce.Do(func() { close(release) }) }
+	defer releaseAll()
+	held.Add(1)
 	go func() {
+		defer held.Done()
 		for {
 			c, err := silent.Accept()
 			if err != nil {
 				return
 			}
-			defer c.Close() // held open, never a byte
+			select {
+			case accepted <- struct{}{}:
+			default:
+			}
+			held.Add(1)
+			go func() {
+				defer held.Done()
+				<-release // held open, never a byte, until released
+				c.Close()
+			}()
 		}
 	}()
 	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{TLS: true, Seed: mailtest.DemoSeed(time.Now())})
 	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets(),
-		Sync: &imapsync.Options{CommandTimeout: 3 * time.Second}})
+		Sync: &imapsync.Options{CommandTimeout: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,24 +71,35 @@ func TestSlowAccountDelaysNoOther(t *testing.T) {
 	slow := accounts.Account{Name: "Slow", Email: "slow@example.test",
 		IMAP: accounts.Endpoint{Host: "127.0.0.1", Port: port, Security: accounts.SecurityNone},
 		SMTP: accounts.Endpoint{Host: "127.0.0.1", Port: port, Security: accounts.SecurityNone}}
-	if _, err := c.AddAccount(ctx, slow, "pw", &AddOptions{SkipVerify: true}); err != nil {
+	slowAcct, err := c.AddAccount(ctx, slow, "pw", &AddOptions{SkipVerify: true})
+	if err != nil {
 		t.Fatal(err)
 	}
 	good, err := c.AddAccount(ctx, mailtest.DemoAccount(srv), srv.Password, &AddOptions{SkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	c.Start()
-	waitUntil(t, "the good account synced", func() bool {
+	// The slow account's engine is connected to the silent server and
+	// waits for a greeting that comes only when the test releases it.
+	select {
+	case <-accepted:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the slow account never connected: the test would prove nothing")
+	}
+	waitUntil(t, "the good account synced while the slow one is blocked", func() bool {
 		inbox, err := c.Store().MailboxByRole(ctx, good.ID, store.RoleInbox)
 		return err == nil && inbox.Total > 0 && c.Status(good.ID).State == imapsync.StateIdle
 	})
-	t.Logf("good account idle after %v; slow account: %+v", time.Since(start), c.Status("slow-example-test"))
-	if st := c.Status("slow-example-test").State; st == imapsync.StateIdle {
-		t.Fatalf("the silent account claims to be idle")
+	// Still blocked: nothing has released it, and its hour-long timeout
+	// has not run out.
+	if st := c.Status(slowAcct.ID); st.State == imapsync.StateIdle || st.State == imapsync.StateOffline {
+		t.Fatalf("the slow account is %+v while its server still holds the connection", st)
 	}
-	waitUntil(t, "the slow account offline", func() bool { return c.Status("slow-example-test").State == imapsync.StateOffline })
+	releaseAll()
+	waitUntil(t, "the slow account offline once released", func() bool {
+		return c.Status(slowAcct.ID).State == imapsync.StateOffline
+	})
 }
 
 // newISOCore returns a started-or-not core with one account on an
