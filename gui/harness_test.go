@@ -149,11 +149,14 @@ func (h *harness) run() {
 }
 
 // waitFor runs UI work until cond holds, failing the test after waitLimit.
+// cond is checked before and after each piece of UI work, so waitFor
+// returns at the first state in which it holds, not after later work that
+// happened to be queued too (a message sent 100 ms after its composer
+// closed could otherwise show "Sent" before "Sending" was ever seen).
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {
-		h.run()
 		if cond() {
 			return
 		}
