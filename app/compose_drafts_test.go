@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/internal/mailtest"
 	"github.com/ternmail/tern/store"
 )
@@ -17,18 +16,8 @@ import (
 func TestDraftsOnDovecot(t *testing.T) {
 	alice := mailtest.RealUser{Name: "alice@example.test", Password: "alice-pw-d"}
 	real := mailtest.RealForTest(t, alice)
-	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Shutdown)
+	c, acct := coreWithRealAccount(t, real, alice)
 	ctx := context.Background()
-	a := accounts.Account{Name: "Alice", Email: alice.Name, IMAP: endpointOf(t, real.IMAPAddr), SMTP: endpointOf(t, real.SubmissionAddr),
-		PinnedCerts: map[string]string{real.IMAPAddr: real.CertSHA256, real.SubmissionAddr: real.CertSHA256}}
-	acct, err := c.AddAccount(ctx, a, alice.Password, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Two saves queued before the engine runs make one upload.
 	d := &store.Draft{Account: acct.ID, From: "Alice <alice@example.test>", To: "bob@example.test, half-typ", Subject: "Plans", Body: "first version\n"}
 	id, err := c.SaveDraft(ctx, d, true)

@@ -11,7 +11,6 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/internal/mailtest"
 	"github.com/ternmail/tern/store"
 )
@@ -60,18 +59,8 @@ func TestCourierNamespace(t *testing.T) {
 		}
 	}
 
-	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Shutdown)
+	c, acct := coreWithRealAccount(t, real, alice)
 	ctx := context.Background()
-	a := accounts.Account{Name: "Alice", Email: alice.Name, IMAP: endpointOf(t, real.IMAPAddr), SMTP: endpointOf(t, real.SubmissionAddr),
-		PinnedCerts: map[string]string{real.IMAPAddr: real.CertSHA256, real.SubmissionAddr: real.CertSHA256}}
-	acct, err := c.AddAccount(ctx, a, alice.Password, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sync := func() {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, time.Minute)

@@ -22,6 +22,34 @@ func endpointOf(t *testing.T, addr string) accounts.Endpoint {
 	return accounts.Endpoint{Host: host, Port: p, Security: accounts.SecuritySTARTTLS}
 }
 
+// coreWithRealAccount returns a new core, not started, holding user's
+// account on real, added as the window adds one (signed in first).
+func coreWithRealAccount(t *testing.T, real *mailtest.Real, user mailtest.RealUser) (*Core, accounts.Account) {
+	t.Helper()
+	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	a := accounts.Account{Name: "Alice", Email: user.Name, IMAP: endpointOf(t, real.IMAPAddr), SMTP: endpointOf(t, real.SubmissionAddr),
+		PinnedCerts: map[string]string{real.IMAPAddr: real.CertSHA256, real.SubmissionAddr: real.CertSHA256}}
+	acct, err := c.AddAccount(context.Background(), a, user.Password, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, acct
+}
+
+// waitFirstSync waits until a started core has listed acct's folders
+// (Sent among them) and its engine is idle.
+func waitFirstSync(t *testing.T, c *Core, acct accounts.Account) {
+	t.Helper()
+	waitUntil(t, "the first sync", func() bool {
+		_, err := c.Store().MailboxByRole(context.Background(), acct.ID, store.RoleSent)
+		return err == nil && c.Status(acct.ID).State == "idle"
+	})
+}
+
 // TestSentCopyFiledThroughDovecot sends through real Postfix with a running
 // core, and finds the message delivered to the recipient and filed, once,
 // in the sender's Sent folder by the sync engine.
@@ -29,23 +57,10 @@ func TestSentCopyFiledThroughDovecot(t *testing.T) {
 	alice := mailtest.RealUser{Name: "alice@example.test", Password: "alice-pw-3"}
 	bob := mailtest.RealUser{Name: "bob@example.test", Password: "bob-pw-3"}
 	real := mailtest.RealForTest(t, alice, bob)
-	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Shutdown)
+	c, acct := coreWithRealAccount(t, real, alice)
 	c.Start()
 	ctx := context.Background()
-	a := accounts.Account{Name: "Alice", Email: alice.Name, IMAP: endpointOf(t, real.IMAPAddr), SMTP: endpointOf(t, real.SubmissionAddr),
-		PinnedCerts: map[string]string{real.IMAPAddr: real.CertSHA256, real.SubmissionAddr: real.CertSHA256}}
-	acct, err := c.AddAccount(ctx, a, alice.Password, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the first sync", func() bool {
-		_, err := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
-		return err == nil && c.Status(acct.ID).State == "idle"
-	})
+	waitFirstSync(t, c, acct)
 	d := &message.Draft{To: []message.Address{{Name: "Bob", Email: bob.Name}}, Subject: "Filed in Sent", Text: "Hello Bob.\n"}
 	it, err := c.Send(ctx, acct.ID, d, &SendOptions{NoUndo: true})
 	if err != nil {
@@ -117,10 +132,7 @@ func TestSentCopyNotDuplicatedAfterCrash(t *testing.T) {
 		t.Fatalf("pending appends: %+v", acts)
 	}
 	c.Start()
-	waitUntil(t, "the first sync", func() bool {
-		_, err := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
-		return err == nil && c.Status(acct.ID).State == "idle"
-	})
+	waitFirstSync(t, c, acct)
 	c.SyncNow(acct.ID)
 	waitUntil(t, "the append replayed", func() bool {
 		acts, _ := c.Store().PendingAppends(ctx, acct.ID)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/internal/mailtest"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
@@ -23,23 +22,10 @@ func TestSentCopyKeepsBccThroughDovecot(t *testing.T) {
 	bob := mailtest.RealUser{Name: "bob@example.test", Password: "bob-pw-4"}
 	carol := mailtest.RealUser{Name: "carol@example.test", Password: "carol-pw-4"}
 	real := mailtest.RealForTest(t, alice, bob, carol)
-	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Shutdown)
+	c, acct := coreWithRealAccount(t, real, alice)
 	c.Start()
 	ctx := context.Background()
-	a := accounts.Account{Name: "Alice", Email: alice.Name, IMAP: endpointOf(t, real.IMAPAddr), SMTP: endpointOf(t, real.SubmissionAddr),
-		PinnedCerts: map[string]string{real.IMAPAddr: real.CertSHA256, real.SubmissionAddr: real.CertSHA256}}
-	acct, err := c.AddAccount(ctx, a, alice.Password, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the first sync", func() bool {
-		_, err := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
-		return err == nil && c.Status(acct.ID).State == "idle"
-	})
+	waitFirstSync(t, c, acct)
 	const subject = "Bcc kept in Sent"
 	d := &message.Draft{To: []message.Address{{Name: "Bob", Email: bob.Name}},
 		Bcc: []message.Address{{Name: "Carol Secret", Email: carol.Name}}, Subject: subject, Text: "Hello Bob.\n"}

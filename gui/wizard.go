@@ -969,21 +969,10 @@ func (wz *wizard) saveUnchecked() {
 	if wz.edit != nil {
 		return
 	}
-	a, err := wz.formAccount()
-	if err != nil {
-		setMessage(wz.settingsErr, err.Error())
-		wz.sessionBtn.Hide()
+	a, password, ok := wz.toCheckPage(true, "not checked", "Saving the account without checking it…")
+	if !ok {
 		return
 	}
-	password := wz.sPassword.Text
-	wz.unchecked = true
-	setMessage(wz.settingsErr, "")
-	wz.sessionBtn.Hide()
-	wz.imapLine.SetText("Incoming mail (IMAP) " + a.IMAP.Addr() + ": not checked")
-	wz.smtpLine.SetText("Outgoing mail (SMTP) " + a.SMTP.Addr() + ": not checked")
-	wz.saveLine.SetText("Saving the account without checking it…")
-	wz.setStep(stepCheck)
-	wz.focusFirst()
 	core, sessionOnly := wz.w.core, wz.sessionOnly
 	wz.run("save unchecked account", checkTimeout, func(ctx context.Context, op int) func() {
 		saved, err := core.AddAccount(ctx, a, password, &app.AddOptions{SkipVerify: true, SessionOnly: sessionOnly})
@@ -996,6 +985,27 @@ func (wz *wizard) saveUnchecked() {
 
 // ---- Check page
 
+// toCheckPage reads the account from the settings page and moves to the
+// check page, each server's line saying state and the save line save; ok
+// is false, with the settings page showing why, when the form is invalid.
+func (wz *wizard) toCheckPage(unchecked bool, state, save string) (a accounts.Account, password string, ok bool) {
+	a, err := wz.formAccount()
+	if err != nil {
+		setMessage(wz.settingsErr, err.Error())
+		wz.sessionBtn.Hide()
+		return a, "", false
+	}
+	wz.unchecked = unchecked
+	setMessage(wz.settingsErr, "")
+	wz.sessionBtn.Hide()
+	wz.imapLine.SetText("Incoming mail (IMAP) " + a.IMAP.Addr() + ": " + state)
+	wz.smtpLine.SetText("Outgoing mail (SMTP) " + a.SMTP.Addr() + ": " + state)
+	wz.saveLine.SetText(save)
+	wz.setStep(stepCheck)
+	wz.focusFirst()
+	return a, wz.sPassword.Text, true
+}
+
 func (wz *wizard) buildCheck() fyne.CanvasObject {
 	wz.imapLine = &widget.Label{Wrapping: fyne.TextWrapWord}
 	wz.smtpLine = &widget.Label{Wrapping: fyne.TextWrapWord}
@@ -1007,21 +1017,10 @@ func (wz *wizard) buildCheck() fyne.CanvasObject {
 // startCheck verifies the settings by signing in to both servers, then
 // saves the account: added and syncing, or updated.
 func (wz *wizard) startCheck() {
-	a, err := wz.formAccount()
-	if err != nil {
-		setMessage(wz.settingsErr, err.Error())
-		wz.sessionBtn.Hide()
+	a, password, ok := wz.toCheckPage(false, "signing in…", "")
+	if !ok {
 		return
 	}
-	password := wz.sPassword.Text
-	wz.unchecked = false
-	setMessage(wz.settingsErr, "")
-	wz.sessionBtn.Hide()
-	wz.imapLine.SetText("Incoming mail (IMAP) " + a.IMAP.Addr() + ": signing in…")
-	wz.smtpLine.SetText("Outgoing mail (SMTP) " + a.SMTP.Addr() + ": signing in…")
-	wz.saveLine.SetText("")
-	wz.setStep(stepCheck)
-	wz.focusFirst()
 	core, opts, edit, sessionOnly := wz.w.core, wz.w.core.AutoconfigOptions(), wz.edit != nil, wz.sessionOnly
 	wz.run("check account", checkTimeout, func(ctx context.Context, op int) func() {
 		var v *autoconfig.Verification
