@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -305,7 +306,7 @@ func (r *Real) startOnce() error {
 		err := realWaitReady(c.addr, c.proc, deadline, c.fn)
 		if err != nil {
 			e := fmt.Errorf("mailtest: %s on %s not ready: %w\n%s", c.name, c.addr, err, r.LogTail(40))
-			if r.portClash() {
+			if r.clashed(c.proc, c.addr) {
 				return fmt.Errorf("%w: %w", errRealPortInUse, e)
 			}
 			return e
@@ -315,6 +316,26 @@ func (r *Real) startOnce() error {
 }
 
 // portClash reports whether a server's logs show a failed bind.
+// clashed reports whether a start that failed waiting for proc on addr
+// failed because another process took one of the ports between
+// realFreePorts and the servers' bind: Dovecot logs that; Postfix's master
+// exits with status 1 and logs nothing (its log daemon is not up yet), so
+// a dead server whose port someone else now holds is a clash too.
+func (r *Real) clashed(proc *realProc, addr string) bool {
+	return r.portClash() || (proc.exited() && realAddrInUse(addr))
+}
+
+// realAddrInUse reports whether another process listens on addr: binding
+// it fails with EADDRINUSE.
+func realAddrInUse(addr string) bool {
+	l, err := net.Listen("tcp4", addr)
+	if err == nil {
+		l.Close()
+		return false
+	}
+	return errors.Is(err, syscall.EADDRINUSE)
+}
+
 func (r *Real) portClash() bool {
 	for _, f := range r.logFiles() {
 		b, _ := os.ReadFile(f)

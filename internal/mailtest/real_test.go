@@ -559,3 +559,30 @@ func TestRealWaitReadyOwnServer(t *testing.T) {
 		t.Error("another master's auth server taken for ours")
 	}
 }
+
+// TestRealClashWithoutALog is the port clash Postfix does not log: its
+// master exits at once with status 1 when another process holds its port.
+// A dead server whose port is held by someone else counts as a clash (and
+// StartReal tries again with other ports); a dead server whose port is free
+// does not.
+func TestRealClashWithoutALog(t *testing.T) {
+	r := &Real{Dir: t.TempDir()}
+	proc, err := realStartProc("false", exec.Command("false"), filepath.Join(r.Dir, "false.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-proc.done
+	proc.stop(time.Second)
+	held, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := held.Addr().String()
+	if !r.clashed(proc, addr) {
+		t.Errorf("a dead server whose port %s another process holds is not taken for a clash", addr)
+	}
+	held.Close()
+	if r.clashed(proc, addr) {
+		t.Errorf("a dead server whose port %s is free is taken for a clash", addr)
+	}
+}
