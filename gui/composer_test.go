@@ -147,7 +147,7 @@ func TestComposerSendAttachAndAutocomplete(t *testing.T) {
 	}
 
 	c.body.chunks[0].TypedShortcut(ctrlEnter)
-	h.waitFor("the composer to close", func() bool { return len(h.w.compose.open) == 0 })
+	h.waitForFirst("the composer to close", func() bool { return len(h.w.compose.open) == 0 })
 	if !h.w.compose.bar.Visible() || !strings.HasPrefix(h.w.compose.label.Text, "Sending") {
 		t.Errorf("status = %q", h.w.compose.label.Text)
 	}

@@ -149,14 +149,29 @@ func (h *harness) run() {
 }
 
 // waitFor runs UI work until cond holds, failing the test after waitLimit.
-// cond is checked before and after each piece of UI work, so waitFor
-// returns at the first state in which it holds, not after later work that
-// happened to be queued too (a message sent 100 ms after its composer
-// closed could otherwise show "Sent" before "Sending" was ever seen).
+// It runs all the work queued so far before each look at cond.
 func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	h.waitUntil(what, cond, true)
+}
+
+// waitForFirst is waitFor that looks at cond after each single piece of
+// UI work, and so returns at the first state in which cond holds, before
+// any later work that happened to be queued too: for a state that lasts
+// only until the next piece of work (a message sent 100 ms after its
+// composer closed may show "Sent" in the very next one).
+func (h *harness) waitForFirst(what string, cond func() bool) {
+	h.t.Helper()
+	h.waitUntil(what, cond, false)
+}
+
+func (h *harness) waitUntil(what string, cond func() bool, drain bool) {
 	h.t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {
+		if drain {
+			h.run()
+		}
 		if cond() {
 			return
 		}
