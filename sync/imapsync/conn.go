@@ -86,14 +86,10 @@ const newsAny = ^uint64(0)
 func (cn *conn) takeNews() uint64 { return cn.news.Swap(0) }
 
 // dial connects and logs in to the account's IMAP server. Cancelling ctx
-// closes the connection.
-func dial(ctx context.Context, acct accounts.Account, password string, roots *x509.CertPool, timeout time.Duration, m *meter) (*conn, error) {
-	return dialLogged(ctx, acct, password, roots, timeout, m, nil)
-}
-
-// dialLogged is dial for a connection whose goroutines report their panics
-// through logf (see conn.logf).
-func dialLogged(ctx context.Context, acct accounts.Account, password string, roots *x509.CertPool, timeout time.Duration, m *meter, logf func(string, ...any)) (*conn, error) {
+// closes the connection. m counts its traffic (nil: counted nowhere), and
+// logf reports the panics of its background goroutines (nil: the log
+// package).
+func dial(ctx context.Context, acct accounts.Account, password string, roots *x509.CertPool, timeout time.Duration, m *meter, logf func(string, ...any)) (*conn, error) {
 	ep := acct.IMAP
 	addr := ep.Addr()
 	if m == nil {
@@ -423,7 +419,7 @@ func (cn *conn) selectMailbox(name string, condstore bool) (*imap.SelectData, er
 // Its error is meant for the user.
 func Verify(ctx context.Context, acct accounts.Account, password string, opts *Options) error {
 	o := opts.withDefaults()
-	cn, err := dial(ctx, acct, password, o.Roots, o.CommandTimeout, nil)
+	cn, err := dial(ctx, acct, password, o.Roots, o.CommandTimeout, nil, o.Logf)
 	if err != nil {
 		return err
 	}

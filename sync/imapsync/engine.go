@@ -446,7 +446,7 @@ func (e *Engine) connect(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("password for %s: %w", e.acct.Email, err)
 	}
-	return dialLogged(ctx, e.acct, password, e.opts.Roots, e.opts.CommandTimeout, &e.meter, e.opts.Logf)
+	return dial(ctx, e.acct, password, e.opts.Roots, e.opts.CommandTimeout, &e.meter, e.opts.Logf)
 }
 
 // SyncOnce connects, runs one full sync pass (folders, headers, flags,

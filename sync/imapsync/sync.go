@@ -28,7 +28,8 @@ func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error)
 	rep := &Report{Account: e.acct.ID}
 	e.setStatus(Status{State: StateSyncing})
 	e.touched = map[string]bool{}
-	known := e.foldersKnown(ctx)
+	// Only a full pass lists the folders; an INBOX pass needs no look.
+	known := !full || e.foldersKnown(ctx)
 	n, err := e.replay(ctx, cn)
 	rep.Actions = n
 	if err != nil {
