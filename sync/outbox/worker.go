@@ -502,6 +502,13 @@ func (w *Worker) sendOne(ctx context.Context, cl *client, acct accounts.Account,
 	// The stored message keeps its Bcc field for the copy filed in Sent;
 	// the recipients get it without.
 	raw = message.StripBcc(raw)
+	// Queue checked the line ends; a row written by other means is
+	// checked again, since a lone CR or LF next to a dot could end the
+	// DATA early for some servers (SMTP smuggling).
+	if err := checkCRLF(raw); err != nil {
+		w.finish(ctx, it, nil, &ConfigError{Err: err}, false)
+		return true
+	}
 	rcpts := it.Remaining()
 	results := map[string]store.RcptResult{}
 	mailOpts := &smtp.MailOptions{Size: int64(len(raw))}
