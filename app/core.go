@@ -407,7 +407,12 @@ func (c *Core) newEngine(a accounts.Account) *imapsync.Engine {
 	id := a.ID
 	o.Password = func(ctx context.Context) (string, error) { return c.password(ctx, id, "imap") }
 	o.OnChange = func(ch imapsync.Change) { c.publishChange(id, ch) }
-	o.OnStatus = func(st imapsync.Status) { c.bus.Publish(StatusChanged{Account: id, Status: st}) }
+	o.OnStatus = func(st imapsync.Status) {
+		c.bus.Publish(StatusChanged{Account: id, Status: st})
+		if st.State == imapsync.StateIdle { // after a pass
+			c.afterSync(id)
+		}
+	}
 	return imapsync.New(c.store, a, o)
 }
 

@@ -66,10 +66,18 @@
 // killed during DATA, or after the server's final reply but before Tern
 // recorded it, leaves it "sending": the server may or may not have accepted
 // it, and Tern cannot tell. The next Worker marks such rows "uncertain" with
-// an explanation instead of sending them again; the user retries or cancels.
-// The same holds when the connection breaks, or the server stops answering,
-// after the final "." was sent. So a message is sent at most once, except if
-// the user retries an uncertain one that had in fact been accepted.
+// an explanation instead of sending them again. The same holds when the
+// connection breaks, or the server stops answering, after the final "."
+// was sent. The attempt is counted in the store before DATA, so an
+// uncertain message shows it.
+//
+// Where the server can tell, Tern settles it: ResolveUncertain, called
+// after each sync of the account, marks sent an uncertain message whose
+// Message-ID the store holds in the Sent folder, or in INBOX when the
+// account was among the recipients (and then files the copy in Sent).
+// Otherwise the user decides: MarkSent (a copy is filed in Sent), Retry
+// (send again), or Cancel. So a message is sent at most once, except if
+// the user sends again an uncertain one that had in fact been accepted.
 //
 // Only one Worker per store may send: Options.LockPath names a lock file
 // (held with flock on Unix) that a second process waits for, so that it
