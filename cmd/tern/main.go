@@ -45,6 +45,7 @@ Usage:
   tern send [--account ID] --eml FILE     send a message file as it is (Bcc is taken out)
   tern outbox [--account ID]              messages waiting, sent or failed
   tern outbox retry ID | outbox cancel ID
+  tern outbox resend ID | outbox mark-sent ID   for a message that may or may not have been sent
   tern version
 
 Every verb takes --json for machine-readable output and --home DIR (or

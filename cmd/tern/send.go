@@ -275,16 +275,19 @@ func cmdOutbox(ctx context.Context, core *app.Core, a *args, pos []string, e *en
 					truncate(strings.Join(it.Rcpts, ", "), 40), truncate(it.Subject, 40), truncate(detail, 100))
 			}
 			tw.Flush()
+			uncertainHint(w, list)
 		})
 	}
 	if len(pos) != 2 {
-		return fmt.Errorf("usage: tern outbox [retry ID | cancel ID]")
+		return fmt.Errorf("usage: tern outbox [retry ID | cancel ID | resend ID | mark-sent ID]")
 	}
 	id, err := strconv.ParseInt(pos[1], 10, 64)
 	if err != nil || id <= 0 {
 		return fmt.Errorf("%q is not an outbox message ID (see tern outbox)", pos[1])
 	}
 	switch pos[0] {
+	case "resend", "mark-sent":
+		return cmdOutboxUncertain(ctx, core, a, e, pos[0], id)
 	case "retry":
 		timeout, err := sendTimeout(a)
 		if err != nil {
@@ -303,7 +306,7 @@ func cmdOutbox(ctx context.Context, core *app.Core, a *args, pos []string, e *en
 			fmt.Fprintf(w, "Cancelled message %d (%s).\n", it.ID, it.Subject)
 		})
 	}
-	return fmt.Errorf("unknown outbox command %q (retry ID, cancel ID)", pos[0])
+	return fmt.Errorf("unknown outbox command %q (retry ID, cancel ID, resend ID, mark-sent ID)", pos[0])
 }
 
 func outboxErr(id int64, err error) error {
