@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ternmail/tern/app"
 	"github.com/ternmail/tern/store"
 )
 
@@ -125,7 +126,11 @@ func (v *outboxView) itemRow(it store.OutboxItem) fyne.CanvasObject {
 	to := &widget.Label{Text: "To " + strings.Join(it.Rcpts, ", "), Truncation: fyne.TextTruncateEllipsis}
 	st := &widget.Label{Text: state, Importance: imp}
 	rows := []fyne.CanvasObject{title, to, st}
-	if it.LastError != "" {
+	switch {
+	case it.State == store.OutboxUncertain:
+		// What Tern knows, for the choice between the two buttons.
+		rows = append(rows, &widget.Label{Text: app.UncertainAdvice(it, time.Now()), Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance})
+	case it.LastError != "":
 		rows = append(rows, &widget.Label{Text: "Server: " + it.LastError, Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance})
 	}
 	for _, r := range it.Rcpts {
@@ -138,8 +143,12 @@ func (v *outboxView) itemRow(it store.OutboxItem) fyne.CanvasObject {
 	var buttons []fyne.CanvasObject
 	id := it.ID
 	switch it.State {
-	case store.OutboxFailed, store.OutboxUncertain, store.OutboxPartial:
+	case store.OutboxFailed, store.OutboxPartial:
 		buttons = append(buttons, widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { v.retry(id) }))
+	case store.OutboxUncertain:
+		buttons = append(buttons,
+			widget.NewButtonWithIcon("Send again", theme.ViewRefreshIcon(), func() { v.resolve(id, app.SendAgain) }),
+			widget.NewButtonWithIcon("Mark as sent", theme.ConfirmIcon(), func() { v.resolve(id, app.MarkSent) }))
 	}
 	switch it.State {
 	case store.OutboxQueued, store.OutboxFailed, store.OutboxUncertain:
@@ -175,6 +184,22 @@ func (v *outboxView) retry(id int64) {
 		w.do(func() {
 			if err != nil {
 				w.status.notice("Could not retry: " + err.Error())
+			}
+			v.reload()
+		})
+	})
+}
+
+// resolve applies the user's choice to uncertain message id.
+func (v *outboxView) resolve(id int64, choice app.UncertainChoice) {
+	w := v.cs.w
+	w.spawn("uncertain message", func() {
+		ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
+		defer cancel()
+		_, err := w.core.ResolveUncertain(ctx, id, choice)
+		w.do(func() {
+			if err != nil {
+				w.status.notice("Could not settle the message: " + err.Error())
 			}
 			v.reload()
 		})
