@@ -40,10 +40,16 @@ type DB struct {
 }
 
 // Open opens (creating if needed) the store at path and applies pending
-// migrations.
+// migrations. The store's files are created readable by their owner alone
+// (0600, directories 0700), and an existing store's are made so. Body files
+// that a crashed process left behind are removed in the background, before
+// this process writes any, if no other process has the store open.
 func Open(path string) (*DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), dirMode); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
@@ -80,11 +86,18 @@ func Open(path string) (*DB, error) {
 }
 
 // Close closes the store. It waits for the sweeper to remove the files of
-// bodies deleted so far. Closing a closed store does nothing more.
+// bodies deleted so far, and then lets go of the store's lock. Closing a
+// closed store does nothing more.
 func (db *DB) Close() error {
 	db.files.stopOnce.Do(func() { close(db.files.stop) })
 	<-db.files.done
-	return errors.Join(db.r.Close(), db.w.Close())
+	err := errors.Join(db.r.Close(), db.w.Close())
+	db.files.lockOnce.Do(func() {
+		if db.files.lock != nil {
+			db.files.lock.Close()
+		}
+	})
+	return err
 }
 
 func (db *DB) migrate() error {
