@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, with FTS5 built in
@@ -146,12 +147,26 @@ func (db *DB) writeQuiet(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return diskFull(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return diskFull(fmt.Errorf("store: commit: %w", err))
 	}
 	return nil
+}
+
+// sqliteFull is SQLite's result code for a full disk (SQLITE_FULL).
+const sqliteFull = 13
+
+// diskFull makes an error of SQLite's that says the disk is full also match
+// syscall.ENOSPC, as the body files' write errors do, so that a caller
+// tells a full disk from a damaged store the same way for both.
+func diskFull(err error) error {
+	var se interface{ Code() int }
+	if errors.As(err, &se) && se.Code()&0xff == sqliteFull {
+		return fmt.Errorf("%w: %w", err, syscall.ENOSPC)
+	}
+	return err
 }
 
 // marks returns n SQL placeholders separated by commas: "?,?,?".
