@@ -12,19 +12,19 @@ import (
 // exclusively, without waiting. alone reports whether it did: then no other
 // process has the store open. Every process holds the lock (shared, see
 // shareLock) for as long as it has the store open, and the kernel drops it
-// when the process dies, however it dies.
+// when the process dies, however it dies. On a file system that cannot
+// lock, the store works unlocked and is never alone.
 func openLock(p string) (f *os.File, alone bool, err error) {
 	f, err = os.OpenFile(p, os.O_RDWR|os.O_CREATE, fileMode)
 	if err != nil {
 		return nil, false, err
 	}
-	err = flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
-	if errors.Is(err, syscall.EWOULDBLOCK) {
+	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, false, nil
+		}
 		return f, false, nil
-	}
-	if err != nil {
-		f.Close()
-		return nil, false, err
 	}
 	return f, true, nil
 }

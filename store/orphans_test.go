@@ -117,3 +117,58 @@ func TestOrphansOfKilledProcess(t *testing.T) {
 	checkBodies(t, db, live)
 	checkBodies(t, db, more)
 }
+
+// BenchmarkOpenSweep measures the sweep at open of a store of 20,000
+// messages each with a pack of its own (bodies fetched one at a time, the
+// most files a store can have for its messages): from Open until packs may
+// be written.
+func BenchmarkOpenSweep(b *testing.B) {
+	const n = 20000
+	path := filepath.Join(b.TempDir(), "tern.db")
+	db, err := Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	boxes, err := db.SetMailboxes(ctx, "acct", []Mailbox{{Name: "INBOX", Role: RoleInbox, Selectable: true}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	box := boxes[0]
+	if err := db.SetSyncState(ctx, box.ID, SyncState{UIDValidity: 7, UIDNext: n + 1}); err != nil {
+		b.Fatal(err)
+	}
+	msgs := make([]Message, n)
+	for i := range msgs {
+		msgs[i] = Message{UIDValidity: 7, UID: uint32(i + 1), Subject: "s"}
+	}
+	if err := db.PutMessages(ctx, "acct", box.ID, msgs); err != nil {
+		b.Fatal(err)
+	}
+	stored, err := db.Messages(ctx, box.ID, 0, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bodies := make([]Body, len(stored))
+	for i, m := range stored {
+		bodies[i] = Body{MessageID: m.ID, Raw: []byte("Subject: s\r\n\r\nbody\r\n")}
+		if err := db.WriteBodyFiles(bodies[i : i+1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if k, err := db.PutBodies(ctx, bodies); err != nil || k != n {
+		b.Fatalf("PutBodies = %d, %v", k, err)
+	}
+	db.Close()
+	b.ResetTimer()
+	for range b.N {
+		db, err := Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		<-db.files.ready
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+}
