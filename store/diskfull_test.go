@@ -58,8 +58,8 @@ func integrity(t *testing.T, path string) string {
 // database stays whole, and once there is room again the next sync stores
 // every message and body.
 func TestSyncDiskFull(t *testing.T) {
-	t.Run("bodies", func(t *testing.T) { testSyncDiskFull(t, 6<<20, 200, 2000) })
-	t.Run("database", func(t *testing.T) { testSyncDiskFull(t, 1<<20, 3000, 1) })
+	t.Run("bodies", func(t *testing.T) { testSyncDiskFull(t, 2<<20, 60, 2000) })
+	t.Run("database", func(t *testing.T) { testSyncDiskFull(t, 320<<10, 400, 1) })
 }
 
 // testSyncDiskFull syncs n messages of lines lines each into a store on a
@@ -69,7 +69,7 @@ func testSyncDiskFull(t *testing.T, size int64, n, lines int) {
 	var seed []mailtest.SeedMessage
 	for i := range n {
 		raw := fmt.Sprintf("From: a@example.test\r\nSubject: message %d %s\r\nMessage-ID: <%d@full.test>\r\n\r\n%s\r\n",
-			i, strings.Repeat("subject words ", 10), i, strings.Repeat(fmt.Sprintf("line %d of a long message\r\n", i), lines))
+			i, strings.Repeat("subject words ", 30), i, strings.Repeat(fmt.Sprintf("line %d of a long message\r\n", i), lines))
 		seed = append(seed, mailtest.SeedMessage{Mailbox: "INBOX", Raw: []byte(raw)})
 	}
 	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{TLS: true, Seed: seed})
