@@ -40,10 +40,15 @@ type conn struct {
 	// raw is the network connection beneath go-imap (and TLS): closing it
 	// ends any read or write, where go-imap's Close also waits for its
 	// reader goroutine.
-	raw      net.Conn
+	raw net.Conn
+	// g is the guard beneath go-imap: what it refused, and the network's
+	// own error, say what a failed command met.
+	g        *guard
 	addr     string
 	timeout  time.Duration
 	timedOut atomic.Bool
+	// shutDown says this side closed the connection (shut).
+	shutDown atomic.Bool
 	// lastRead is when bytes last came from the server (Unix nanoseconds):
 	// the watchdog waits for silence, not for a whole command to end, so a
 	// big FETCH on a slow link is not cut while data flows.
@@ -135,12 +140,13 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	type result struct {
 		c   *imapclient.Client
 		raw net.Conn
+		g   *guard
 		err error
 	}
 	done := make(chan result, 1)
 	var dialed result
 	goroutine.GoErr("imapsync: dial "+addr, discard, func() error {
-		dialed.c, dialed.raw, dialed.err = dialClient(addr, ep.Security, timeout, opts, &cn.lastRead, m)
+		dialed.c, dialed.raw, dialed.g, dialed.err = dialClient(addr, ep.Security, timeout, opts, &cn.lastRead, m)
 		return nil
 	}, func(err error) {
 		if err != nil { // a panic
@@ -171,7 +177,7 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	if r.err != nil {
 		return nil, connectError(addr, r.err)
 	}
-	cn.c, cn.raw = r.c, r.raw
+	cn.c, cn.raw, cn.g = r.c, r.raw, r.g
 	cn.stop = context.AfterFunc(ctx, cn.shut)
 	if err := cn.do(cn.c.WaitGreeting); err != nil {
 		cn.stop()
@@ -198,16 +204,17 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 }
 
 // dialClient connects to addr with security sec, through a connection
-// that records in lastRead when bytes arrive (beneath TLS).
-func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts *imapclient.Options, lastRead *atomic.Int64, m *meter) (*imapclient.Client, net.Conn, error) {
+// that records in lastRead when bytes arrive (beneath TLS), and puts a
+// guard between the connection (above TLS) and go-imap.
+func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts *imapclient.Options, lastRead *atomic.Int64, m *meter) (*imapclient.Client, net.Conn, *guard, error) {
 	switch sec {
 	case accounts.SecurityTLS, accounts.SecuritySTARTTLS, accounts.SecurityNone:
 	default:
-		return nil, nil, fmt.Errorf("unknown security %q for %s", sec, addr)
+		return nil, nil, nil, fmt.Errorf("unknown security %q for %s", sec, addr)
 	}
 	raw, err := (&net.Dialer{Timeout: timeout}).Dial("tcp", addr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	pc := &progressConn{Conn: raw, last: lastRead, m: m}
 	pc.touch()
@@ -224,20 +231,28 @@ func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts 
 		raw.SetDeadline(time.Now().Add(timeout))
 		if err := tc.Handshake(); err != nil {
 			raw.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		raw.SetDeadline(time.Time{})
-		return imapclient.New(tc, opts), raw, nil
+		g := newGuard(tc)
+		return imapclient.New(g, opts), raw, g, nil
 	case accounts.SecuritySTARTTLS:
-		o := *opts
-		o.TLSConfig = cfg
-		c, err := imapclient.NewStartTLS(pc, &o)
+		raw.SetDeadline(time.Now().Add(timeout))
+		tc, err := startTLS(pc, addr, cfg)
 		if err != nil {
 			raw.Close()
+			return nil, nil, nil, err
 		}
-		return c, raw, err
+		raw.SetDeadline(time.Time{})
+		g := newGuard(tc)
+		// go-imap reads a greeting first; the server's came before TLS and
+		// is not trusted. Without a CAPABILITY code in it, go-imap asks
+		// for the capabilities again, now over TLS.
+		g.out = []byte("* OK TLS\r\n")
+		return imapclient.New(g, opts), raw, g, nil
 	}
-	return imapclient.New(pc, opts), raw, nil
+	g := newGuard(pc)
+	return imapclient.New(g, opts), raw, g, nil
 }
 
 // progressConn records when bytes arrive, and counts the bytes each way.
@@ -264,16 +279,50 @@ func (pc *progressConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// connectError returns err, met while connecting to addr, in the words of
+// the accounts vocabulary; an error already in them is returned as it is.
 func connectError(addr string, err error) error {
 	var ce *accounts.CertError
-	if errors.As(err, &ce) {
-		return ce
-	}
+	var pe *accounts.ProtocolError
+	var cne *accounts.ConnectError
+	var ge *guardError
 	var ie *imap.Error
-	if errors.As(err, &ie) {
+	switch {
+	case errors.As(err, &ce):
+		return ce
+	case errors.As(err, &pe), errors.As(err, &cne):
+		return err
+	case errors.As(err, &ge):
+		return &accounts.ProtocolError{Protocol: "IMAP", Addr: addr, Err: err}
+	case errors.As(err, &ie):
 		return fmt.Errorf("%s: %w", addr, err)
 	}
 	return &accounts.ConnectError{Protocol: "IMAP", Addr: addr, Err: err}
+}
+
+// failed returns the error of a command that failed with err, which is not
+// the server's refusal: what the guard refused, else what the network
+// failed with, else, when go-imap's reader stopped on its own, the
+// server's malformed response. Only the network's errors are "cannot
+// reach": the server was reached.
+func (cn *conn) failed(err error) error {
+	if cn.g == nil {
+		return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: err}
+	}
+	if gerr := cn.g.failure(); gerr != nil {
+		return &accounts.ProtocolError{Protocol: "IMAP", Addr: cn.addr, Err: gerr}
+	}
+	if !cn.shutDown.Load() {
+		if nerr := cn.g.netErr(); nerr != nil {
+			return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: nerr}
+		}
+		select {
+		case <-cn.c.Closed():
+			return &accounts.ProtocolError{Protocol: "IMAP", Addr: cn.addr, Err: err}
+		default:
+		}
+	}
+	return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: err}
 }
 
 // do runs one step under the watchdog: if the server sends nothing for
@@ -315,7 +364,7 @@ func (cn *conn) do(fn func() error) error {
 	if err != nil {
 		var ie *imap.Error
 		if !errors.As(err, &ie) {
-			return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: err}
+			return cn.failed(err)
 		}
 	}
 	return err
@@ -325,6 +374,7 @@ func (cn *conn) do(fn func() error) error {
 // network connection first, which ends go-imap's reads and writes, then
 // go-imap's client in the background, since its Close waits for its reader.
 func (cn *conn) shut() {
+	cn.shutDown.Store(true)
 	cn.raw.Close()
 	goroutine.Go("imapsync: close "+cn.addr, cn.logf, func() { cn.c.Close() })
 }
@@ -343,6 +393,21 @@ func (cn *conn) close() {
 	case <-time.After(2 * time.Second):
 	}
 	cn.shut()
+}
+
+// allowBodies lets body literals as big as the bodies of messages of the
+// given RFC822.SIZEs through the guard (see bodyBound), until the returned
+// function is called.
+func (cn *conn) allowBodies(sizes ...int64) func() {
+	if cn.g == nil {
+		return func() {}
+	}
+	var limit int64
+	for _, s := range sizes {
+		limit = max(limit, bodyBound(s))
+	}
+	cn.g.setBodyLimit(limit)
+	return func() { cn.g.setBodyLimit(0) }
 }
 
 func (cn *conn) has(c imap.Cap) bool { return cn.c.Caps().Has(c) }
@@ -670,7 +735,7 @@ wait:
 	case <-t.C:
 	case <-ctx.Done():
 	case <-cn.c.Closed():
-		return false, &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: net.ErrClosed}
+		return false, cn.failed(net.ErrClosed)
 	case err := <-ended:
 		cmd.Close()
 		if err == nil {

@@ -1,0 +1,91 @@
+package imapsync
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+)
+
+// startTLS reads the greeting on c, sends STARTTLS and completes the TLS
+// handshake with cfg, returning the TLS connection. Nothing but STARTTLS is
+// sent in plaintext, and it fails, never falling back to plaintext, when
+// the greeting is PREAUTH (RFC 3501 §6.2.1: a client must not go on
+// without TLS), when the server refuses STARTTLS, or when it sends bytes
+// after its OK before the handshake (an attacker's injection, which would
+// otherwise be read as if it came over TLS). What the server said before
+// TLS, its capabilities and alerts included, is discarded.
+func startTLS(c net.Conn, addr string, cfg *tls.Config) (*tls.Conn, error) {
+	const maxPlainLine = 16 << 10
+	br := bufio.NewReaderSize(c, maxPlainLine)
+	readLine := func() (string, error) {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			return "", refuse("a line of more than %d bytes before TLS", maxPlainLine)
+		}
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return "", err
+		}
+		if bytes.HasSuffix(bytes.TrimRight(line, "\r\n"), []byte("}")) {
+			return "", refuse("a literal before TLS")
+		}
+		return strings.TrimRight(string(line), "\r\n"), nil
+	}
+	greeting, err := readLine()
+	if err != nil {
+		return nil, err
+	}
+	typ, _, _ := strings.Cut(strings.TrimPrefix(greeting, "* "), " ")
+	switch {
+	case !strings.HasPrefix(greeting, "* "):
+		return nil, refuse("a greeting that is not one: %.80q", greeting)
+	case strings.EqualFold(typ, "PREAUTH"):
+		return nil, refuse("a PREAUTH greeting where STARTTLS is required, so the session would stay in plaintext")
+	case strings.EqualFold(typ, "BYE"):
+		return nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: greeting}
+	case !strings.EqualFold(typ, "OK"):
+		return nil, refuse("a greeting that is not one: %.80q", greeting)
+	}
+	const tag = "T0"
+	if _, err := io.WriteString(c, tag+" STARTTLS\r\n"); err != nil {
+		return nil, err
+	}
+	for n := 0; ; n++ {
+		if n > 100 {
+			return nil, refuse("no answer to STARTTLS in %d lines", n)
+		}
+		line, err := readLine()
+		if err != nil {
+			return nil, err
+		}
+		t, rest, _ := strings.Cut(line, " ")
+		if t == "*" {
+			continue // untrusted: ignored
+		}
+		if t != tag {
+			return nil, refuse("an answer to a command not sent: %.80q", line)
+		}
+		status, text, _ := strings.Cut(rest, " ")
+		if !strings.EqualFold(status, "OK") {
+			return nil, fmt.Errorf("STARTTLS refused, so the connection would stay in plaintext: %w",
+				&imap.Error{Type: imap.StatusResponseType(strings.ToUpper(status)), Text: text})
+		}
+		break
+	}
+	if br.Buffered() > 0 {
+		return nil, refuse("%d bytes in plaintext after the STARTTLS answer, before TLS", br.Buffered())
+	}
+	tc := tls.Client(c, cfg)
+	if err := tc.Handshake(); err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
