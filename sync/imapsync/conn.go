@@ -300,6 +300,10 @@ func connectError(addr string, err error) error {
 	return &accounts.ConnectError{Protocol: "IMAP", Addr: addr, Err: err}
 }
 
+// errUnreadable is a response go-imap could not read, as a command sent
+// after go-imap closed the connection over it learns.
+var errUnreadable = errors.New("a response that cannot be read")
+
 // failed returns the error of a command that failed with err, which is not
 // the server's refusal: what the guard refused, else what the network
 // failed with, else, when go-imap's reader stopped on its own, the
@@ -318,6 +322,9 @@ func (cn *conn) failed(err error) error {
 		}
 		select {
 		case <-cn.c.Closed():
+			if errors.Is(err, net.ErrClosed) { // a command sent after go-imap gave up
+				err = errUnreadable
+			}
 			return &accounts.ProtocolError{Protocol: "IMAP", Addr: cn.addr, Err: err}
 		default:
 		}
