@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -375,5 +378,81 @@ func TestHasAttachmentsDeepIsLinear(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
 		t.Errorf("hasAttachments at depth %d allocated %d bytes, want under 1 MB", depth, alloc)
+	}
+}
+
+func TestHostileUndecodableMailboxNameSkipped(t *testing.T) {
+	// Two names that do not decode as modified UTF-7: one that encodes a
+	// NUL, one whose base64 never ends. The account syncs without them.
+	bad := []string{"&AAA-", "bad&Jjo"}
+	f := newHostileFixture(t, mailtest.ScriptedIMAPOptions{
+		Any: syncScript(append([]string{"INBOX", "Good"}, bad...)),
+	}, accounts.SecurityNone)
+	rep, err := f.eng.SyncOnce(context.Background())
+	if err != nil {
+		t.Fatalf("SyncOnce: %v", err)
+	}
+	boxes, err := f.st.Mailboxes(context.Background(), "hostile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range boxes {
+		names = append(names, b.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"Good", "INBOX"}) {
+		t.Errorf("stored folders %q, want [Good INBOX]", names)
+	}
+	if got := f.eng.Stats().SkippedFolders; !slices.Equal(got, bad) {
+		t.Errorf("Stats().SkippedFolders = %q, want %q", got, bad)
+	}
+	if !f.logs.contains(`folder "&AAA-" skipped`) {
+		t.Errorf("no log line says the folder was skipped")
+	}
+	if rep.Bodies != 2 {
+		t.Errorf("bodies fetched %d, want 2 (INBOX and Good)", rep.Bodies)
+	}
+}
+
+func TestHostileMailboxNamesAreNotPaths(t *testing.T) {
+	// Folder names that would climb out of a directory if used as paths
+	// are stored as names; nothing is written outside the home, and no
+	// path under it takes its name from a folder.
+	names := []string{"INBOX", "../../etc", "..", "/tmp/tern-abs", `..\..\win`, "a/../../b"}
+	f := newHostileFixture(t, mailtest.ScriptedIMAPOptions{Any: syncScript(names)}, accounts.SecurityNone)
+	root := filepath.Dir(f.home)
+	rep, err := f.eng.SyncOnce(context.Background())
+	if err != nil {
+		t.Fatalf("SyncOnce: %v", err)
+	}
+	if rep.Bodies != len(names) {
+		t.Errorf("bodies fetched %d, want %d", rep.Bodies, len(names))
+	}
+	for _, n := range names {
+		if got := f.storedSubjects(t, n); len(got) != 1 || got[0] != "hello" {
+			t.Errorf("folder %q: stored subjects %q, want [hello]", n, got)
+		}
+	}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if rel != "." && rel != "home" && !strings.HasPrefix(rel, "home"+string(filepath.Separator)) {
+			t.Errorf("%s written outside the home", rel)
+		}
+		for _, part := range strings.Split(rel, string(filepath.Separator)) {
+			if part == "etc" || part == "b" || part == "win" || strings.Contains(part, "tern-abs") {
+				t.Errorf("path %s is named after a folder", rel)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/tmp/tern-abs"); err == nil {
+		t.Errorf("/tmp/tern-abs exists")
 	}
 }
