@@ -279,6 +279,9 @@ func (pc *progressConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// errPlaintext is a server that answered a TLS handshake in plaintext.
+var errPlaintext = errors.New("plaintext where TLS was expected (are the port and its security setting right?)")
+
 // connectError returns err, met while connecting to addr, in the words of
 // the accounts vocabulary; an error already in them is returned as it is.
 func connectError(addr string, err error) error {
@@ -287,6 +290,7 @@ func connectError(addr string, err error) error {
 	var cne *accounts.ConnectError
 	var ge *guardError
 	var ie *imap.Error
+	var rh tls.RecordHeaderError
 	switch {
 	case errors.As(err, &ce):
 		return ce
@@ -294,6 +298,8 @@ func connectError(addr string, err error) error {
 		return err
 	case errors.As(err, &ge):
 		return &accounts.ProtocolError{Protocol: "IMAP", Addr: addr, Err: err}
+	case errors.As(err, &rh):
+		return &accounts.ProtocolError{Protocol: "IMAP", Addr: addr, Err: errPlaintext}
 	case errors.As(err, &ie):
 		return fmt.Errorf("%s: %w", addr, err)
 	}

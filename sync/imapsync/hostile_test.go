@@ -2,6 +2,7 @@ package imapsync
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -112,6 +113,13 @@ func (l *logLines) contains(s string) bool {
 
 func newHostileFixture(t *testing.T, sopts mailtest.ScriptedIMAPOptions, sec accounts.Security) *hostileFixture {
 	t.Helper()
+	return newHostileFixtureRoots(t, sopts, sec, nil)
+}
+
+// newHostileFixtureRoots is newHostileFixture with the engine verifying
+// certificates against roots.
+func newHostileFixtureRoots(t *testing.T, sopts mailtest.ScriptedIMAPOptions, sec accounts.Security, roots *x509.CertPool) *hostileFixture {
+	t.Helper()
 	srv := mailtest.ScriptedIMAPForTest(t, sopts)
 	home := filepath.Join(t.TempDir(), "home")
 	st, err := store.Open(filepath.Join(home, "tern.db"))
@@ -127,6 +135,7 @@ func newHostileFixture(t *testing.T, sopts mailtest.ScriptedIMAPOptions, sec acc
 	f.eng = New(st, acct, &Options{
 		Password:       func(context.Context) (string, error) { return "secret-password", nil },
 		CommandTimeout: 20 * time.Second,
+		Roots:          roots,
 		Logf:           f.logs.logf(t),
 	})
 	return f
@@ -245,24 +254,36 @@ func wantProtocolError(t *testing.T, err error, want string) {
 func TestHostileUnknownResponsesIgnored(t *testing.T) {
 	// Unknown untagged responses everywhere: with the greeting, before a
 	// tagged OK, between FETCH responses, numbered, with a literal, and a
-	// LSUB go-imap's client does not read either.
+	// LSUB go-imap's client does not read either; over plaintext, TLS and
+	// STARTTLS (where the guard must sit above TLS).
 	unknown := "* XFOO bar\r\n* 3 XNUM (a b)\r\n* XLIT {5}\r\nab\r\nc\r\n* LSUB () \"/\" INBOX\r\n"
-	f := newHostileFixture(t, mailtest.ScriptedIMAPOptions{
-		Greeting: "* OK [CAPABILITY IMAP4rev1] hi\r\n* XFOO greeting\r\n",
-		Any: syncScript([]string{"INBOX"},
-			mailtest.ScriptStep{Expect: `^LOGIN `, Reply: unknown + "{tag} OK LOGIN done\r\n"},
-			mailtest.ScriptStep{Expect: `^UID FETCH .*BODYSTRUCTURE`, Reply: headerFetch(unknown, plainStructure)},
-		),
-	}, accounts.SecurityNone)
-	rep, err := f.eng.SyncOnce(context.Background())
-	if err != nil {
-		t.Fatalf("SyncOnce: %v", err)
-	}
-	if got := f.storedSubjects(t, "INBOX"); len(got) != 1 || got[0] != "hello" {
-		t.Errorf("stored subjects %q, want [hello]", got)
-	}
-	if rep.Bodies != 1 {
-		t.Errorf("bodies fetched %d, want 1", rep.Bodies)
+	for _, sec := range []accounts.Security{accounts.SecurityNone, accounts.SecurityTLS, accounts.SecuritySTARTTLS} {
+		t.Run(string(sec), func(t *testing.T) {
+			cfg, roots, err := mailtest.ScriptedCert(mailtest.ScriptedCertOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := newHostileFixtureRoots(t, mailtest.ScriptedIMAPOptions{
+				Greeting:  "* OK [CAPABILITY IMAP4rev1 STARTTLS] hi\r\n* XFOO greeting\r\n",
+				TLSConfig: cfg, ImplicitTLS: sec == accounts.SecurityTLS,
+				Any: syncScript([]string{"INBOX"},
+					mailtest.ScriptStep{Expect: `^STARTTLS`, Reply: "{tag} OK begin\r\n", StartTLS: true},
+					mailtest.ScriptStep{Expect: `^CAPABILITY`, Reply: unknown + "* CAPABILITY IMAP4rev1\r\n* XFOO\r\n{tag} OK done\r\n"},
+					mailtest.ScriptStep{Expect: `^LOGIN `, Reply: unknown + "{tag} OK LOGIN done\r\n"},
+					mailtest.ScriptStep{Expect: `^UID FETCH .*BODYSTRUCTURE`, Reply: headerFetch(unknown, plainStructure)},
+				),
+			}, sec, roots)
+			rep, err := f.eng.SyncOnce(context.Background())
+			if err != nil {
+				t.Fatalf("SyncOnce: %v", err)
+			}
+			if got := f.storedSubjects(t, "INBOX"); len(got) != 1 || got[0] != "hello" {
+				t.Errorf("stored subjects %q, want [hello]", got)
+			}
+			if rep.Bodies != 1 {
+				t.Errorf("bodies fetched %d, want 1", rep.Bodies)
+			}
+		})
 	}
 }
 

@@ -54,7 +54,7 @@ func startTLS(c net.Conn, addr string, cfg *tls.Config) (*tls.Conn, error) {
 	case !strings.EqualFold(typ, "OK"):
 		return nil, refuse("a greeting that is not one: %.80q", greeting)
 	}
-	const tag = "T0"
+	const tag = "S0"
 	if _, err := io.WriteString(c, tag+" STARTTLS\r\n"); err != nil {
 		return nil, err
 	}
