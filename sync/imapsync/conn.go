@@ -18,6 +18,7 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/internal/goroutine"
+	"github.com/ternmail/tern/internal/imapguard"
 )
 
 // ErrTimeout means a server did not answer a command in time; the
@@ -43,7 +44,7 @@ type conn struct {
 	raw net.Conn
 	// g is the guard beneath go-imap: what it refused, and the network's
 	// own error, say what a failed command met.
-	g        *guard
+	g        *imapguard.Conn
 	addr     string
 	timeout  time.Duration
 	timedOut atomic.Bool
@@ -140,7 +141,7 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	type result struct {
 		c   *imapclient.Client
 		raw net.Conn
-		g   *guard
+		g   *imapguard.Conn
 		err error
 	}
 	done := make(chan result, 1)
@@ -206,7 +207,7 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 // dialClient connects to addr with security sec, through a connection
 // that records in lastRead when bytes arrive (beneath TLS), and puts a
 // guard between the connection (above TLS) and go-imap.
-func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts *imapclient.Options, lastRead *atomic.Int64, m *meter) (*imapclient.Client, net.Conn, *guard, error) {
+func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts *imapclient.Options, lastRead *atomic.Int64, m *meter) (*imapclient.Client, net.Conn, *imapguard.Conn, error) {
 	switch sec {
 	case accounts.SecurityTLS, accounts.SecuritySTARTTLS, accounts.SecurityNone:
 	default:
@@ -234,24 +235,25 @@ func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts 
 			return nil, nil, nil, err
 		}
 		raw.SetDeadline(time.Time{})
-		g := newGuard(tc)
+		g := imapguard.New(tc)
 		return imapclient.New(g, opts), raw, g, nil
 	case accounts.SecuritySTARTTLS:
 		raw.SetDeadline(time.Now().Add(timeout))
-		tc, err := startTLS(pc, addr, cfg)
+		tc, err := imapguard.StartTLS(pc, cfg)
 		if err != nil {
 			raw.Close()
+			var re *imapguard.RefusedError
+			if errors.As(err, &re) {
+				err = fmt.Errorf("STARTTLS refused, so the connection would stay in plaintext: %w",
+					&imap.Error{Type: imap.StatusResponseType(re.Status), Text: re.Text})
+			}
 			return nil, nil, nil, err
 		}
 		raw.SetDeadline(time.Time{})
-		g := newGuard(tc)
-		// go-imap reads a greeting first; the server's came before TLS and
-		// is not trusted. Without a CAPABILITY code in it, go-imap asks
-		// for the capabilities again, now over TLS.
-		g.out = []byte("* OK TLS\r\n")
+		g := imapguard.NewAfterStartTLS(tc)
 		return imapclient.New(g, opts), raw, g, nil
 	}
-	g := newGuard(pc)
+	g := imapguard.New(pc)
 	return imapclient.New(g, opts), raw, g, nil
 }
 
@@ -288,7 +290,7 @@ func connectError(addr string, err error) error {
 	var ce *accounts.CertError
 	var pe *accounts.ProtocolError
 	var cne *accounts.ConnectError
-	var ge *guardError
+	var ge *imapguard.Error
 	var ie *imap.Error
 	var rh tls.RecordHeaderError
 	switch {
@@ -319,11 +321,11 @@ func (cn *conn) failed(err error) error {
 	if cn.g == nil {
 		return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: err}
 	}
-	if gerr := cn.g.failure(); gerr != nil {
+	if gerr := cn.g.Failure(); gerr != nil {
 		return &accounts.ProtocolError{Protocol: "IMAP", Addr: cn.addr, Err: gerr}
 	}
 	if !cn.shutDown.Load() {
-		if nerr := cn.g.netErr(); nerr != nil {
+		if nerr := cn.g.NetErr(); nerr != nil {
 			return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: nerr}
 		}
 		select {
@@ -409,18 +411,18 @@ func (cn *conn) close() {
 }
 
 // allowBodies lets body literals as big as the bodies of messages of the
-// given RFC822.SIZEs through the guard (see bodyBound), until the returned
-// function is called.
+// given RFC822.SIZEs through the guard (see imapguard.BodyBound), until
+// the returned function is called.
 func (cn *conn) allowBodies(sizes ...int64) func() {
 	if cn.g == nil {
 		return func() {}
 	}
 	var limit int64
 	for _, s := range sizes {
-		limit = max(limit, bodyBound(s))
+		limit = max(limit, imapguard.BodyBound(s))
 	}
-	cn.g.setBodyLimit(limit)
-	return func() { cn.g.setBodyLimit(0) }
+	cn.g.SetBodyLimit(limit)
+	return func() { cn.g.SetBodyLimit(0) }
 }
 
 func (cn *conn) has(c imap.Cap) bool { return cn.c.Caps().Has(c) }

@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/ternmail/tern/internal/imapguard"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 )
@@ -158,7 +159,7 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 	if err != nil {
 		return nil, nil, err
 	}
-	e.noteSkipped(cn.g.takeSkipped())
+	e.noteSkipped(cn.g.TakeSkipped())
 	ns, err := cn.personal()
 	if err != nil {
 		return nil, nil, err
@@ -699,13 +700,13 @@ func flagStrings(flags []imap.Flag) []string {
 
 // hasAttachments reports whether a body structure has a part a user would
 // call an attachment: a disposition of attachment, or a named non-text part.
-// It looks no deeper than maxNesting levels, and keeps no path: go-imap's
+// It looks no deeper than imapguard.MaxNesting levels, and keeps no path: go-imap's
 // Walk copies the path at every level, which costs memory quadratic in the
 // depth.
 func hasAttachments(bs imap.BodyStructure) bool { return attachmentIn(bs, 0) }
 
 func attachmentIn(bs imap.BodyStructure, depth int) bool {
-	if depth > maxNesting {
+	if depth > imapguard.MaxNesting {
 		return false
 	}
 	switch p := bs.(type) {

@@ -1,4 +1,4 @@
-package imapsync
+package imapguard
 
 import (
 	"bufio"
@@ -8,19 +8,30 @@ import (
 	"io"
 	"net"
 	"strings"
-
-	"github.com/emersion/go-imap/v2"
 )
 
-// startTLS reads the greeting on c, sends STARTTLS and completes the TLS
+// RefusedError is a server's refusal of STARTTLS (BAD or NO), or a BYE
+// greeting: TLS cannot be had, and the connection must not go on.
+type RefusedError struct {
+	Status string // "BAD", "NO" or "BYE"
+	Text   string // the server's words
+}
+
+// Error says that STARTTLS was refused, and the server's words.
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("STARTTLS refused (%s %s), so the connection would stay in plaintext", e.Status, e.Text)
+}
+
+// StartTLS reads the greeting on c, sends STARTTLS and completes the TLS
 // handshake with cfg, returning the TLS connection. Nothing but STARTTLS is
 // sent in plaintext, and it fails, never falling back to plaintext, when
 // the greeting is PREAUTH (RFC 3501 §6.2.1: a client must not go on
 // without TLS), when the server refuses STARTTLS, or when it sends bytes
 // after its OK before the handshake (an attacker's injection, which would
 // otherwise be read as if it came over TLS). What the server said before
-// TLS, its capabilities and alerts included, is discarded.
-func startTLS(c net.Conn, addr string, cfg *tls.Config) (*tls.Conn, error) {
+// TLS, its capabilities and alerts included, is discarded: wrap the
+// returned connection with NewAfterStartTLS.
+func StartTLS(c net.Conn, cfg *tls.Config) (*tls.Conn, error) {
 	const maxPlainLine = 16 << 10
 	br := bufio.NewReaderSize(c, maxPlainLine)
 	readLine := func() (string, error) {
@@ -50,7 +61,7 @@ func startTLS(c net.Conn, addr string, cfg *tls.Config) (*tls.Conn, error) {
 	case strings.EqualFold(typ, "PREAUTH"):
 		return nil, refuse("a PREAUTH greeting where STARTTLS is required, so the session would stay in plaintext")
 	case strings.EqualFold(typ, "BYE"):
-		return nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: greeting}
+		return nil, &RefusedError{Status: "BYE", Text: greeting}
 	case !strings.EqualFold(typ, "OK"):
 		return nil, refuse("a greeting that is not one: %.80q", greeting)
 	}
@@ -75,8 +86,7 @@ func startTLS(c net.Conn, addr string, cfg *tls.Config) (*tls.Conn, error) {
 		}
 		status, text, _ := strings.Cut(rest, " ")
 		if !strings.EqualFold(status, "OK") {
-			return nil, fmt.Errorf("STARTTLS refused, so the connection would stay in plaintext: %w",
-				&imap.Error{Type: imap.StatusResponseType(strings.ToUpper(status)), Text: text})
+			return nil, &RefusedError{Status: strings.ToUpper(status), Text: text}
 		}
 		break
 	}

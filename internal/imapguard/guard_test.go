@@ -1,4 +1,4 @@
-package imapsync
+package imapguard
 
 import (
 	"bytes"
@@ -24,11 +24,11 @@ func guardOutput(t *testing.T, in string, bodyLimit int64) (string, error) {
 			}
 		}
 	}()
-	g := newGuard(client)
-	g.setBodyLimit(bodyLimit)
+	g := New(client)
+	g.SetBodyLimit(bodyLimit)
 	var out bytes.Buffer
 	_, err := io.Copy(&out, g)
-	if ferr := g.failure(); ferr != nil {
+	if ferr := g.Failure(); ferr != nil {
 		err = ferr
 	}
 	return out.String(), err
@@ -73,7 +73,7 @@ func TestGuardFraming(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := guardOutput(t, c.in, c.bodyLimit)
 			if c.refused != "" {
-				var ge *guardError
+				var ge *Error
 				if !errors.As(err, &ge) || !strings.Contains(err.Error(), c.refused) {
 					t.Fatalf("error %v, want a refusal saying %q", err, c.refused)
 				}
@@ -95,20 +95,20 @@ func TestValidMailboxName(t *testing.T) {
 		"../../etc": true, "&ZeVnLIqe-": true,
 		"&AAA-": false, "bad&Jjo": false, "a\x01b": false, "&2D3-": false, "\xff": false, "&AAo-": false,
 	} {
-		if got := validMailboxName(name); got != want {
-			t.Errorf("validMailboxName(%q) = %v, want %v", name, got, want)
+		if got := ValidMailboxName(name); got != want {
+			t.Errorf("ValidMailboxName(%q) = %v, want %v", name, got, want)
 		}
 	}
 }
 
 func TestBodyBound(t *testing.T) {
-	if got := bodyBound(80); got < 80 || got > 2<<20 {
-		t.Errorf("bodyBound(80) = %d", got)
+	if got := BodyBound(80); got < 80 || got > 2<<20 {
+		t.Errorf("BodyBound(80) = %d", got)
 	}
-	if got := bodyBound(30 << 20); got < 30<<20 {
-		t.Errorf("bodyBound(30 MB) = %d, below the size", got)
+	if got := BodyBound(30 << 20); got < 30<<20 {
+		t.Errorf("BodyBound(30 MB) = %d, below the size", got)
 	}
-	if got := bodyBound(0); got <= 0 {
-		t.Errorf("bodyBound(0) = %d: an unknown size must still be bounded and allowed", got)
+	if got := BodyBound(0); got <= 0 {
+		t.Errorf("BodyBound(0) = %d: an unknown size must still be bounded and allowed", got)
 	}
 }

@@ -1,4 +1,9 @@
-package imapsync
+// Package imapguard reads an IMAP server's responses ahead of go-imap's
+// client: it follows IMAP's framing, drops what go-imap would choke on but
+// a client must ignore, and bounds everything before it is buffered. It
+// also runs STARTTLS so that it can sit above TLS. The sync engine and
+// discovery's probe read every IMAP connection through it.
+package imapguard
 
 import (
 	"bufio"
@@ -12,7 +17,7 @@ import (
 	"sync/atomic"
 )
 
-// Bounds on what a server may send, enforced by guard before go-imap reads
+// Bounds on what a server may send, enforced by a Conn before go-imap reads
 // a byte of it.
 const (
 	// maxLine is the longest line (the text between CRLFs or literals) of
@@ -29,26 +34,26 @@ const (
 	// maxResponse bounds the bytes of one response apart from its body
 	// literals: its lines and small literals together.
 	maxResponse = 8 << 20
-	// maxNesting bounds the nesting of parentheses in a FETCH response,
+	// MaxNesting bounds the nesting of parentheses in a FETCH response,
 	// where a body structure nests one level per MIME level (Dovecot
 	// itself stops parsing MIME at 100 levels).
-	maxNesting = 256
+	MaxNesting = 256
 	// guardBufSize is the guard's read buffer: memory per connection.
 	guardBufSize = 64 << 10
 )
 
-// errGuard marks the guard's refusals, beneath their words.
-var errGuard = errors.New("bounds")
+// ErrBounds is beneath every refusal of a Conn (errors.Is).
+var ErrBounds = errors.New("bounds")
 
-// guardError is a response guard refused: beyond a bound, or malformed
-// framing.
-type guardError struct{ msg string }
+// Error is what a Conn refused: a response beyond a bound, or framing
+// that is not IMAP's.
+type Error struct{ msg string }
 
-func (e *guardError) Error() string { return e.msg }
-func (e *guardError) Unwrap() error { return errGuard }
+func (e *Error) Error() string { return e.msg }
+func (e *Error) Unwrap() error { return ErrBounds }
 
 func refuse(format string, args ...any) error {
-	return &guardError{msg: fmt.Sprintf(format, args...)}
+	return &Error{msg: fmt.Sprintf(format, args...)}
 }
 
 type respKind int
@@ -59,7 +64,7 @@ const (
 	respHold                 // LIST, LSUB, STATUS: held whole, checked, then passed or dropped
 )
 
-// guard sits between the network connection (above TLS) and go-imap's
+// Conn sits between the network connection (above TLS) and go-imap's
 // reader. It follows IMAP's framing (lines, and the literals {n}, {n+},
 // ~{n} that a line announces at its end) and
 //
@@ -67,16 +72,16 @@ const (
 //     otherwise end the connection (RFC 3501 §2.2.2: a client ignores
 //     what it does not understand);
 //   - drops LIST and STATUS responses for a mailbox whose name does not
-//     decode (modified UTF-7), recording the name (see takeSkipped);
+//     decode (modified UTF-7), recording the name (see TakeSkipped);
 //   - bounds the length of a line, the nesting of a FETCH response, the
 //     size of every literal (a body by bodyLimit, everything else by
 //     maxSmallLiteral) and of a response, and fails the connection beyond
 //     them, before anything is buffered.
 //
-// Its Read is called by go-imap's reader goroutine only; setBodyLimit,
-// failure, netErr and takeSkipped are safe from any goroutine. Writes go
-// straight through.
-type guard struct {
+// Read is for one goroutine (go-imap's reader); SetBodyLimit, Failure,
+// NetErr and TakeSkipped are safe from any goroutine. Writes go straight
+// through.
+type Conn struct {
 	net.Conn
 	br *bufio.Reader
 
@@ -108,19 +113,31 @@ type guard struct {
 	skipped []string
 }
 
-func newGuard(c net.Conn) *guard {
-	return &guard{Conn: c, br: bufio.NewReaderSize(c, guardBufSize)}
+// New returns a Conn reading c's responses for go-imap: pass it to
+// imapclient.New.
+func New(c net.Conn) *Conn {
+	return &Conn{Conn: c, br: bufio.NewReaderSize(c, guardBufSize)}
 }
 
-// setBodyLimit sets the largest body literal accepted from now on: the
-// RFC822.SIZE of the biggest message being fetched with slack (see
-// bodyBound); 0 accepts none bigger than maxSmallLiteral.
-func (g *guard) setBodyLimit(n int64) { g.bodyLimit.Store(n) }
+// NewAfterStartTLS is New for a connection secured by StartTLS: it hands
+// go-imap a greeting first (the server's came before TLS and was
+// discarded), one without capabilities, so that go-imap asks for them anew
+// over TLS.
+func NewAfterStartTLS(c net.Conn) *Conn {
+	g := New(c)
+	g.out = []byte("* OK TLS\r\n")
+	return g
+}
 
-// bodyBound is the body literal accepted for a message whose RFC822.SIZE
+// SetBodyLimit sets the largest body literal accepted from now on: the
+// RFC822.SIZE of the biggest message being fetched with slack (see
+// BodyBound); 0 accepts none bigger than maxSmallLiteral.
+func (g *Conn) SetBodyLimit(n int64) { g.bodyLimit.Store(n) }
+
+// BodyBound is the body literal accepted for a message whose RFC822.SIZE
 // is size: servers that store LF line ends may count them as one byte and
 // send two, so twice the size, and a floor for tiny or unknown sizes.
-func bodyBound(size int64) int64 {
+func BodyBound(size int64) int64 {
 	const unknown = 64 << 20
 	if size <= 0 {
 		return unknown
@@ -128,23 +145,23 @@ func bodyBound(size int64) int64 {
 	return 2*size + 1<<20
 }
 
-// failure returns the guard's refusal, or nil.
-func (g *guard) failure() error {
+// Failure returns the guard's refusal, or nil.
+func (g *Conn) Failure() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.err
 }
 
-// netErr returns the error the network returned, or nil.
-func (g *guard) netErr() error {
+// NetErr returns the error the network returned, or nil.
+func (g *Conn) NetErr() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.rerr
 }
 
-// takeSkipped returns and forgets the names of the mailboxes dropped
+// TakeSkipped returns and forgets the names of the mailboxes dropped
 // because they do not decode.
-func (g *guard) takeSkipped() []string {
+func (g *Conn) TakeSkipped() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s := g.skipped
@@ -152,7 +169,7 @@ func (g *guard) takeSkipped() []string {
 	return s
 }
 
-func (g *guard) fail(err error) error {
+func (g *Conn) fail(err error) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.err == nil {
@@ -164,7 +181,7 @@ func (g *guard) fail(err error) error {
 // noteNet records the network's error. A closed connection is this side's
 // doing (go-imap's after a response it could not read, or the engine's),
 // not the network's.
-func (g *guard) noteNet(err error) {
+func (g *Conn) noteNet(err error) {
 	if err == nil || errors.Is(err, net.ErrClosed) {
 		return
 	}
@@ -175,16 +192,16 @@ func (g *guard) noteNet(err error) {
 	g.mu.Unlock()
 }
 
-func (g *guard) Write(p []byte) (int, error) {
+func (g *Conn) Write(p []byte) (int, error) {
 	n, err := g.Conn.Write(p)
 	g.noteNet(err)
 	return n, err
 }
 
 // Read hands go-imap the server's bytes, less what the guard drops.
-func (g *guard) Read(p []byte) (int, error) {
+func (g *Conn) Read(p []byte) (int, error) {
 	for len(g.out) == 0 {
-		if err := g.failure(); err != nil {
+		if err := g.Failure(); err != nil {
 			return 0, err
 		}
 		if g.lit > 0 {
@@ -225,7 +242,7 @@ func (g *guard) Read(p []byte) (int, error) {
 }
 
 // segment reads the next piece of a line: up to its LF, or a buffer full.
-func (g *guard) segment() error {
+func (g *Conn) segment() error {
 	chunk, err := g.br.ReadSlice('\n')
 	complete := err == nil
 	if err == bufio.ErrBufferFull {
@@ -295,7 +312,7 @@ func (g *guard) segment() error {
 }
 
 // start classifies the response whose first line begins with chunk.
-func (g *guard) start(chunk []byte) {
+func (g *Conn) start(chunk []byte) {
 	g.kind, g.fetch, g.respLen, g.depth, g.lineMax = respPass, false, 0, 0, maxLine
 	g.tail, g.held = g.tail[:0], g.held[:0]
 	if len(chunk) < 2 || chunk[0] != '*' || chunk[1] != ' ' {
@@ -336,10 +353,10 @@ var knownUntagged = map[string]bool{
 
 // endResponse finishes the response that just ended: a held one is
 // checked and handed on or dropped.
-func (g *guard) endResponse() {
+func (g *Conn) endResponse() {
 	g.inResp = false
 	if g.kind == respHold {
-		if name, ok := heldMailbox(g.held, g.typ); ok && !validMailboxName(name) {
+		if name, ok := heldMailbox(g.held, g.typ); ok && !ValidMailboxName(name) {
 			g.mu.Lock()
 			if len(g.skipped) < 100 {
 				g.skipped = append(g.skipped, name)
@@ -355,7 +372,7 @@ func (g *guard) endResponse() {
 }
 
 // nest counts the parentheses of chunk outside quoted strings.
-func (g *guard) nest(chunk []byte) error {
+func (g *Conn) nest(chunk []byte) error {
 	for _, c := range chunk {
 		switch {
 		case g.escaped:
@@ -370,8 +387,8 @@ func (g *guard) nest(chunk []byte) error {
 		case c == '"':
 			g.inQuote = true
 		case c == '(':
-			if g.depth++; g.depth > maxNesting {
-				return g.fail(refuse("a FETCH response nested more than %d levels deep", maxNesting))
+			if g.depth++; g.depth > MaxNesting {
+				return g.fail(refuse("a FETCH response nested more than %d levels deep", MaxNesting))
 			}
 		case c == ')':
 			g.depth--
@@ -383,7 +400,7 @@ func (g *guard) nest(chunk []byte) error {
 const tailSize = 1024
 
 // keepTail keeps the last tailSize bytes of the current line.
-func (g *guard) keepTail(chunk []byte) {
+func (g *Conn) keepTail(chunk []byte) {
 	if len(chunk) >= tailSize {
 		g.tail = append(g.tail[:0], chunk[len(chunk)-tailSize:]...)
 		return

@@ -1,4 +1,4 @@
-package imapsync
+package imapguard
 
 import (
 	"bytes"
@@ -85,11 +85,11 @@ func astring(b []byte) (string, []byte, bool) {
 // mutf7 is modified base64 (RFC 3501 §5.1.3: "," for "/", no padding).
 var mutf7 = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,").WithPadding(base64.NoPadding)
 
-// validMailboxName reports whether a mailbox name as sent decodes: modified
+// ValidMailboxName reports whether a mailbox name as sent decodes: modified
 // UTF-7 (or UTF-8) that yields no control character. go-imap refuses the
 // whole LIST for a name it cannot decode, and a name holding NUL or a line
 // break cannot be sent back in a command.
-func validMailboxName(name string) bool {
+func ValidMailboxName(name string) bool {
 	if strings.EqualFold(name, "INBOX") {
 		return true
 	}
