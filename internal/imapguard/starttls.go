@@ -2,7 +2,6 @@ package imapguard
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -34,21 +33,38 @@ func (e *RefusedError) Error() string {
 func StartTLS(c net.Conn, cfg *tls.Config) (*tls.Conn, error) {
 	const maxPlainLine = 16 << 10
 	br := bufio.NewReaderSize(c, maxPlainLine)
+	// readLine reads one response, skipping its literals (small ones
+	// only), and returns its first line.
 	readLine := func() (string, error) {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			return "", refuse("a line of more than %d bytes before TLS", maxPlainLine)
-		}
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
+		var first string
+		for i := 0; ; i++ {
+			line, err := br.ReadSlice('\n')
+			if err == bufio.ErrBufferFull {
+				return "", refuse("a line of more than %d bytes before TLS", maxPlainLine)
 			}
-			return "", err
+			if err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return "", err
+			}
+			if i == 0 {
+				first = strings.TrimRight(string(line), "\r\n")
+			}
+			n, ok, err := literalAt(line)
+			if err != nil {
+				return "", err
+			}
+			if !ok {
+				return first, nil
+			}
+			if n > maxPlainLine || i > 100 {
+				return "", refuse("a literal of %d bytes before TLS", n)
+			}
+			if _, err := br.Discard(int(n)); err != nil {
+				return "", err
+			}
 		}
-		if bytes.HasSuffix(bytes.TrimRight(line, "\r\n"), []byte("}")) {
-			return "", refuse("a literal before TLS")
-		}
-		return strings.TrimRight(string(line), "\r\n"), nil
 	}
 	greeting, err := readLine()
 	if err != nil {
