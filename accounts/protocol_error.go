@@ -6,7 +6,8 @@ import "fmt"
 // accept: a malformed response, or one beyond the bounds Tern sets on what
 // it reads (an oversized literal or line, a structure nested too deep), or
 // a step of the protocol out of order (plaintext after STARTTLS). The
-// connection was closed. Retrying helps only once the server changes.
+// connection was closed. Retrying helps only once the server changes. It
+// is not modified after it is returned.
 type ProtocolError struct {
 	Protocol string // "IMAP" or "SMTP"; "" when not known
 	Addr     string // host:port
