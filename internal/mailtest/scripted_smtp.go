@@ -95,7 +95,7 @@ func ScriptedSMTPForTest(t testing.TB, script func(*SMTPSession) error, opts *Sc
 
 func (s *ScriptedSMTP) serve(c net.Conn) {
 	ss := &SMTPSession{srv: s, raw: c, timeout: s.opts.Timeout}
-	ss.rec = &recorder{r: c, into: &ss.plain, mu: &ss.mu}
+	ss.rec = &smtpRecorder{r: c, into: &ss.plain, mu: &ss.mu}
 	ss.conn = c
 	ss.br = bufio.NewReader(ss.rec)
 	s.mu.Lock()
@@ -170,7 +170,7 @@ type SMTPSession struct {
 	srv     *ScriptedSMTP
 	raw     net.Conn // the TCP connection
 	conn    net.Conn // raw, or the TLS connection over it
-	rec     *recorder
+	rec     *smtpRecorder
 	br      *bufio.Reader
 	timeout time.Duration
 
@@ -181,14 +181,14 @@ type SMTPSession struct {
 	err           error
 }
 
-// recorder appends what it reads to a buffer.
-type recorder struct {
+// smtpRecorder appends what it reads to a buffer.
+type smtpRecorder struct {
 	r    io.Reader
 	into *bytes.Buffer
 	mu   *sync.Mutex
 }
 
-func (r *recorder) Read(b []byte) (int, error) {
+func (r *smtpRecorder) Read(b []byte) (int, error) {
 	n, err := r.r.Read(b)
 	r.mu.Lock()
 	r.into.Write(b[:n])
@@ -315,7 +315,7 @@ func (ss *SMTPSession) handshake() error {
 	ss.tls = true
 	ss.mu.Unlock()
 	ss.conn = tc
-	ss.rec = &recorder{r: tc, into: &ss.secure, mu: &ss.mu}
+	ss.rec = &smtpRecorder{r: tc, into: &ss.secure, mu: &ss.mu}
 	ss.br = bufio.NewReader(ss.rec)
 	return nil
 }
