@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -167,9 +166,6 @@ func New(opts Options) (*Core, error) {
 	c.runCtx, c.stopRuns = context.WithCancel(context.Background())
 	return c, nil
 }
-
-// Store returns the store, for read snapshots.
-func (c *Core) Store() *store.DB { return c.store }
 
 // Subscribe returns a subscription to the core's events.
 func (c *Core) Subscribe() *Subscription { return c.bus.Subscribe(256) }
@@ -458,7 +454,7 @@ func (c *Core) superviseEngine(ctx context.Context, id string, run *engineRun) {
 			return
 		}
 		c.opts.Logf("sync %s: %v", id, perr)
-		st := imapsync.Status{State: imapsync.StateError, Since: time.Now(), Retry: time.Now().Add(backoff),
+		st := imapsync.Status{State: StateError, Since: time.Now(), Retry: time.Now().Add(backoff),
 			Err: fmt.Sprintf("the sync stopped unexpectedly (%v); restarting", perr)}
 		c.mu.Lock()
 		run.crashed = &st
@@ -544,7 +540,7 @@ func (c *Core) Status(account string) Status {
 	}
 	c.mu.Unlock()
 	if !ok {
-		return Status{State: imapsync.StateStopped}
+		return Status{State: StateStopped}
 	}
 	if crashed != nil {
 		return *crashed
@@ -566,7 +562,7 @@ func (c *Core) SyncNow(account string) {
 
 // SyncOnce runs one full sync pass of account and returns what it did. It
 // is for the command line; the GUI relies on Start.
-func (c *Core) SyncOnce(ctx context.Context, account string) (*imapsync.Report, error) {
+func (c *Core) SyncOnce(ctx context.Context, account string) (*SyncReport, error) {
 	e, err := c.engine(account)
 	if err != nil {
 		return nil, err
@@ -575,26 +571,34 @@ func (c *Core) SyncOnce(ctx context.Context, account string) (*imapsync.Report, 
 }
 
 // Mailboxes returns the folders of account, special folders first.
-func (c *Core) Mailboxes(ctx context.Context, account string) ([]store.Mailbox, error) {
+func (c *Core) Mailboxes(ctx context.Context, account string) ([]Mailbox, error) {
 	return c.store.Mailboxes(ctx, account)
 }
 
+// MailboxByRole returns the mailbox of account with role, or an error
+// wrapping ErrNotFound when the account has none (or its folders were never
+// listed).
+func (c *Core) MailboxByRole(ctx context.Context, account string, role Role) (Mailbox, error) {
+	return c.store.MailboxByRole(ctx, account, role)
+}
+
 // FindMailbox returns the mailbox of account named name: its server name,
-// a role such as "inbox" or "sent", or the name people see (Mailbox.Path,
-// "Reisen/Zürich" for "INBOX.Reisen.Zürich"), in that order.
-func (c *Core) FindMailbox(ctx context.Context, account, name string) (store.Mailbox, error) {
+// a role's word such as "inbox" or "sent" (the string of a Role), or the
+// name people see (Mailbox.Path, "Reisen/Zürich" for
+// "INBOX.Reisen.Zürich"), in that order.
+func (c *Core) FindMailbox(ctx context.Context, account, name string) (Mailbox, error) {
 	b, err := c.store.MailboxByName(ctx, account, name)
-	if errors.Is(err, store.ErrNotFound) {
-		b, err = c.store.MailboxByRole(ctx, account, name)
+	if errors.Is(err, ErrNotFound) {
+		b, err = c.store.MailboxByRole(ctx, account, Role(name))
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		// The name people see: without the namespace prefix, "/" between
 		// levels ("Reisen/Zürich" for "INBOX.Reisen.Zürich").
 		boxes, lerr := c.store.Mailboxes(ctx, account)
 		if lerr != nil {
 			return b, lerr
 		}
-		var fold []store.Mailbox
+		var fold []Mailbox
 		for _, mb := range boxes {
 			if mb.Path() == name {
 				return mb, nil
@@ -612,7 +616,7 @@ func (c *Core) FindMailbox(ctx context.Context, account, name string) (store.Mai
 }
 
 // Messages returns a page of a mailbox, newest first.
-func (c *Core) Messages(ctx context.Context, mailboxID int64, offset, limit int) ([]store.Message, error) {
+func (c *Core) Messages(ctx context.Context, mailboxID int64, offset, limit int) ([]Message, error) {
 	return c.store.Messages(ctx, mailboxID, offset, limit)
 }
 
@@ -622,12 +626,18 @@ func (c *Core) CountMessages(ctx context.Context, mailboxID int64) (int, error) 
 }
 
 // Message returns one message's headers and state.
-func (c *Core) Message(ctx context.Context, id int64) (store.Message, error) {
+func (c *Core) Message(ctx context.Context, id int64) (Message, error) {
 	return c.store.Message(ctx, id)
 }
 
+// MessageByUID returns the message of mailbox mb with the server's UID uid
+// (in mb's current UIDVALIDITY), or an error wrapping ErrNotFound.
+func (c *Core) MessageByUID(ctx context.Context, mb Mailbox, uid uint32) (Message, error) {
+	return c.store.MessageByUID(ctx, mb.ID, mb.UIDValidity, uid)
+}
+
 // Search returns messages of account (all when empty) matching query.
-func (c *Core) Search(ctx context.Context, account, query string, limit int) ([]store.Message, error) {
+func (c *Core) Search(ctx context.Context, account, query string, limit int) ([]Message, error) {
 	return c.store.Search(ctx, account, query, limit)
 }
 
@@ -649,7 +659,7 @@ func (c *Core) RawMessage(ctx context.Context, id int64) ([]byte, error) {
 	if err == nil {
 		return raw, nil
 	}
-	if !errors.Is(err, store.ErrNotFound) {
+	if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
 	m, err := c.store.Message(ctx, id)
@@ -666,19 +676,14 @@ func (c *Core) RawMessage(ctx context.Context, id int64) ([]byte, error) {
 // SetSeen marks message id read or unread, locally at once and on the
 // server in the background.
 func (c *Core) SetSeen(ctx context.Context, id int64, seen bool) error {
-	return c.setFlag(ctx, id, store.FlagSeen, seen)
+	return c.setFlag(ctx, id, FlagSeen, seen)
 }
 
 // SetFlagged stars or unstars message id.
 func (c *Core) SetFlagged(ctx context.Context, id int64, flagged bool) error {
-	return c.setFlag(ctx, id, store.FlagFlagged, flagged)
+	return c.setFlag(ctx, id, FlagFlagged, flagged)
 }
 
 func (c *Core) setFlag(ctx context.Context, id int64, flag string, on bool) error {
-	return c.localAction(ctx, func() (store.Message, error) { return c.store.SetFlag(ctx, id, flag, on) })
-}
-
-// SortAccounts orders accounts by name for display.
-func SortAccounts(a []accounts.Account) {
-	sort.SliceStable(a, func(i, j int) bool { return a[i].Name < a[j].Name })
+	return c.localAction(ctx, func() (Message, error) { return c.store.SetFlag(ctx, id, flag, on) })
 }

@@ -223,7 +223,7 @@ func (h *harness) startDemo() {
 	h.waitFor("the inbox with unread mail and rows", func() bool {
 		for _, r := range h.folderRows() {
 			if r.Name() == "Inbox" && r.Badge() != "" && r.Badge() != "0" {
-				return h.w.list.mailbox.Role == "inbox" && len(h.messageRows()) > 0
+				return h.w.list.mailbox.Role == app.RoleInbox && len(h.messageRows()) > 0
 			}
 		}
 		return false

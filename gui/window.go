@@ -18,7 +18,6 @@ import (
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
 	"github.com/ternmail/tern/internal/goroutine"
-	"github.com/ternmail/tern/store"
 )
 
 // Options configures the GUI. The zero value is valid.
@@ -384,7 +383,7 @@ func (w *MainWindow) autoSelect() {
 	}
 	for _, a := range w.accounts {
 		for _, b := range w.folders.boxes[a.ID] {
-			if b.Role == "inbox" {
+			if b.Role == app.RoleInbox {
 				w.autoSelected = true
 				w.folders.selectMailbox(b.ID)
 				return
@@ -395,7 +394,7 @@ func (w *MainWindow) autoSelect() {
 }
 
 // openMailbox shows folder b in the message list.
-func (w *MainWindow) openMailbox(b store.Mailbox) {
+func (w *MainWindow) openMailbox(b app.Mailbox) {
 	w.reader.clear()
 	w.list.open(b)
 	w.updateActions()
@@ -483,7 +482,7 @@ func (w *MainWindow) editFlag(id int64, flag string, on bool) {
 
 // overlay applies the local edits that msgs, read when the writes count
 // was readAt, may not show yet.
-func (w *MainWindow) overlay(msgs []store.Message, readAt uint64) {
+func (w *MainWindow) overlay(msgs []app.Message, readAt uint64) {
 	for _, e := range w.edits {
 		if e.done != 0 && e.done <= readAt {
 			continue
