@@ -231,16 +231,24 @@ type AddOptions struct {
 	// SessionOnly keeps the password in memory for this session instead of
 	// the keychain (for when no keychain is available).
 	SessionOnly bool
-	// SkipVerify stores the account without logging in first.
+	// SkipVerify stores the account without logging in first: the caller
+	// has verified it (VerifyAccount), or the user chose to save it
+	// unverified.
 	SkipVerify bool
 	// Ephemeral keeps the account for this session only: it is not saved
 	// to accounts.toml and its local data is removed at Shutdown.
 	Ephemeral bool
 }
 
-// AddAccount verifies acct by logging in to its IMAP server with password,
-// then stores the password (keychain, or memory with SessionOnly), saves the
-// account and starts its sync. Nothing is stored when verification fails.
+// AddAccount fills in acct's ID and defaults and validates it, stores the
+// password (keychain, or memory with SessionOnly), saves the account and
+// starts its sync (once Start has run). It returns the account as saved.
+//
+// The window and the command line verify an account before they add it
+// (VerifyAccount checks IMAP and SMTP and reports certificates) and pass
+// SkipVerify. Without SkipVerify, AddAccount first logs in to the IMAP
+// server with password, and stores nothing when that fails. It may wait on
+// the network and the keychain.
 func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password string, opts *AddOptions) (accounts.Account, error) {
 	if opts == nil {
 		opts = &AddOptions{}

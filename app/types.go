@@ -89,6 +89,3 @@ const (
 
 // SyncReport says what one sync pass of an account did (see SyncOnce).
 type SyncReport = imapsync.Report
-
-// FolderReport says what one sync pass did to one folder.
-type FolderReport = imapsync.FolderReport

@@ -102,8 +102,8 @@ type composer struct {
 	sizeWarn    *widget.Label
 	errLabel    *widget.Label
 	sendBtn     *widget.Button
-	confirm     dialog.Dialog // the open "discard?" question (tests)
-	later       dialog.Dialog // the open "send later" question (tests)
+	confirm     dialog.Dialog // the open "discard?" question, nil if none: it is asked once at a time
+	later       dialog.Dialog // the open "send later" question, nil if none: it is asked once at a time
 	laterEntry  *widget.Entry
 	laterErr    *widget.Label
 

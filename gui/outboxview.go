@@ -21,7 +21,6 @@ type outboxView struct {
 	win    fyne.Window
 	list   *fyne.Container
 	gen    int
-	items  []app.OutboxItem // as last shown (tests)
 	drafts []app.Draft
 }
 
@@ -70,7 +69,7 @@ func (v *outboxView) reload() {
 }
 
 func (v *outboxView) show(items []app.OutboxItem, drafts []app.Draft, err error) {
-	v.items, v.drafts = items, drafts
+	v.drafts = drafts
 	var objs []fyne.CanvasObject
 	if err != nil {
 		objs = append(objs, &widget.Label{Text: "Could not read the outbox: " + err.Error(), Importance: widget.DangerImportance})

@@ -83,15 +83,11 @@ type reader struct {
 	bodyTheme *widgets.ScaledTheme
 	zoom      float32
 
-	calendar                *fyne.Container // invitation summaries
-	detailsBtn              *widget.Button
-	sourceBtn               *widget.Button
-	browserBtn              *widget.Button
-	sourceWin               fyne.Window // the last "View source" window (tests)
-	sourceLabel, sourceNote *widget.Label
-	headersLabel            *widget.Label // the last headers dialog's text (tests)
-	browserDir              string        // private directory of "Open in browser" pages
-	nestedWins              []fyne.Window // attached messages opened in windows of their own (tests)
+	calendar   *fyne.Container // invitation summaries
+	detailsBtn *widget.Button
+	sourceBtn  *widget.Button
+	browserBtn *widget.Button
+	browserDir string // private directory of "Open in browser" pages
 
 	// The native dialogs and the browser, replaceable by tests.
 	pickSaveFile func(name string, done func(fyne.URIWriteCloser))

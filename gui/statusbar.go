@@ -117,14 +117,3 @@ func (s *statusBar) notice(msg string) {
 		s.noticeClose.Show()
 	}
 }
-
-// text returns every account's state text (tests).
-func (s *statusBar) text() string {
-	var out string
-	for _, a := range s.accounts {
-		if l := s.labels[a.ID]; l != nil {
-			out += l.Text + "\n"
-		}
-	}
-	return out
-}

@@ -189,7 +189,8 @@ func (w *MainWindow) Close() {
 	w.sub.Close()
 }
 
-// wait waits until every goroutine of the window has returned (tests).
+// wait waits until every goroutine of the window has returned; Run waits
+// on it, for a bounded time, before it returns.
 func (w *MainWindow) wait() { w.wg.Wait() }
 
 func (w *MainWindow) logf(format string, args ...any) { w.opts.Logf(format, args...) }
@@ -306,7 +307,8 @@ func (w *MainWindow) showContent() {
 	w.content.Refresh()
 }
 
-// showingMain reports whether the three panes are shown (tests).
+// showingMain reports whether the three panes are shown (rather than the
+// welcome page).
 func (w *MainWindow) showingMain() bool {
 	return len(w.content.Objects) == 1 && w.content.Objects[0] == w.mainUI
 }
