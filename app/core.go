@@ -192,15 +192,24 @@ func (c *Core) Shutdown() {
 	demo := c.demo
 	c.demo = nil
 	c.mu.Unlock()
+	// Shutdown has no caller to return errors to: they are logged.
 	if demo != nil && demo.Close != nil {
-		demo.Close()
+		if err := demo.Close(); err != nil {
+			c.opts.Logf("demo: stop the demo mailbox: %v", err)
+		}
 	}
 	c.mu.Lock()
 	for id := range c.ephemeral {
-		c.store.DeleteAccount(context.Background(), id)
+		// Left over data of a demo account is deleted again by the next
+		// StartDemo.
+		if err := c.store.DeleteAccount(context.Background(), id); err != nil {
+			c.opts.Logf("account %s: delete this session's local data: %v", id, err)
+		}
 	}
 	c.mu.Unlock()
-	c.store.Close()
+	if err := c.store.Close(); err != nil {
+		c.opts.Logf("store: close: %v", err)
+	}
 }
 
 // Accounts returns the configured accounts.
@@ -292,7 +301,9 @@ func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password s
 			if err := secrets.Set(ctx, added.ID, server, password); err != nil {
 				forget()
 				c.mu.Lock()
-				c.cfg.Remove(added.ID)
+				// Remove fails only when the account is gone already
+				// (removed meanwhile): nothing is left to undo then.
+				_, _ = c.cfg.Remove(added.ID)
 				c.mu.Unlock()
 				return acct, err
 			}
@@ -304,7 +315,8 @@ func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password s
 	}
 	err = c.saveLocked()
 	if err != nil {
-		c.cfg.Remove(added.ID)
+		// Added under this same lock: Remove cannot fail.
+		_, _ = c.cfg.Remove(added.ID)
 		delete(c.ephemeral, added.ID)
 	} else if c.started {
 		c.startEngineLocked(added)
@@ -360,7 +372,9 @@ func (c *Core) RemoveAccount(ctx context.Context, id string) error {
 		return errors.Join(append(errs, err)...)
 	}
 	for _, server := range []string{"imap", "smtp"} {
-		c.memSecrets.Delete(ctx, id, server)
+		if err := c.memSecrets.Delete(ctx, id, server); err != nil {
+			errs = append(errs, err)
+		}
 		if err := c.secrets.Delete(ctx, id, server); err != nil && !errors.Is(err, accounts.ErrSecretNotFound) {
 			errs = append(errs, err)
 		}
@@ -390,8 +404,11 @@ func (c *Core) StartDemo(ctx context.Context) (accounts.Account, error) {
 	c.mu.Lock()
 	c.demo = d
 	c.mu.Unlock()
-	// Data left by a demo session that did not shut down cleanly.
-	c.store.DeleteAccount(ctx, d.Account.ID)
+	// Data left by a demo session that did not shut down cleanly. A
+	// failure is logged, not fatal: the demo then starts over that data.
+	if err := c.store.DeleteAccount(ctx, d.Account.ID); err != nil {
+		c.opts.Logf("account %s: delete a previous demo session's data: %v", d.Account.ID, err)
+	}
 	return c.AddAccount(ctx, d.Account, d.Password, &AddOptions{SessionOnly: true, SkipVerify: true, Ephemeral: true})
 }
 
