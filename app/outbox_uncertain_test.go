@@ -21,18 +21,18 @@ func uncertainRow(t *testing.T, c *Core, acct accounts.Account, subject string, 
 	msgID := fmt.Sprintf("%d.uncertain@example.test", time.Now().UnixNano())
 	raw := []byte("From: " + acct.Email + "\r\nTo: " + strings.Join(rcpts, ", ") + "\r\nSubject: " + subject +
 		"\r\nMessage-ID: <" + msgID + ">\r\nDate: " + time.Now().Format(time.RFC1123Z) + "\r\n\r\nHello.\r\n")
-	it, err := c.Store().QueueOutbox(ctx, store.NewOutbox{Account: acct.ID, From: acct.Email, Rcpts: rcpts, Subject: subject,
+	it, err := c.store.QueueOutbox(ctx, store.NewOutbox{Account: acct.ID, From: acct.Email, Rcpts: rcpts, Subject: subject,
 		MessageID: msgID, Raw: raw, NotBefore: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Store().BeginOutboxData(ctx, it.ID); err != nil {
+	if err := c.store.BeginOutboxData(ctx, it.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Store().RecoverOutbox(ctx, "Tern stopped"); err != nil {
+	if _, err := c.store.RecoverOutbox(ctx, "Tern stopped"); err != nil {
 		t.Fatal(err)
 	}
-	it, _ = c.Store().OutboxItem(ctx, it.ID)
+	it, _ = c.store.OutboxItem(ctx, it.ID)
 	if it.State != store.OutboxUncertain || it.Attempts != 1 {
 		t.Fatalf("not uncertain: %+v", it)
 	}
@@ -42,7 +42,7 @@ func uncertainRow(t *testing.T, c *Core, acct accounts.Account, subject string, 
 // sentCopies returns how many messages of acct's Sent folder have subject.
 func sentCopies(c *Core, acct accounts.Account, subject string) int {
 	ctx := context.Background()
-	sent, err := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
+	sent, err := c.store.MailboxByRole(ctx, acct.ID, store.RoleSent)
 	if err != nil {
 		return 0
 	}
@@ -74,17 +74,17 @@ func TestUncertainFoundInInboxThroughDovecot(t *testing.T) {
 	}
 	c.SyncNow(acct.ID)
 	waitUntil(t, "the message marked sent", func() bool {
-		it, _ = c.Store().OutboxItem(ctx, it.ID)
+		it, _ = c.store.OutboxItem(ctx, it.ID)
 		return it.State == store.OutboxSent
 	})
 	if it.LastError != "" || it.Results[bob.Name].Status != store.RcptSent || it.Attempts != 1 {
 		t.Errorf("resolved: %+v", it)
 	}
 	waitUntil(t, "the copy in Sent", func() bool {
-		acts, _ := c.Store().PendingAppends(ctx, acct.ID)
+		acts, _ := c.store.PendingAppends(ctx, acct.ID)
 		return len(acts) == 0 && sentCopies(c, acct, "Delivered before the crash") == 1
 	})
-	if o, _ := c.Store().OutboxItem(ctx, other.ID); o.State != store.OutboxUncertain {
+	if o, _ := c.store.OutboxItem(ctx, other.ID); o.State != store.OutboxUncertain {
 		t.Errorf("the message never delivered is %s", o.State)
 	}
 }
@@ -101,10 +101,10 @@ func TestUncertainFoundInSent(t *testing.T) {
 	if _, err := c.SyncOnce(ctx, acct.ID); err != nil {
 		t.Fatal(err)
 	}
-	if it, _ = c.Store().OutboxItem(ctx, it.ID); it.State != store.OutboxSent {
+	if it, _ = c.store.OutboxItem(ctx, it.ID); it.State != store.OutboxSent {
 		t.Fatalf("after a sync: %+v", it)
 	}
-	if acts, _ := c.Store().PendingAppends(ctx, acct.ID); len(acts) != 0 {
+	if acts, _ := c.store.PendingAppends(ctx, acct.ID); len(acts) != 0 {
 		t.Errorf("a second copy is to be filed: %+v", acts)
 	}
 	if n := sentCopies(c, acct, "Filed by the provider"); n != 1 {

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,11 @@ import (
 // DATA does, and returns its ID.
 func (h *composeHarness) uncertain(subject string) int64 {
 	h.t.Helper()
-	db := h.core.Store()
+	db, oerr := store.Open(filepath.Join(h.home, "tern.db"))
+	if oerr != nil {
+		h.t.Fatal(oerr)
+	}
+	defer db.Close()
 	acct := h.core.Accounts()[0]
 	raw := "From: " + acct.Email + "\r\nTo: bob@example.com\r\nSubject: " + subject + "\r\nMessage-ID: <" + subject + "@tern.test>\r\n\r\nHi.\r\n"
 	it, err := db.QueueOutbox(h.ctx(), store.NewOutbox{Account: acct.ID, From: acct.Email, Rcpts: []string{"bob@example.com"},
@@ -41,16 +46,19 @@ func TestOutboxUncertainChoices(t *testing.T) {
 	h.w.compose.showOutbox()
 	v := h.w.compose.outbox
 	state := func(id int64) string {
-		for _, it := range v.items {
-			if it.ID == id {
-				return it.State
-			}
+		it, err := h.core.OutboxItem(h.ctx(), id)
+		if err != nil {
+			return ""
 		}
-		return ""
+		return it.State
 	}
 	h.waitFor("the uncertain messages listed", func() bool {
-		return state(marked) == store.OutboxUncertain && state(again) == store.OutboxUncertain
+		return labelWithPrefix(v.list, "Marked") != nil && labelWithPrefix(v.list, "Again") != nil &&
+			len(buttonsIn(test.LaidOutObjects(v.win.Content()), "Mark as sent")) == 2
 	})
+	if state(marked) != store.OutboxUncertain || state(again) != store.OutboxUncertain {
+		t.Fatalf("states %q and %q, want uncertain", state(marked), state(again))
+	}
 	advice := 0
 	for _, o := range test.LaidOutObjects(v.win.Content()) {
 		if l, ok := o.(*widget.Label); ok && strings.Contains(l.Text, "mark it as sent; otherwise send it again") {

@@ -633,7 +633,7 @@ func (db *DB) ResolveUncertainOutbox(ctx context.Context, account string, opts R
 	var changed []int64
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		sentQ := `SELECT id FROM mailboxes WHERE account = ? AND role = ?`
-		sentArg := RoleSent
+		var sentArg any = RoleSent
 		if opts.SentMailbox != "" {
 			sentQ, sentArg = `SELECT id FROM mailboxes WHERE account = ? AND name = ?`, opts.SentMailbox
 		}

@@ -58,7 +58,7 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	// secrets overrides the OS keychain (tests).
+	// secrets holds the passwords; nil means the OS keychain.
 	secrets accounts.Secrets
 	// autoconfig points server discovery and verification at test
 	// servers; nil means the real network.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ternmail/tern/app"
-	"github.com/ternmail/tern/store"
 )
 
 // cmdOutboxUncertain is "tern outbox resend ID" and "tern outbox mark-sent
@@ -34,10 +33,10 @@ func cmdOutboxUncertain(ctx context.Context, core *app.Core, a *args, e *env, ve
 
 // uncertainHint tells, under the outbox listing, what to do with the
 // messages that may or may not have been sent.
-func uncertainHint(w io.Writer, list []store.OutboxItem) {
+func uncertainHint(w io.Writer, list []app.OutboxItem) {
 	n := 0
 	for _, it := range list {
-		if it.State == store.OutboxUncertain {
+		if it.State == app.OutboxUncertain {
 			fmt.Fprintf(w, "\nMessage %d is uncertain: %s\n", it.ID, app.UncertainAdvice(it, time.Now()))
 			n++
 		}

@@ -46,7 +46,9 @@ type Options struct {
 	// Password returns the account's IMAP password. Required for Run,
 	// SyncOnce and FetchBody.
 	Password func(ctx context.Context) (string, error)
-	// Roots replaces the system roots for certificate verification (tests).
+	// Roots, when set, replaces the system roots for certificate
+	// verification: a private certificate authority's, say. nil means the
+	// system roots.
 	Roots *x509.CertPool
 	// PollInterval is how often folders other than INBOX are synced while
 	// idle, and INBOX too on servers without IDLE. Default: the account's

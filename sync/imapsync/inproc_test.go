@@ -106,7 +106,7 @@ func TestSyncInprocDemoMailbox(t *testing.T) {
 		t.Errorf("bodies fetched %d, want %d", rep.Bodies, len(seed))
 	}
 	// Roles come from SPECIAL-USE or names.
-	for role, name := range map[string]string{"inbox": "INBOX", "sent": "Sent", "drafts": "Drafts", "trash": "Trash", "archive": "Archive"} {
+	for role, name := range map[store.Role]string{"inbox": "INBOX", "sent": "Sent", "drafts": "Drafts", "trash": "Trash", "archive": "Archive"} {
 		mb, err := f.st.MailboxByRole(ctx, f.acct.ID, role)
 		if err != nil || mb.Name != name {
 			t.Errorf("role %s: %q %v", role, mb.Name, err)

@@ -59,7 +59,7 @@ type Change struct {
 // FolderReport says what one sync pass did to one folder.
 type FolderReport struct {
 	Name        string        `json:"name"`
-	Role        string        `json:"role,omitempty"`
+	Role        store.Role    `json:"role,omitempty"`
 	ServerTotal int           `json:"server_total"`
 	Stored      int           `json:"stored"`
 	Unread      int           `json:"unread"`

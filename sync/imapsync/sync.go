@@ -165,7 +165,7 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 		return nil, nil, err
 	}
 	boxes := make([]store.Mailbox, 0, len(list))
-	roles := map[string]bool{}
+	roles := map[store.Role]bool{}
 	for _, l := range list {
 		b := store.Mailbox{Name: l.Mailbox, Selectable: true, Subscribed: subscribed == nil || subscribed[l.Mailbox] || strings.EqualFold(l.Mailbox, "INBOX")}
 		if l.Delim != 0 {
@@ -185,7 +185,7 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 	// Roles from SPECIAL-USE first, then from well-known names for roles
 	// still missing; the user's overrides win over both.
 	for i := range boxes {
-		if r := roleOf("", toAttrs(boxes[i].Attrs)); r != "" && !roles[r] {
+		if r := store.Role(roleOf("", toAttrs(boxes[i].Attrs))); r != "" && !roles[r] {
 			boxes[i].Role, roles[r] = r, true
 		}
 	}
@@ -193,11 +193,12 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 		if boxes[i].Role != "" {
 			continue
 		}
-		if r := roleOf(boxes[i].Path(), nil); r != "" && !roles[r] {
+		if r := store.Role(roleOf(boxes[i].Path(), nil)); r != "" && !roles[r] {
 			boxes[i].Role, roles[r] = r, true
 		}
 	}
-	for role, name := range e.acct.Folders {
+	for r, name := range e.acct.Folders {
+		role := store.Role(r)
 		for i := range boxes {
 			if boxes[i].Role == role {
 				boxes[i].Role = ""

@@ -43,7 +43,9 @@ type Options struct {
 	// Password returns the SMTP password of an account (the app passes
 	// its keychain getter).
 	Password func(ctx context.Context, account string) (string, error)
-	// Roots replaces the system roots for certificate verification (tests).
+	// Roots, when set, replaces the system roots for certificate
+	// verification: a private certificate authority's, say. nil means the
+	// system roots.
 	Roots *x509.CertPool
 	// Dial opens network connections; nil means a net.Dialer. It must
 	// honour ctx.
