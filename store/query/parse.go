@@ -21,7 +21,7 @@ var operators = []string{"from", "to", "cc", "subject", "has", "is", "before", "
 
 // Parse parses s. A query that cannot be parsed returns an *Error.
 func Parse(s string) (Query, error) {
-	var q Query
+	q := Query{Source: s}
 	if len(s) > MaxLength {
 		return q, &Error{Query: s, Pos: MaxLength, Msg: fmt.Sprintf("the query is too long (at most %d characters)", MaxLength)}
 	}
@@ -33,13 +33,13 @@ func Parse(s string) (Query, error) {
 		}
 		t, ok, err := p.term()
 		if err != nil {
-			return Query{}, err
+			return Query{Source: s}, err
 		}
 		if !ok {
 			continue
 		}
 		if len(q.Terms) == MaxTerms {
-			return Query{}, p.errAt(t.Pos, fmt.Sprintf("too many terms (at most %d)", MaxTerms))
+			return Query{Source: s}, p.errAt(t.Pos, fmt.Sprintf("too many terms (at most %d)", MaxTerms))
 		}
 		t.Value = strings.ToValidUTF8(t.Value, "\uFFFD")
 		q.Terms = append(q.Terms, t)

@@ -137,6 +137,9 @@ func (t Term) String() string {
 // every message.
 type Query struct {
 	Terms []Term
+	// Source is the text the query was parsed from, for errors about its
+	// terms (see Query.Errorf).
+	Source string
 }
 
 // String returns the query in canonical form; parsing it gives the same
@@ -160,6 +163,12 @@ func (q Query) Has(k Kind) bool {
 		}
 	}
 	return false
+}
+
+// Errorf returns an *Error about term t of q, for problems found after
+// parsing (a folder that does not exist).
+func (q Query) Errorf(t Term, format string, args ...any) *Error {
+	return &Error{Query: q.Source, Pos: t.Pos, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Error is a query that cannot be parsed: Msg says why in words, Pos is the
