@@ -626,11 +626,6 @@ func (c *Core) Message(ctx context.Context, id int64) (store.Message, error) {
 	return c.store.Message(ctx, id)
 }
 
-// Search returns messages of account (all when empty) matching query.
-func (c *Core) Search(ctx context.Context, account, query string, limit int) ([]store.Message, error) {
-	return c.store.Search(ctx, account, query, limit)
-}
-
 // OpenMessage returns the parsed body of message id: from the store, or
 // fetched from the server ahead of background work. It may wait on the
 // network.
