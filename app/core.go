@@ -660,15 +660,15 @@ func (c *Core) Message(ctx context.Context, id int64) (Message, error) {
 	return c.store.Message(ctx, id)
 }
 
+// Mailbox returns the stored mailbox id, or an error wrapping ErrNotFound.
+func (c *Core) Mailbox(ctx context.Context, id int64) (Mailbox, error) {
+	return c.store.Mailbox(ctx, id)
+}
+
 // MessageByUID returns the message of mailbox mb with the server's UID uid
 // (in mb's current UIDVALIDITY), or an error wrapping ErrNotFound.
 func (c *Core) MessageByUID(ctx context.Context, mb Mailbox, uid uint32) (Message, error) {
 	return c.store.MessageByUID(ctx, mb.ID, mb.UIDValidity, uid)
-}
-
-// Search returns messages of account (all when empty) matching query.
-func (c *Core) Search(ctx context.Context, account, query string, limit int) ([]Message, error) {
-	return c.store.Search(ctx, account, query, limit)
 }
 
 // OpenMessage returns the parsed body of message id: from the store, or
