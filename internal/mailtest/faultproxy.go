@@ -53,6 +53,9 @@ const (
 	// FaultStall stops forwarding in both directions with the connection
 	// left open, for Fault.Delay or, with no Delay, until Trigger.Release.
 	FaultStall
+	// FaultMark changes nothing: its trigger only fires, so that a test
+	// can wait for a point in the traffic (a server's "+ idling").
+	FaultMark
 )
 
 func (a FaultAction) String() string {
@@ -65,6 +68,8 @@ func (a FaultAction) String() string {
 		return "truncate"
 	case FaultStall:
 		return "stall"
+	case FaultMark:
+		return "mark"
 	}
 	return "action " + strconv.Itoa(int(a))
 }
@@ -224,7 +229,7 @@ func (p *FaultProxy) Arm(f Fault) *Trigger {
 	if f.Dir != ToServer && f.Dir != ToClient {
 		panic("mailtest: Fault.Dir must be ToServer or ToClient")
 	}
-	if f.Action < FaultDrop || f.Action > FaultStall {
+	if f.Action < FaultDrop || f.Action > FaultMark {
 		panic("mailtest: Fault.Action unset")
 	}
 	t := &Trigger{f: f, fired: make(chan struct{}), release: make(chan struct{})}
@@ -583,7 +588,9 @@ func (c *faultConn) pipe(dir FaultDir, src, dst *net.TCPConn) {
 			if t == nil || !t.claim() {
 				continue
 			}
-			p.opts.Logf("mailtest: fault proxy %s: %s %s after %d bytes", p.Addr(), t.f.Action, dir, pos)
+			if t.f.Action != FaultMark {
+				p.opts.Logf("mailtest: fault proxy %s: %s %s after %d bytes", p.Addr(), t.f.Action, dir, pos)
+			}
 			switch t.f.Action {
 			case FaultDrop, FaultReset:
 				c.end(t.f.Action)

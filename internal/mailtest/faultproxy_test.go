@@ -155,11 +155,13 @@ func TestFaultProxyStallAndRelease(t *testing.T) {
 	srv := startLineServer(t, func(line string) string { return line })
 	p := FaultProxyForTest(t, srv.addr())
 	tr := p.Arm(Fault{Dir: ToClient, Pattern: "IDLE", Action: FaultStall})
+	mark := p.Arm(Fault{Dir: ToClient, Pattern: "one", Action: FaultMark})
 	c := dialProxy(t, p)
 	br := bufio.NewReader(c)
 	c.Write([]byte("one ID"))
 	c.Write([]byte("LE two\r\n"))
 	waitFired(t, tr)
+	waitFired(t, mark)
 	c.Write([]byte("three\r\n"))
 	tr.Release()
 	for _, want := range []string{"one IDLE two\r\n", "three\r\n"} {
