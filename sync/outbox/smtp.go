@@ -203,6 +203,8 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 			return nil, &ServerError{Op: "EHLO", Err: se}
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
+		case accounts.IsKeychainUnavailable(err):
+			return nil, err // the server was reached: the keychain failed
 		}
 		return nil, &accounts.ConnectError{Protocol: "SMTP", Addr: addr, Err: err}
 	}
