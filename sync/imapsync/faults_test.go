@@ -439,6 +439,13 @@ func TestFaultBlackholeWatchdog(t *testing.T) {
 			if err != nil || !strings.Contains(flagKey(m.Flags), `\flagged`) {
 				t.Fatalf("the star is lost: %v %v", m.Flags, err)
 			}
+			// Push works again: new mail arrives by itself.
+			_, changes := f.ev.mark()
+			if err := f.deliver(faultMessage("after-outage@example.test", "after the outage", 2000)); err != nil {
+				t.Fatal(err)
+			}
+			f.ev.waitChange(t, "new mail after the outage", changes, ChangeNewMail)
+			f.assertStoreEqualsServer(t, false, "INBOX")
 		})
 	}
 }
@@ -504,6 +511,67 @@ func TestFaultMidAppendSentCopy(t *testing.T) {
 		}
 	}
 	f.assertStoreEqualsServer(t, false, "Sent")
+}
+
+// TestFaultMidAppendDraft breaks the upload of a draft to Drafts, in the
+// middle of its literal and after the server stored it but before its OK
+// reached Tern: the next pass leaves exactly one copy of the draft on the
+// server, its latest version.
+func TestFaultMidAppendDraft(t *testing.T) {
+	t.Parallel()
+	f := newFaultFixture(t, faultSeed(false))
+	f.opts.BodiesPerPass = -1
+	ctx := context.Background()
+	if _, err := New(f.st, f.acct, f.opts).SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := &store.Draft{Account: f.acct.ID, From: "Alice <alice@example.test>", To: "bob@example.test", Subject: "a long draft"}
+	cases := []struct {
+		name  string
+		fault mailtest.Fault
+	}{
+		{"mid-literal", mailtest.Fault{Dir: mailtest.ToServer, Pattern: "APPEND", After: 10 << 10, Action: mailtest.FaultReset}},
+		{"reply lost", mailtest.Fault{Dir: mailtest.ToClient, Pattern: "[APPENDUID", Action: mailtest.FaultDrop}},
+	}
+	for i, c := range cases {
+		d.Body = fmt.Sprintf("version %d\n%s", i, strings.Repeat("Some words of a draft that goes on.\n", 1000))
+		id, err := f.st.SaveDraft(ctx, d, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.ID == 0 {
+			d.ID = id
+		}
+		tr := f.proxy.Arm(c.fault)
+		_, err = New(f.st, f.acct, f.opts).SyncOnce(ctx)
+		if !tr.Disarm() || err == nil {
+			t.Fatalf("%s: fired %v, sync error %v", c.name, tr.Disarm(), err)
+		}
+		if _, err := New(f.st, f.acct, f.opts).SyncOnce(ctx); err != nil {
+			t.Fatalf("%s: the pass after: %v", c.name, err)
+		}
+		acts, err := f.st.DraftActions(ctx, f.acct.ID)
+		if err != nil || len(acts) != 0 {
+			t.Fatalf("%s: draft actions left: %+v %v", c.name, acts, err)
+		}
+		saved, err := f.st.Draft(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgID := store.DraftMessageID(saved)
+		if n := f.countByMessageID(t, "Drafts", msgID); n != 1 {
+			t.Fatalf("%s: %d copies of the draft in Drafts, want 1", c.name, n)
+		}
+		srv := f.server(t)
+		if _, err := srv.Select("Drafts", &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		found, err := srv.UIDSearch(&imap.SearchCriteria{Body: []string{fmt.Sprintf("version %d", i)}}, nil).Wait()
+		if err != nil || len(found.AllUIDs()) != 1 {
+			t.Fatalf("%s: the server's copy is not the latest version: %v %v", c.name, found, err)
+		}
+	}
+	f.assertStoreEqualsServer(t, false, "Drafts")
 }
 
 // TestFaultMidMove breaks a queued move to Archive: before the server
