@@ -277,3 +277,17 @@ func TestRealRestartDovecot(t *testing.T) {
 		t.Fatalf("delivery after the restart: %v", err)
 	}
 }
+
+// TestFaultProxyStallDelay stalls for a set time, after which everything
+// flows on by itself.
+func TestFaultProxyStallDelay(t *testing.T) {
+	srv := startLineServer(t, func(line string) string { return line })
+	p := FaultProxyForTest(t, srv.addr())
+	tr := p.Arm(Fault{Dir: ToServer, After: 2, Action: FaultStall, Delay: 20 * time.Millisecond})
+	c := dialProxy(t, p)
+	c.Write([]byte("delayed\r\n"))
+	if l, err := bufio.NewReader(c).ReadString('\n'); err != nil || l != "delayed\r\n" {
+		t.Fatalf("%q %v", l, err)
+	}
+	waitFired(t, tr)
+}

@@ -637,3 +637,35 @@ func TestFaultMidMove(t *testing.T) {
 	}
 	f.assertStoreEqualsServer(t, false, "INBOX", "Archive")
 }
+
+// TestFaultBlackholeNoticedUnasked takes the network away while the
+// engine is idle and nobody does anything: the next poll's commands go
+// unanswered, the watchdog ends them and the engine reports a timeout by
+// itself; when the network is back it recovers and new mail arrives.
+func TestFaultBlackholeNoticedUnasked(t *testing.T) {
+	t.Parallel()
+	f := newFaultFixture(t, faultSeed(false))
+	f.opts.BodiesPerPass = -1
+	f.opts.CommandTimeout = 3 * time.Second
+	f.opts.PollInterval = 4 * time.Second // the next poll comes soon
+	idling := f.proxy.Arm(mailtest.Fault{Dir: mailtest.ToClient, Pattern: "+ idling", Action: mailtest.FaultMark})
+	e := New(f.st, f.acct, f.opts)
+	runEngine(t, e)
+	waitFired(t, "IDLE", idling)
+
+	statuses, _ := f.ev.mark()
+	f.proxy.Blackhole()
+	off := f.ev.waitStatus(t, "the watchdog", statuses, func(s Status) bool { return s.State == StateOffline })
+	if !strings.Contains(off.Err, accounts.ErrTimeout.Error()) {
+		t.Fatalf("offline for %q, want a timeout", off.Err)
+	}
+	statuses, _ = f.ev.mark()
+	f.proxy.Release()
+	f.ev.waitStatus(t, "idle after the outage", statuses, func(s Status) bool { return s.State == StateIdle })
+	_, changes := f.ev.mark()
+	if err := f.deliver(faultMessage("after-quiet-outage@example.test", "after the outage", 2000)); err != nil {
+		t.Fatal(err)
+	}
+	f.ev.waitChange(t, "new mail after the outage", changes, ChangeNewMail)
+	f.assertStoreEqualsServer(t, false, "INBOX", "Archive")
+}
