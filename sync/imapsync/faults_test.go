@@ -669,3 +669,30 @@ func TestFaultBlackholeNoticedUnasked(t *testing.T) {
 	f.ev.waitChange(t, "new mail after the outage", changes, ChangeNewMail)
 	f.assertStoreEqualsServer(t, false, "INBOX", "Archive")
 }
+
+// TestFaultRepeatedCutsBodiesProgress fetches bodies over a link that cuts
+// every connection some way into the body FETCH: each pass keeps the
+// bodies that arrived whole before the cut, so the passes make progress
+// and the store ends up complete, every body equal to the server's.
+func TestFaultRepeatedCutsBodiesProgress(t *testing.T) {
+	t.Parallel()
+	f := newFaultFixture(t, faultSeed(true))
+	ctx := context.Background()
+	var passes, cuts int
+	for passes < 30 {
+		passes++
+		tr := f.proxy.Arm(mailtest.Fault{Dir: mailtest.ToClient, Pattern: "BODY[] {", After: 300 << 10, Action: mailtest.FaultReset})
+		_, err := New(f.st, f.acct, f.opts).SyncOnce(ctx)
+		if tr.Disarm() {
+			cuts++
+		}
+		if err == nil {
+			break
+		}
+	}
+	if cuts < 2 {
+		t.Fatalf("%d cuts in %d passes: the test did not test", cuts, passes)
+	}
+	t.Logf("%d passes, %d cut", passes, cuts)
+	f.assertStoreEqualsServer(t, true, "INBOX", "Archive", "Sent")
+}
