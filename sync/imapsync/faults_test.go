@@ -696,3 +696,108 @@ func TestFaultRepeatedCutsBodiesProgress(t *testing.T) {
 	t.Logf("%d passes, %d cut", passes, cuts)
 	f.assertStoreEqualsServer(t, true, "INBOX", "Archive", "Sent")
 }
+
+// TestFaultMidFetchOnDemand cuts the connection that opens a message, in
+// the middle of its body. One cut is absorbed: opening tries once more on
+// a fresh connection. When that one is cut too, opening fails with a
+// connection error instead of hanging or keeping a torn body, and opening
+// it again later gets the server's bytes.
+func TestFaultMidFetchOnDemand(t *testing.T) {
+	t.Parallel()
+	f := newFaultFixture(t, faultSeed(true))
+	f.opts.BodiesPerPass = -1
+	ctx := context.Background()
+	if _, err := New(f.st, f.acct, f.opts).SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := f.st.MailboxByName(ctx, f.acct.ID, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := f.st.Messages(ctx, inbox.ID, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]store.Message{}
+	for _, m := range msgs {
+		byID[m.MessageID] = m
+	}
+	want := f.serverBodiesOf(t, "INBOX")
+	e := New(f.st, f.acct, f.opts)
+	cut := func(id string, action mailtest.FaultAction) *mailtest.Trigger {
+		return f.proxy.Arm(mailtest.Fault{Dir: mailtest.ToClient, Pattern: id + ", line 1000:", Action: action})
+	}
+
+	// One cut: absorbed.
+	once, twice := byID["big1@example.test"], byID["big2@example.test"]
+	tr := cut(once.MessageID, mailtest.FaultReset)
+	raw, err := e.FetchBody(ctx, once.ID)
+	if err != nil || !tr.Disarm() {
+		t.Fatalf("one cut: %v (fired %v)", err, tr.Disarm())
+	}
+	if sha256.Sum256(raw) != want[once.UID] {
+		t.Fatal("one cut: the body opened is not the server's")
+	}
+
+	// Both attempts cut: a clear error, nothing torn kept.
+	tr1, tr2 := cut(twice.MessageID, mailtest.FaultReset), cut(twice.MessageID, mailtest.FaultTruncate)
+	_, err = e.FetchBody(ctx, twice.ID)
+	var ce *accounts.ConnectError
+	if err == nil || !errors.As(err, &ce) {
+		t.Fatalf("two cuts: %v, want a connection error", err)
+	}
+	if !tr1.Disarm() || !tr2.Disarm() {
+		t.Fatal("two cuts: a fault did not fire")
+	}
+	if m, _ := f.st.Message(ctx, twice.ID); m.HasBody {
+		t.Fatal("two cuts: a torn body was stored")
+	}
+	raw, err = e.FetchBody(ctx, twice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha256.Sum256(raw) != want[twice.UID] {
+		t.Fatal("after the cuts: the body opened is not the server's")
+	}
+	f.assertStoreEqualsServer(t, false, "INBOX")
+}
+
+// serverBodiesOf is serverBodies on a fresh connection.
+func (f *faultFixture) serverBodiesOf(t *testing.T, mailbox string) map[uint32][32]byte {
+	t.Helper()
+	f.other = f.server(t)
+	return f.serverBodies(t, mailbox)
+}
+
+// TestFaultIdleDoneLost loses the DONE that ends IDLE when new mail
+// arrives (the server never hears it, so it never answers): the message
+// arrives all the same, the watchdog ends that connection, the engine
+// opens another one, and the next message arrives by push again.
+func TestFaultIdleDoneLost(t *testing.T) {
+	t.Parallel()
+	f := newFaultFixture(t, faultSeed(false))
+	f.opts.BodiesPerPass = -1
+	f.opts.CommandTimeout = 3 * time.Second
+	idling := f.proxy.Arm(mailtest.Fault{Dir: mailtest.ToClient, Pattern: "+ idling", Action: mailtest.FaultMark})
+	e := New(f.st, f.acct, f.opts)
+	runEngine(t, e)
+	waitFired(t, "IDLE", idling)
+	stall := f.proxy.Arm(mailtest.Fault{Dir: mailtest.ToServer, Pattern: "DONE", Action: mailtest.FaultStall})
+	defer stall.Release()
+
+	_, changes := f.ev.mark()
+	if err := f.deliver(faultMessage("done-lost@example.test", "DONE lost", 2000)); err != nil {
+		t.Fatal(err)
+	}
+	waitFired(t, "the DONE for the new message", stall)
+	again := f.proxy.Arm(mailtest.Fault{Dir: mailtest.ToClient, Pattern: "+ idling", Action: mailtest.FaultMark})
+	f.ev.waitChange(t, "the new message", changes, ChangeNewMail)
+	waitFired(t, "IDLE on a new connection", again)
+
+	_, changes = f.ev.mark()
+	if err := f.deliver(faultMessage("after-done-lost@example.test", "after", 2000)); err != nil {
+		t.Fatal(err)
+	}
+	f.ev.waitChange(t, "the next message", changes, ChangeNewMail)
+	f.assertStoreEqualsServer(t, false, "INBOX")
+}
