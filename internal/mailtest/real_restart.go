@@ -11,8 +11,11 @@ import (
 // at the same time as Close or another restart.
 func (r *Real) RestartDovecot() error {
 	if r.dovecot != nil {
+		// A master that waits on its login processes' clients past the
+		// timeout is killed, as an administrator's restart would: not an
+		// error here.
 		if err := r.dovecot.stop(5 * time.Second); err != nil {
-			return err
+			r.logf("mailtest: restarting Dovecot: %v", err)
 		}
 		r.dovecot = nil
 	}
