@@ -801,3 +801,38 @@ func TestFaultIdleDoneLost(t *testing.T) {
 	f.ev.waitChange(t, "the next message", changes, ChangeNewMail)
 	f.assertStoreEqualsServer(t, false, "INBOX")
 }
+
+// TestFaultServerDownWhileIdle cuts the engine's connections and refuses
+// new ones for a while, as a server that went down does: the engine keeps
+// retrying with backoff, and when the server is back it reconnects by
+// itself and new mail arrives.
+func TestFaultServerDownWhileIdle(t *testing.T) {
+	t.Parallel()
+	f := newFaultFixture(t, faultSeed(false))
+	f.opts.BodiesPerPass = -1
+	idling := f.proxy.Arm(mailtest.Fault{Dir: mailtest.ToClient, Pattern: "+ idling", Action: mailtest.FaultMark})
+	e := New(f.st, f.acct, f.opts)
+	runEngine(t, e)
+	waitFired(t, "IDLE", idling)
+
+	statuses, _ := f.ev.mark()
+	f.proxy.SetDown(true)
+	if n := f.proxy.CutAll(mailtest.FaultReset); n < 2 {
+		t.Fatalf("cut %d connections, want the worker's and the idler's", n)
+	}
+	f.ev.waitStatus(t, "offline", statuses, func(s Status) bool { return s.State == StateOffline })
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := f.proxy.WaitUntil(ctx, func() bool { return f.proxy.Refused() >= 3 }); err != nil {
+		t.Fatalf("%d connections refused: %v", f.proxy.Refused(), err)
+	}
+	again := f.proxy.Arm(mailtest.Fault{Dir: mailtest.ToClient, Pattern: "+ idling", Action: mailtest.FaultMark})
+	f.proxy.SetDown(false)
+	waitFired(t, "IDLE after the server came back", again)
+	_, changes := f.ev.mark()
+	if err := f.deliver(faultMessage("after-down@example.test", "after the server was down", 2000)); err != nil {
+		t.Fatal(err)
+	}
+	f.ev.waitChange(t, "new mail after the server came back", changes, ChangeNewMail)
+	f.assertStoreEqualsServer(t, false, "INBOX", "Archive")
+}
