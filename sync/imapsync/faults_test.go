@@ -25,23 +25,27 @@ import (
 // LOGIN without TLS on loopback) so that the proxy sees the commands and
 // responses it waits for.
 
-// faultFixture is a Dovecot profileFixture with a FaultProxy in front of
-// its IMAP port and an account that goes through the proxy.
+// faultFixture is a Dovecot fixture with a FaultProxy in front of its
+// IMAP port and an account that goes through the proxy.
 type faultFixture struct {
-	*profileFixture
+	*fixture
 	proxy *mailtest.FaultProxy
 	ev    *engineEvents
 }
 
 func newFaultFixture(t *testing.T, seed []mailtest.SeedMessage) *faultFixture {
 	t.Helper()
-	pf := newProfileFixture(t, profileDovecot, seed)
+	pf := newFixture(t, profileDovecot, seed)
 	proxy := mailtest.FaultProxyForTest(t, pf.real.IMAPAddr)
 	pf.acct.IMAP.Port = proxy.Port()
 	pf.acct.IMAP.Security = accounts.SecurityNone
-	f := &faultFixture{profileFixture: pf, proxy: proxy, ev: &engineEvents{ch: make(chan struct{})}}
+	f := &faultFixture{fixture: pf, proxy: proxy, ev: &engineEvents{ch: make(chan struct{})}}
 	f.opts.OnStatus = f.ev.status
-	f.opts.OnChange = f.ev.change
+	record := f.opts.OnChange
+	f.opts.OnChange = func(c Change) {
+		record(c)
+		f.ev.change(c)
+	}
 	f.opts.MaxBackoff = time.Second
 	return f
 }
@@ -582,7 +586,6 @@ func TestFaultMidMove(t *testing.T) {
 	t.Parallel()
 	f := newFaultFixture(t, faultSeed(false))
 	f.opts.BodiesPerPass = -1
-	failed := f.actionFailures()
 	ctx := context.Background()
 	if _, err := New(f.st, f.acct, f.opts).SyncOnce(ctx); err != nil {
 		t.Fatal(err)
@@ -632,8 +635,8 @@ func TestFaultMidMove(t *testing.T) {
 			t.Fatalf("%s: %s still in INBOX", c.name, m.MessageID)
 		}
 	}
-	if len(*failed) != 0 {
-		t.Fatalf("actions reported failed: %+v", *failed)
+	if failed := f.changesOf(ChangeActionFailed); len(failed) != 0 {
+		t.Fatalf("actions reported failed: %+v", failed)
 	}
 	f.assertStoreEqualsServer(t, false, "INBOX", "Archive")
 }
