@@ -12,4 +12,8 @@
 //
 // StartReal launches real Dovecot (IMAP, LMTP) and Postfix (submission) on
 // loopback ports in a temporary directory; RealForTest does so for one test.
+//
+// FaultProxy is a TCP proxy that breaks the connections between a client
+// under test and a server at chosen points (see Fault), refuses them, or
+// black-holes them until released.
 package mailtest

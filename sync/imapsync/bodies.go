@@ -126,8 +126,12 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 		}
 		return nil
 	})
-	if err == nil && len(bodies) > 0 {
-		err = w.put(bodies)
+	// The bodies that arrived whole are kept also when the FETCH broke
+	// off: a link that breaks again and again still makes progress.
+	if len(bodies) > 0 {
+		if perr := w.put(bodies); err == nil {
+			err = perr
+		}
 	}
 	if werr := w.close(); err == nil {
 		err = werr

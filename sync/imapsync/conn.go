@@ -570,7 +570,7 @@ func (cn *conn) fetchAll(batches [][]imap.UID, opts *imap.FetchOptions, each fun
 	}
 	return cn.do(func() error {
 		send := func(batch []imap.UID) *fetchQueue {
-			return readFetch(cn.c.Fetch(imap.UIDSetNum(batch...), opts), len(batch))
+			return cn.readFetch(cn.c.Fetch(imap.UIDSetNum(batch...), opts), len(batch))
 		}
 		next := send(batches[0])
 		var err error
@@ -605,13 +605,13 @@ type fetchQueue struct {
 
 // readFetch reads cmd's messages, at most n, into a new queue. It never
 // waits for the queue's reader, so go-imap's reader never waits for it.
-func readFetch(cmd *imapclient.FetchCommand, n int) *fetchQueue {
+func (cn *conn) readFetch(cmd *imapclient.FetchCommand, n int) *fetchQueue {
 	q := &fetchQueue{bufs: make(chan *imapclient.FetchMessageBuffer, n)}
 	goroutine.GoErr("imapsync: fetch reader", discard, func() error {
 		var err error
 		sent := 0
 		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-			buf, cerr := collect(msg)
+			buf, cerr := cn.collect(msg)
 			switch {
 			case err != nil:
 			case cerr != nil:
@@ -641,7 +641,13 @@ const maxPreallocLiteral = 64 << 20
 // section is read into a buffer of the literal's announced size instead of
 // one grown by doubling: bodies are most of the bytes of a sync, and the
 // copies of a growing buffer cost more than reading them.
-func collect(msg *imapclient.FetchMessageData) (*imapclient.FetchMessageBuffer, error) {
+//
+// A literal that fails to read means the connection broke in the middle
+// of it. go-imap's reader goes on decoding then, and go-imap's draining of
+// the message would read the literal again, racing with it on the same
+// buffer: so collect closes the connection and waits for that reader to
+// end before anything else reads.
+func (cn *conn) collect(msg *imapclient.FetchMessageData) (*imapclient.FetchMessageBuffer, error) {
 	buf := &imapclient.FetchMessageBuffer{SeqNum: msg.SeqNum}
 	var err error
 	for item := msg.Next(); item != nil; item = msg.Next() {
@@ -651,11 +657,15 @@ func collect(msg *imapclient.FetchMessageData) (*imapclient.FetchMessageBuffer, 
 		switch item := item.(type) {
 		case imapclient.FetchItemDataBodySection:
 			var b []byte
-			b, err = readLiteral(item.Literal)
+			if b, err = readLiteral(item.Literal); err != nil {
+				cn.broken()
+			}
 			buf.BodySection = append(buf.BodySection, imapclient.FetchBodySectionBuffer{Section: item.Section, Bytes: b})
 		case imapclient.FetchItemDataBinarySection:
 			var b []byte
-			b, err = readLiteral(item.Literal)
+			if b, err = readLiteral(item.Literal); err != nil {
+				cn.broken()
+			}
 			buf.BinarySection = append(buf.BinarySection, imapclient.FetchBinarySectionBuffer{Section: item.Section, Bytes: b})
 		case imapclient.FetchItemDataFlags:
 			buf.Flags = item.Flags
@@ -676,6 +686,18 @@ func collect(msg *imapclient.FetchMessageData) (*imapclient.FetchMessageBuffer, 
 		}
 	}
 	return buf, err
+}
+
+// broken closes a connection whose literal failed to read and waits (at
+// most the command timeout) for go-imap's reader to end; see collect.
+func (cn *conn) broken() {
+	cn.raw.Close()
+	t := time.NewTimer(cn.timeout)
+	defer t.Stop()
+	select {
+	case <-cn.c.Closed():
+	case <-t.C:
+	}
 }
 
 func readLiteral(lit imap.LiteralReader) ([]byte, error) {
@@ -701,7 +723,7 @@ func (cn *conn) fetch(set imap.NumSet, opts *imap.FetchOptions, each func(*imapc
 	return cn.do(func() error {
 		cmd := cn.c.Fetch(set, opts)
 		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-			buf, err := collect(msg)
+			buf, err := cn.collect(msg)
 			if err == nil {
 				err = each(buf)
 			}

@@ -213,6 +213,8 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 			return nil, &ServerError{Op: op, Err: se}
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
+		case accounts.IsKeychainUnavailable(err):
+			return nil, err // the server was reached: the keychain failed
 		case errors.As(err, new(tls.RecordHeaderError)) && ep.Security == accounts.SecurityTLS:
 			// A plaintext server on a port set to TLS: only the
 			// settings can fix it.
