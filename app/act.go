@@ -199,13 +199,12 @@ func (c *Core) ReplayNow(ctx context.Context, account string) (*Replay, error) {
 		c.publishChange(account, ch)
 	}
 	rep, err := imapsync.New(c.store, a, o).SyncOnce(ctx)
-	r.Report = rep
-	pending, perr := c.store.PendingActions(ctx, account)
+	pending, perr := c.store.PendingActions(context.WithoutCancel(ctx), account)
 	if perr != nil && err == nil {
 		err = perr
 	}
-	r.Pending = len(pending)
 	mu.Lock()
 	defer mu.Unlock()
+	r.Report, r.Pending = rep, len(pending)
 	return r, err
 }

@@ -36,7 +36,9 @@ import (
 // every action that reached the store applied on the server and every
 // outgoing message delivered once (or reported uncertain, which is
 // counted). It runs only with TERN_SOAK=1 (make soak); TERN_SOAK_SEED
-// replays a run, TERN_SOAK_ITERATIONS changes its length (default 50).
+// replays a run's choices, TERN_SOAK_ITERATIONS changes its length
+// (default 50) and TERN_SOAK_INITIAL how many of them are first syncs
+// (default a sixth).
 
 const (
 	soakMessages    = 2000 // in alice's INBOX before the first sync
@@ -116,11 +118,15 @@ func TestSoakCrashLoop(t *testing.T) {
 	t.Logf("set up in %v", time.Since(start).Round(time.Millisecond))
 
 	initial := max(iterations/6, 1)
+	if v := os.Getenv("TERN_SOAK_INITIAL"); v != "" {
+		initial, _ = strconv.Atoi(v)
+	}
+	attachments := t.TempDir()
 	synced, homes := false, 1
 	for i := 0; i < iterations; i++ {
 		phase := "initial sync"
 		if i >= initial {
-			switch r := s.rng.Intn(4); {
+			switch r := s.rng.Intn(5); {
 			case r == 0:
 				phase = "resync"
 			case r <= 2:
@@ -145,7 +151,26 @@ func TestSoakCrashLoop(t *testing.T) {
 		case "action":
 			s.action(i)
 		case "send":
-			s.killed(phase, fmt.Sprintf("Soak message %d.\n", i), "send", "--to", s.bob.Name, "--subject", fmt.Sprintf("soak send %d", i))
+			// An attachment of up to 3 MB makes DATA (and the APPEND
+			// to Sent) long enough for kills to land in it.
+			att := filepath.Join(attachments, fmt.Sprintf("attachment-%d.bin", i))
+			data := make([]byte, s.rng.Intn(3<<20))
+			s.rng.Read(data)
+			if err := os.WriteFile(att, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			subject := fmt.Sprintf("soak send %d", i)
+			if k, _, _ := s.killed(phase, fmt.Sprintf("Soak message %d.\n", i), "send", "--to", s.bob.Name, "--subject", subject, "--attach", att); k {
+				// Where the kill fell: before the message was queued,
+				// while it waited, while it was being sent, after.
+				state := "not queued"
+				for _, it := range s.outbox() {
+					if it.Subject == subject {
+						state = it.State
+					}
+				}
+				s.stats["send killed: "+state]++
+			}
 		}
 		s.checkOpens(i, phase)
 	}
@@ -372,7 +397,9 @@ func (s *soak) action(i int) {
 		}
 	}
 	if len(mine) == 0 {
-		s.t.Fatalf("iteration %d: no message left to act on", i)
+		// The first sync was killed before it stored INBOX's messages.
+		s.killed("resync", "", "sync")
+		return
 	}
 	s.rng.Shuffle(len(mine), func(a, b int) { mine[a], mine[b] = mine[b], mine[a] })
 	picked := mine[:min(len(mine), 1+s.rng.Intn(3))]
@@ -518,9 +545,19 @@ func (s *soak) changeServer() {
 // delivered.
 func (s *soak) flushOutbox() (uncertain, delivered int) {
 	s.t.Helper()
+	// A message a kill left "sending" stays so until an outbox worker
+	// starts again (it is then marked uncertain): the next tern send
+	// starts one, and sends what is due.
+	items := s.outbox()
+	for _, it := range items {
+		if it.State == "sending" || it.State == "queued" {
+			s.mustRun("Last soak message.\n", "send", "--to", s.bob.Name, "--subject", "soak send last")
+			items = s.outbox()
+			break
+		}
+	}
 	// Each tern outbox retry sends every message due, not only its own:
 	// look again after each.
-	items := s.outbox()
 	for tries := len(items); tries > 0; tries-- {
 		queued := int64(0)
 		for _, it := range items {
