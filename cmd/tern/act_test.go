@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-smtp"
 
 	"github.com/ternmail/tern/internal/mailtest"
 )
@@ -322,5 +326,105 @@ func TestCLIActionRefusedByServer(t *testing.T) {
 	}
 	if _, ok := serverFolder(t, real, alice, "INBOX")[2]; !ok {
 		t.Error("UID 2 left INBOX on the server")
+	}
+}
+
+// fetchCutProxy forwards plaintext IMAP connections to target, and closes
+// each one once the server has sent it cutAfter FETCH responses: a sync
+// cut short in the middle of a folder's headers, as a kill leaves it.
+type fetchCutProxy struct {
+	ln       net.Listener
+	cutAfter int
+}
+
+func newFetchCutProxy(t *testing.T, target string, cutAfter int) *fetchCutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &fetchCutProxy{ln: ln, cutAfter: cutAfter}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c, target)
+		}
+	}()
+	return p
+}
+
+func (p *fetchCutProxy) serve(c net.Conn, target string) {
+	defer c.Close()
+	s, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	go func() { io.Copy(s, c); s.Close() }()
+	word := []byte(" FETCH (")
+	seen, tail, buf := 0, []byte{}, make([]byte, 32<<10)
+	for {
+		n, err := s.Read(buf)
+		if n > 0 {
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				return
+			}
+			// Count across reads: keep the last bytes of the previous one.
+			scan := append(tail, buf[:n]...)
+			seen += bytes.Count(scan, word)
+			tail = append([]byte{}, scan[max(0, len(scan)-len(word)+1):]...)
+		}
+		if err != nil || seen >= p.cutAfter {
+			return
+		}
+	}
+}
+
+// TestCLIActAfterFirstSyncCutShort acts on a message that a first sync
+// cut short in the middle of INBOX's headers has stored: tern list shows
+// it, so tern mark finds it by its UID (the folder's UIDVALIDITY is stored
+// before its first message), and the mark reaches the server.
+func TestCLIActAfterFirstSyncCutShort(t *testing.T) {
+	alice := mailtest.RealUser{Name: "alice@example.test", Password: "alice-pw-cut"}
+	real := mailtest.RealForTest(t, alice)
+	const total = 1500
+	conn, err := net.Dial("tcp", real.LMTPAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := smtp.NewClientLMTP(conn)
+	defer lc.Close()
+	if err := lc.Hello("localhost"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < total; i++ {
+		raw := fmt.Sprintf("From: bob@example.test\r\nSubject: c%d\r\nMessage-ID: <c%d@example.test>\r\n\r\nbody\r\n", i, i)
+		if err := lc.SendMail("", []string{alice.Name}, strings.NewReader(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Headers come in batches of 500: after 1,200 FETCH responses two
+	// batches are stored and the third is cut off.
+	proxy := newFetchCutProxy(t, real.IMAPAddr, 1200)
+	c := newCLI(t)
+	c.ok(alice.Password+"\n", "account", "add", "--email", alice.Name, "--imap", proxy.ln.Addr().String()+":none",
+		"--smtp", real.SubmissionAddr+":starttls", "--accept-cert", real.CertSHA256, "--password-stdin")
+	c.fails("", "sync")
+	inbox := listed(t, c, "INBOX")
+	if len(inbox) == 0 || len(inbox) >= total {
+		t.Fatalf("the cut sync stored %d of INBOX's %d messages; the test wants some, not all", len(inbox), total)
+	}
+	var uid uint32
+	for u := range inbox {
+		uid = u
+		break
+	}
+	c.ok("", "mark", "INBOX", fmt.Sprint(uid), "--star")
+	if m := serverFolder(t, real, alice, "INBOX")[uid]; !hasFlag(m.Flags, `\Flagged`) {
+		t.Errorf("UID %d on the server after tern mark --star: %+v", uid, m)
 	}
 }
