@@ -88,7 +88,7 @@ func TestSlowAccountDelaysNoOther(t *testing.T) {
 		t.Fatal("the slow account never connected: the test would prove nothing")
 	}
 	waitUntil(t, "the good account synced while the slow one is blocked", func() bool {
-		inbox, err := c.Store().MailboxByRole(ctx, good.ID, store.RoleInbox)
+		inbox, err := c.store.MailboxByRole(ctx, good.ID, store.RoleInbox)
 		return err == nil && inbox.Total > 0 && c.Status(good.ID).State == imapsync.StateIdle
 	})
 	// Still blocked: nothing has released it, and its hour-long timeout
@@ -140,7 +140,7 @@ func TestRemoveAccountStopsEngineAndDeletesData(t *testing.T) {
 	ctx := context.Background()
 	c.Start()
 	waitUntil(t, "synced", func() bool {
-		inbox, err := c.Store().MailboxByRole(ctx, a.ID, store.RoleInbox)
+		inbox, err := c.store.MailboxByRole(ctx, a.ID, store.RoleInbox)
 		return err == nil && inbox.Total > 0 && c.Status(a.ID).State == imapsync.StateIdle
 	})
 	if _, err := c.SaveDraft(ctx, &store.Draft{Account: a.ID, Subject: "half written"}, false); err != nil {
@@ -177,7 +177,7 @@ func TestEngineUsedBeforeStartRunsAfterStart(t *testing.T) {
 	if _, err := c.SyncOnce(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	inbox, err := c.Store().MailboxByRole(ctx, a.ID, store.RoleInbox)
+	inbox, err := c.store.MailboxByRole(ctx, a.ID, store.RoleInbox)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,29 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/ternmail/tern/store"
 )
 
 // MoveMessage moves message id to mailbox target of the same account:
 // hidden locally at once, moved on the server in the background.
 func (c *Core) MoveMessage(ctx context.Context, id, target int64) error {
-	return c.localAction(ctx, func() (store.Message, error) { return c.store.Move(ctx, id, target) })
+	return c.localAction(ctx, func() (Message, error) { return c.store.Move(ctx, id, target) })
 }
 
 // CopyMessage copies message id to mailbox target of the same account.
 func (c *Core) CopyMessage(ctx context.Context, id, target int64) error {
-	return c.localAction(ctx, func() (store.Message, error) { return c.store.Copy(ctx, id, target) })
+	return c.localAction(ctx, func() (Message, error) { return c.store.Copy(ctx, id, target) })
 }
 
 // Archive moves message id to its account's archive folder.
 func (c *Core) Archive(ctx context.Context, id int64) error {
-	return c.moveToRole(ctx, id, store.RoleArchive, "an Archive folder")
+	return c.moveToRole(ctx, id, RoleArchive, "an Archive folder")
 }
 
 // MarkJunk moves message id to its account's junk folder.
 func (c *Core) MarkJunk(ctx context.Context, id int64) error {
-	return c.moveToRole(ctx, id, store.RoleJunk, "a Junk folder")
+	return c.moveToRole(ctx, id, RoleJunk, "a Junk folder")
 }
 
 // Delete moves message id to Trash, or deletes it for good when it is in
@@ -36,9 +34,9 @@ func (c *Core) Delete(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	trash, err := c.store.MailboxByRole(ctx, m.Account, store.RoleTrash)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && trash.ID == m.MailboxID) {
-		return c.localAction(ctx, func() (store.Message, error) { return c.store.Expunge(ctx, id) })
+	trash, err := c.store.MailboxByRole(ctx, m.Account, RoleTrash)
+	if errors.Is(err, ErrNotFound) || (err == nil && trash.ID == m.MailboxID) {
+		return c.localAction(ctx, func() (Message, error) { return c.store.Expunge(ctx, id) })
 	}
 	if err != nil {
 		return err
@@ -46,13 +44,13 @@ func (c *Core) Delete(ctx context.Context, id int64) error {
 	return c.MoveMessage(ctx, id, trash.ID)
 }
 
-func (c *Core) moveToRole(ctx context.Context, id int64, role, what string) error {
+func (c *Core) moveToRole(ctx context.Context, id int64, role Role, what string) error {
 	m, err := c.store.Message(ctx, id)
 	if err != nil {
 		return err
 	}
 	target, err := c.store.MailboxByRole(ctx, m.Account, role)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("this account has no %s", what)
 	}
 	if err != nil {
@@ -66,7 +64,7 @@ func (c *Core) moveToRole(ctx context.Context, id int64, role, what string) erro
 
 // localAction applies a local change recorded for replay, tells the
 // subscribers, and wakes the account's engine.
-func (c *Core) localAction(ctx context.Context, apply func() (store.Message, error)) error {
+func (c *Core) localAction(ctx context.Context, apply func() (Message, error)) error {
 	m, err := apply()
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/ternmail/tern/store"
 	"github.com/ternmail/tern/sync/imapsync"
 )
 
@@ -50,7 +49,7 @@ type StatusChanged struct {
 // ActionFailed says a local action was refused by the server and reverted.
 type ActionFailed struct {
 	Account string
-	Message store.Message
+	Message Message
 	Err     error
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/message"
-	"github.com/ternmail/tern/store"
 )
 
 // DefaultSizeWarning is the message size above which the composer warns
@@ -220,7 +219,7 @@ func pickFrom(acct accounts.Account, orig *message.Message) message.Address {
 
 // RecentAddresses returns up to limit addresses of account whose address or
 // name starts with prefix, the most used and most recent first.
-func (c *Core) RecentAddresses(ctx context.Context, account, prefix string, limit int) ([]store.RecentAddress, error) {
+func (c *Core) RecentAddresses(ctx context.Context, account, prefix string, limit int) ([]RecentAddress, error) {
 	return c.store.RecentAddresses(ctx, account, prefix, limit)
 }
 
@@ -228,7 +227,7 @@ func (c *Core) RecentAddresses(ctx context.Context, account, prefix string, limi
 // ID. The sync engine then copies it to the server's Drafts folder, in
 // place of the previous version, through the pending-action queue: saves
 // made before it gets there make one upload.
-func (c *Core) SaveDraft(ctx context.Context, d *store.Draft, withFiles bool) (int64, error) {
+func (c *Core) SaveDraft(ctx context.Context, d *Draft, withFiles bool) (int64, error) {
 	if d.Account == "" {
 		return 0, errors.New("a draft needs an account")
 	}
@@ -251,13 +250,13 @@ func (c *Core) kickEngine(account string) {
 }
 
 // Draft returns local draft id with its attachments.
-func (c *Core) Draft(ctx context.Context, id int64) (store.Draft, error) {
+func (c *Core) Draft(ctx context.Context, id int64) (Draft, error) {
 	return c.store.Draft(ctx, id)
 }
 
 // Drafts returns the local drafts of account (all when empty), newest
 // first, without attachment content.
-func (c *Core) Drafts(ctx context.Context, account string) ([]store.Draft, error) {
+func (c *Core) Drafts(ctx context.Context, account string) ([]Draft, error) {
 	return c.store.Drafts(ctx, account)
 }
 
@@ -265,7 +264,7 @@ func (c *Core) Drafts(ctx context.Context, account string) ([]store.Draft, error
 // removal of its copy from the server's Drafts folder.
 func (c *Core) DeleteDraft(ctx context.Context, id int64) error {
 	d, err := c.store.Draft(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	if err != nil {

@@ -28,19 +28,19 @@ func TestDraftsOnDovecot(t *testing.T) {
 	if _, err := c.SaveDraft(ctx, d, false); err != nil {
 		t.Fatal(err)
 	}
-	if acts, _ := c.Store().DraftActions(ctx, acct.ID); len(acts) != 1 || acts[0].Gen != 2 {
+	if acts, _ := c.store.DraftActions(ctx, acct.ID); len(acts) != 1 || acts[0].Gen != 2 {
 		t.Fatalf("queued draft actions: %+v", acts)
 	}
 	c.Start()
 	waitUntil(t, "the first sync", func() bool {
-		_, err := c.Store().MailboxByRole(ctx, acct.ID, store.RoleDrafts)
+		_, err := c.store.MailboxByRole(ctx, acct.ID, store.RoleDrafts)
 		return err == nil && c.Status(acct.ID).State == "idle"
 	})
-	drafts, _ := c.Store().MailboxByRole(ctx, acct.ID, store.RoleDrafts)
+	drafts, _ := c.store.MailboxByRole(ctx, acct.ID, store.RoleDrafts)
 	onServer := func(want string) {
 		t.Helper()
 		waitUntil(t, "the draft actions", func() bool {
-			acts, _ := c.Store().DraftActions(ctx, acct.ID)
+			acts, _ := c.store.DraftActions(ctx, acct.ID)
 			return len(acts) == 0 && c.Status(acct.ID).State == "idle"
 		})
 		c.SyncNow(acct.ID)

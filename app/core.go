@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -168,9 +167,6 @@ func New(opts Options) (*Core, error) {
 	return c, nil
 }
 
-// Store returns the store, for read snapshots.
-func (c *Core) Store() *store.DB { return c.store }
-
 // Subscribe returns a subscription to the core's events.
 func (c *Core) Subscribe() *Subscription { return c.bus.Subscribe(256) }
 
@@ -196,15 +192,24 @@ func (c *Core) Shutdown() {
 	demo := c.demo
 	c.demo = nil
 	c.mu.Unlock()
+	// Shutdown has no caller to return errors to: they are logged.
 	if demo != nil && demo.Close != nil {
-		demo.Close()
+		if err := demo.Close(); err != nil {
+			c.opts.Logf("demo: stop the demo mailbox: %v", err)
+		}
 	}
 	c.mu.Lock()
 	for id := range c.ephemeral {
-		c.store.DeleteAccount(context.Background(), id)
+		// Left over data of a demo account is deleted again by the next
+		// StartDemo.
+		if err := c.store.DeleteAccount(context.Background(), id); err != nil {
+			c.opts.Logf("account %s: delete this session's local data: %v", id, err)
+		}
 	}
 	c.mu.Unlock()
-	c.store.Close()
+	if err := c.store.Close(); err != nil {
+		c.opts.Logf("store: close: %v", err)
+	}
 }
 
 // Accounts returns the configured accounts.
@@ -235,16 +240,24 @@ type AddOptions struct {
 	// SessionOnly keeps the password in memory for this session instead of
 	// the keychain (for when no keychain is available).
 	SessionOnly bool
-	// SkipVerify stores the account without logging in first.
+	// SkipVerify stores the account without logging in first: the caller
+	// has verified it (VerifyAccount), or the user chose to save it
+	// unverified.
 	SkipVerify bool
 	// Ephemeral keeps the account for this session only: it is not saved
 	// to accounts.toml and its local data is removed at Shutdown.
 	Ephemeral bool
 }
 
-// AddAccount verifies acct by logging in to its IMAP server with password,
-// then stores the password (keychain, or memory with SessionOnly), saves the
-// account and starts its sync. Nothing is stored when verification fails.
+// AddAccount fills in acct's ID and defaults and validates it, stores the
+// password (keychain, or memory with SessionOnly), saves the account and
+// starts its sync (once Start has run). It returns the account as saved.
+//
+// The window and the command line verify an account before they add it
+// (VerifyAccount checks IMAP and SMTP and reports certificates) and pass
+// SkipVerify. Without SkipVerify, AddAccount first logs in to the IMAP
+// server with password, and stores nothing when that fails. It may wait on
+// the network and the keychain.
 func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password string, opts *AddOptions) (accounts.Account, error) {
 	if opts == nil {
 		opts = &AddOptions{}
@@ -288,7 +301,9 @@ func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password s
 			if err := secrets.Set(ctx, added.ID, server, password); err != nil {
 				forget()
 				c.mu.Lock()
-				c.cfg.Remove(added.ID)
+				// Remove fails only when the account is gone already
+				// (removed meanwhile): nothing is left to undo then.
+				_, _ = c.cfg.Remove(added.ID)
 				c.mu.Unlock()
 				return acct, err
 			}
@@ -300,7 +315,8 @@ func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password s
 	}
 	err = c.saveLocked()
 	if err != nil {
-		c.cfg.Remove(added.ID)
+		// Added under this same lock: Remove cannot fail.
+		_, _ = c.cfg.Remove(added.ID)
 		delete(c.ephemeral, added.ID)
 	} else if c.started {
 		c.startEngineLocked(added)
@@ -356,7 +372,9 @@ func (c *Core) RemoveAccount(ctx context.Context, id string) error {
 		return errors.Join(append(errs, err)...)
 	}
 	for _, server := range []string{"imap", "smtp"} {
-		c.memSecrets.Delete(ctx, id, server)
+		if err := c.memSecrets.Delete(ctx, id, server); err != nil {
+			errs = append(errs, err)
+		}
 		if err := c.secrets.Delete(ctx, id, server); err != nil && !errors.Is(err, accounts.ErrSecretNotFound) {
 			errs = append(errs, err)
 		}
@@ -386,8 +404,11 @@ func (c *Core) StartDemo(ctx context.Context) (accounts.Account, error) {
 	c.mu.Lock()
 	c.demo = d
 	c.mu.Unlock()
-	// Data left by a demo session that did not shut down cleanly.
-	c.store.DeleteAccount(ctx, d.Account.ID)
+	// Data left by a demo session that did not shut down cleanly. A
+	// failure is logged, not fatal: the demo then starts over that data.
+	if err := c.store.DeleteAccount(ctx, d.Account.ID); err != nil {
+		c.opts.Logf("account %s: delete a previous demo session's data: %v", d.Account.ID, err)
+	}
 	return c.AddAccount(ctx, d.Account, d.Password, &AddOptions{SessionOnly: true, SkipVerify: true, Ephemeral: true})
 }
 
@@ -407,7 +428,12 @@ func (c *Core) newEngine(a accounts.Account) *imapsync.Engine {
 	id := a.ID
 	o.Password = func(ctx context.Context) (string, error) { return c.password(ctx, id, "imap") }
 	o.OnChange = func(ch imapsync.Change) { c.publishChange(id, ch) }
-	o.OnStatus = func(st imapsync.Status) { c.bus.Publish(StatusChanged{Account: id, Status: st}) }
+	o.OnStatus = func(st imapsync.Status) {
+		c.bus.Publish(StatusChanged{Account: id, Status: st})
+		if st.State == imapsync.StateIdle { // after a pass
+			c.afterSync(id)
+		}
+	}
 	return imapsync.New(c.store, a, o)
 }
 
@@ -458,7 +484,7 @@ func (c *Core) superviseEngine(ctx context.Context, id string, run *engineRun) {
 			return
 		}
 		c.opts.Logf("sync %s: %v", id, perr)
-		st := imapsync.Status{State: imapsync.StateError, Since: time.Now(), Retry: time.Now().Add(backoff),
+		st := imapsync.Status{State: StateError, Since: time.Now(), Retry: time.Now().Add(backoff),
 			Err: fmt.Sprintf("the sync stopped unexpectedly (%v); restarting", perr)}
 		c.mu.Lock()
 		run.crashed = &st
@@ -544,7 +570,7 @@ func (c *Core) Status(account string) Status {
 	}
 	c.mu.Unlock()
 	if !ok {
-		return Status{State: imapsync.StateStopped}
+		return Status{State: StateStopped}
 	}
 	if crashed != nil {
 		return *crashed
@@ -566,7 +592,7 @@ func (c *Core) SyncNow(account string) {
 
 // SyncOnce runs one full sync pass of account and returns what it did. It
 // is for the command line; the GUI relies on Start.
-func (c *Core) SyncOnce(ctx context.Context, account string) (*imapsync.Report, error) {
+func (c *Core) SyncOnce(ctx context.Context, account string) (*SyncReport, error) {
 	e, err := c.engine(account)
 	if err != nil {
 		return nil, err
@@ -575,26 +601,34 @@ func (c *Core) SyncOnce(ctx context.Context, account string) (*imapsync.Report, 
 }
 
 // Mailboxes returns the folders of account, special folders first.
-func (c *Core) Mailboxes(ctx context.Context, account string) ([]store.Mailbox, error) {
+func (c *Core) Mailboxes(ctx context.Context, account string) ([]Mailbox, error) {
 	return c.store.Mailboxes(ctx, account)
 }
 
+// MailboxByRole returns the mailbox of account with role, or an error
+// wrapping ErrNotFound when the account has none (or its folders were never
+// listed).
+func (c *Core) MailboxByRole(ctx context.Context, account string, role Role) (Mailbox, error) {
+	return c.store.MailboxByRole(ctx, account, role)
+}
+
 // FindMailbox returns the mailbox of account named name: its server name,
-// a role such as "inbox" or "sent", or the name people see (Mailbox.Path,
-// "Reisen/Zürich" for "INBOX.Reisen.Zürich"), in that order.
-func (c *Core) FindMailbox(ctx context.Context, account, name string) (store.Mailbox, error) {
+// a role's word such as "inbox" or "sent" (the string of a Role), or the
+// name people see (Mailbox.Path, "Reisen/Zürich" for
+// "INBOX.Reisen.Zürich"), in that order.
+func (c *Core) FindMailbox(ctx context.Context, account, name string) (Mailbox, error) {
 	b, err := c.store.MailboxByName(ctx, account, name)
-	if errors.Is(err, store.ErrNotFound) {
-		b, err = c.store.MailboxByRole(ctx, account, name)
+	if errors.Is(err, ErrNotFound) {
+		b, err = c.store.MailboxByRole(ctx, account, Role(name))
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		// The name people see: without the namespace prefix, "/" between
 		// levels ("Reisen/Zürich" for "INBOX.Reisen.Zürich").
 		boxes, lerr := c.store.Mailboxes(ctx, account)
 		if lerr != nil {
 			return b, lerr
 		}
-		var fold []store.Mailbox
+		var fold []Mailbox
 		for _, mb := range boxes {
 			if mb.Path() == name {
 				return mb, nil
@@ -612,7 +646,7 @@ func (c *Core) FindMailbox(ctx context.Context, account, name string) (store.Mai
 }
 
 // Messages returns a page of a mailbox, newest first.
-func (c *Core) Messages(ctx context.Context, mailboxID int64, offset, limit int) ([]store.Message, error) {
+func (c *Core) Messages(ctx context.Context, mailboxID int64, offset, limit int) ([]Message, error) {
 	return c.store.Messages(ctx, mailboxID, offset, limit)
 }
 
@@ -622,13 +656,19 @@ func (c *Core) CountMessages(ctx context.Context, mailboxID int64) (int, error) 
 }
 
 // Message returns one message's headers and state.
-func (c *Core) Message(ctx context.Context, id int64) (store.Message, error) {
+func (c *Core) Message(ctx context.Context, id int64) (Message, error) {
 	return c.store.Message(ctx, id)
 }
 
-// Search returns messages of account (all when empty) matching query.
-func (c *Core) Search(ctx context.Context, account, query string, limit int) ([]store.Message, error) {
-	return c.store.Search(ctx, account, query, limit)
+// Mailbox returns the stored mailbox id, or an error wrapping ErrNotFound.
+func (c *Core) Mailbox(ctx context.Context, id int64) (Mailbox, error) {
+	return c.store.Mailbox(ctx, id)
+}
+
+// MessageByUID returns the message of mailbox mb with the server's UID uid
+// (in mb's current UIDVALIDITY), or an error wrapping ErrNotFound.
+func (c *Core) MessageByUID(ctx context.Context, mb Mailbox, uid uint32) (Message, error) {
+	return c.store.MessageByUID(ctx, mb.ID, mb.UIDValidity, uid)
 }
 
 // OpenMessage returns the parsed body of message id: from the store, or
@@ -649,7 +689,7 @@ func (c *Core) RawMessage(ctx context.Context, id int64) ([]byte, error) {
 	if err == nil {
 		return raw, nil
 	}
-	if !errors.Is(err, store.ErrNotFound) {
+	if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
 	m, err := c.store.Message(ctx, id)
@@ -666,19 +706,14 @@ func (c *Core) RawMessage(ctx context.Context, id int64) ([]byte, error) {
 // SetSeen marks message id read or unread, locally at once and on the
 // server in the background.
 func (c *Core) SetSeen(ctx context.Context, id int64, seen bool) error {
-	return c.setFlag(ctx, id, store.FlagSeen, seen)
+	return c.setFlag(ctx, id, FlagSeen, seen)
 }
 
 // SetFlagged stars or unstars message id.
 func (c *Core) SetFlagged(ctx context.Context, id int64, flagged bool) error {
-	return c.setFlag(ctx, id, store.FlagFlagged, flagged)
+	return c.setFlag(ctx, id, FlagFlagged, flagged)
 }
 
 func (c *Core) setFlag(ctx context.Context, id int64, flag string, on bool) error {
-	return c.localAction(ctx, func() (store.Message, error) { return c.store.SetFlag(ctx, id, flag, on) })
-}
-
-// SortAccounts orders accounts by name for display.
-func SortAccounts(a []accounts.Account) {
-	sort.SliceStable(a, func(i, j int) bool { return a[i].Name < a[j].Name })
+	return c.localAction(ctx, func() (Message, error) { return c.store.SetFlag(ctx, id, flag, on) })
 }

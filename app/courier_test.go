@@ -71,9 +71,9 @@ func TestCourierNamespace(t *testing.T) {
 	}
 	sync()
 
-	for role, name := range map[string]string{store.RoleInbox: "INBOX", store.RoleDrafts: "INBOX.Drafts", store.RoleSent: "INBOX.Sent",
+	for role, name := range map[store.Role]string{store.RoleInbox: "INBOX", store.RoleDrafts: "INBOX.Drafts", store.RoleSent: "INBOX.Sent",
 		store.RoleTrash: "INBOX.Trash", store.RoleArchive: "INBOX.Archive"} {
-		mb, err := c.Store().MailboxByRole(ctx, acct.ID, role)
+		mb, err := c.store.MailboxByRole(ctx, acct.ID, role)
 		if err != nil || mb.Name != name {
 			t.Errorf("role %s: %q (%v), want %q", role, mb.Name, err, name)
 			continue
@@ -101,7 +101,7 @@ func TestCourierNamespace(t *testing.T) {
 		t.Fatalf("the new folder is %q (%v), want INBOX.Projekte.Tern", created.Name, err)
 	}
 
-	inbox, _ := c.Store().MailboxByRole(ctx, acct.ID, store.RoleInbox)
+	inbox, _ := c.store.MailboxByRole(ctx, acct.ID, store.RoleInbox)
 	msgs, err := c.Messages(ctx, inbox.ID, 0, 10)
 	if err != nil || len(msgs) != 3 {
 		t.Fatalf("INBOX holds %d messages (%v), want 3", len(msgs), err)

@@ -11,7 +11,6 @@ import (
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/internal/goroutine"
 	"github.com/ternmail/tern/message"
-	"github.com/ternmail/tern/store"
 	"github.com/ternmail/tern/sync/outbox"
 )
 
@@ -129,10 +128,10 @@ func (c *Core) outboxWorker(start bool) *outbox.Worker {
 // window (or at opts.At). An empty d.From is filled in with the account's
 // first identity (or its name and address). It returns the outbox row at
 // once; OutboxChanged events follow its progress.
-func (c *Core) Send(ctx context.Context, account string, d *message.Draft, opts *SendOptions) (store.OutboxItem, error) {
+func (c *Core) Send(ctx context.Context, account string, d *message.Draft, opts *SendOptions) (OutboxItem, error) {
 	acct, ok := c.Account(account)
 	if !ok {
-		return store.OutboxItem{}, fmt.Errorf("no account %q", account)
+		return OutboxItem{}, fmt.Errorf("no account %q", account)
 	}
 	dd := *d
 	if dd.From.Email == "" {
@@ -140,14 +139,14 @@ func (c *Core) Send(ctx context.Context, account string, d *message.Draft, opts 
 	}
 	rcpts := dd.Recipients()
 	if len(rcpts) == 0 {
-		return store.OutboxItem{}, errors.New("the message has no recipient")
+		return OutboxItem{}, errors.New("the message has no recipient")
 	}
 	if dd.MessageID == "" {
 		dd.MessageID = message.NewMessageID(domainOf(dd.From.Email))
 	}
 	raw, err := message.Build(&dd, time.Now(), "")
 	if err != nil {
-		return store.OutboxItem{}, err
+		return OutboxItem{}, err
 	}
 	return c.queue(ctx, &outbox.Message{Account: account, From: dd.From.Email, Rcpts: rcpts, Raw: raw,
 		Subject: dd.Subject, MessageID: dd.MessageID}, opts)
@@ -155,19 +154,19 @@ func (c *Core) Send(ctx context.Context, account string, d *message.Draft, opts 
 
 // SendRaw queues an existing message (an .eml file, say) for sending
 // through account; see message.Prepare for what it requires and changes.
-func (c *Core) SendRaw(ctx context.Context, account string, raw []byte, opts *SendOptions) (store.OutboxItem, error) {
+func (c *Core) SendRaw(ctx context.Context, account string, raw []byte, opts *SendOptions) (OutboxItem, error) {
 	if _, ok := c.Account(account); !ok {
-		return store.OutboxItem{}, fmt.Errorf("no account %q", account)
+		return OutboxItem{}, fmt.Errorf("no account %q", account)
 	}
 	p, err := message.Prepare(raw, time.Now(), "")
 	if err != nil {
-		return store.OutboxItem{}, err
+		return OutboxItem{}, err
 	}
 	return c.queue(ctx, &outbox.Message{Account: account, From: p.From, Rcpts: p.Rcpts, Raw: p.Raw,
 		Subject: p.Subject, MessageID: p.MessageID}, opts)
 }
 
-func (c *Core) queue(ctx context.Context, m *outbox.Message, opts *SendOptions) (store.OutboxItem, error) {
+func (c *Core) queue(ctx context.Context, m *outbox.Message, opts *SendOptions) (OutboxItem, error) {
 	if opts != nil {
 		m.At, m.NoUndo = opts.At, opts.NoUndo
 	}
@@ -189,26 +188,32 @@ func domainOf(email string) string {
 
 // Outbox returns the outbox of account (all accounts when empty), newest
 // first.
-func (c *Core) Outbox(ctx context.Context, account string) ([]store.OutboxItem, error) {
+func (c *Core) Outbox(ctx context.Context, account string) ([]OutboxItem, error) {
 	return c.store.Outbox(ctx, account)
+}
+
+// OutboxItem returns outbox message id as it stands now, or an error
+// wrapping ErrNotFound when it is no longer in the outbox (cancelled).
+func (c *Core) OutboxItem(ctx context.Context, id int64) (OutboxItem, error) {
+	return c.store.OutboxItem(ctx, id)
 }
 
 // CancelSend takes back a message that has not been handed to the server
 // (undo, or giving up on a failed one), and returns its raw bytes.
-func (c *Core) CancelSend(ctx context.Context, id int64) (store.OutboxItem, []byte, error) {
+func (c *Core) CancelSend(ctx context.Context, id int64) (OutboxItem, []byte, error) {
 	return c.outboxWorker(false).Cancel(ctx, id)
 }
 
 // RetrySend queues a failed, uncertain or partially sent message again,
 // now, and makes sure the outbox worker runs.
-func (c *Core) RetrySend(ctx context.Context, id int64) (store.OutboxItem, error) {
+func (c *Core) RetrySend(ctx context.Context, id int64) (OutboxItem, error) {
 	return c.outboxWorker(true).Retry(ctx, id)
 }
 
 // WaitSent waits until outbox message id is sent or failed for good (or
 // uncertain), and returns it; or returns ctx's error with the message as it
 // is then.
-func (c *Core) WaitSent(ctx context.Context, id int64) (store.OutboxItem, error) {
+func (c *Core) WaitSent(ctx context.Context, id int64) (OutboxItem, error) {
 	return c.outboxWorker(false).Wait(ctx, id)
 }
 

@@ -45,7 +45,7 @@ func coreWithRealAccount(t *testing.T, real *mailtest.Real, user mailtest.RealUs
 func waitFirstSync(t *testing.T, c *Core, acct accounts.Account) {
 	t.Helper()
 	waitUntil(t, "the first sync", func() bool {
-		_, err := c.Store().MailboxByRole(context.Background(), acct.ID, store.RoleSent)
+		_, err := c.store.MailboxByRole(context.Background(), acct.ID, store.RoleSent)
 		return err == nil && c.Status(acct.ID).State == "idle"
 	})
 }
@@ -71,12 +71,12 @@ func TestSentCopyFiledThroughDovecot(t *testing.T) {
 	if it, err = c.WaitSent(wctx, it.ID); err != nil || it.State != store.OutboxSent {
 		t.Fatalf("send: %+v %v", it, err)
 	}
-	sent, _ := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
+	sent, _ := c.store.MailboxByRole(ctx, acct.ID, store.RoleSent)
 	waitUntil(t, "the copy in Sent", func() bool {
 		msgs, _ := c.Messages(ctx, sent.ID, 0, 10)
 		return len(msgs) == 1 && msgs[0].Subject == "Filed in Sent" && msgs[0].Seen()
 	})
-	if acts, _ := c.Store().PendingAppends(ctx, acct.ID); len(acts) != 0 {
+	if acts, _ := c.store.PendingAppends(ctx, acct.ID); len(acts) != 0 {
 		t.Fatalf("append still pending: %+v", acts)
 	}
 	// Exactly one copy, also after another pass: the engine is idle again
@@ -121,36 +121,36 @@ func TestSentCopyNotDuplicatedAfterCrash(t *testing.T) {
 	}
 	// The engine has not run: the APPEND is pending. As if an earlier
 	// process had appended the copy and stopped before recording it:
-	raw, err := c.Store().OutboxRaw(ctx, it.ID)
+	raw, err := c.store.OutboxRaw(ctx, it.ID)
 	if err != nil || len(raw) == 0 {
 		t.Fatalf("raw: %d %v", len(raw), err)
 	}
 	if _, err := srv.Append("Sent", raw, []string{`\Seen`}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if acts, _ := c.Store().PendingAppends(ctx, acct.ID); len(acts) != 1 {
+	if acts, _ := c.store.PendingAppends(ctx, acct.ID); len(acts) != 1 {
 		t.Fatalf("pending appends: %+v", acts)
 	}
 	c.Start()
 	waitFirstSync(t, c, acct)
 	c.SyncNow(acct.ID)
 	waitUntil(t, "the append replayed", func() bool {
-		acts, _ := c.Store().PendingAppends(ctx, acct.ID)
+		acts, _ := c.store.PendingAppends(ctx, acct.ID)
 		return len(acts) == 0 && c.Status(acct.ID).State == "idle"
 	})
-	if it, _ := c.Store().OutboxItem(ctx, it.ID); it.LastError != "" {
+	if it, _ := c.store.OutboxItem(ctx, it.ID); it.LastError != "" {
 		t.Fatalf("append: %s", it.LastError)
 	}
 	c.SyncNow(acct.ID)
 	waitUntil(t, "the Sent folder synced", func() bool {
-		sent, err := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
+		sent, err := c.store.MailboxByRole(ctx, acct.ID, store.RoleSent)
 		if err != nil {
 			return false
 		}
 		n, _ := c.CountMessages(ctx, sent.ID)
 		return n >= 1 && c.Status(acct.ID).State == "idle"
 	})
-	sent, _ := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
+	sent, _ := c.store.MailboxByRole(ctx, acct.ID, store.RoleSent)
 	if n, _ := c.CountMessages(ctx, sent.ID); n != 1 {
 		t.Fatalf("%d copies in Sent", n)
 	}

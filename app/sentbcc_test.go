@@ -60,7 +60,7 @@ func TestSentCopyKeepsBccThroughDovecot(t *testing.T) {
 	}
 
 	// The copy in Sent, synced and fetched back from Dovecot.
-	sent, _ := c.Store().MailboxByRole(ctx, acct.ID, store.RoleSent)
+	sent, _ := c.store.MailboxByRole(ctx, acct.ID, store.RoleSent)
 	var copyID int64
 	waitUntil(t, "the copy in Sent", func() bool {
 		msgs, _ := c.Messages(ctx, sent.ID, 0, 10)

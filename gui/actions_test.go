@@ -21,7 +21,7 @@ func TestArchiveAndDelete(t *testing.T) {
 		}
 		return inbox.ID != 0 && h.w.list.mailbox.ID == inbox.ID && len(h.messageRows()) > 0
 	})
-	archive, err := h.core.Store().MailboxByRole(ctx, h.w.accounts[0].ID, store.RoleArchive)
+	archive, err := h.core.MailboxByRole(ctx, h.w.accounts[0].ID, store.RoleArchive)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestArchiveAndDelete(t *testing.T) {
 	h.w.list.list.Select(0)
 	h.waitFor("a new selection", func() bool { id := h.w.selectedID(); return id != 0 && id != first })
 	second := h.w.selectedID()
-	m, err := h.core.Store().Message(ctx, second)
+	m, err := h.core.Message(ctx, second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestArchiveAndDelete(t *testing.T) {
 		_, shown := h.w.list.message(second)
 		return !shown && h.w.list.count == total-2
 	})
-	trash, _ := h.core.Store().MailboxByRole(ctx, h.w.accounts[0].ID, store.RoleTrash)
+	trash, _ := h.core.MailboxByRole(ctx, h.w.accounts[0].ID, store.RoleTrash)
 	h.waitFor("the message in Trash", func() bool {
 		msgs, _ := h.core.Messages(ctx, trash.ID, 0, 1000)
 		for _, x := range msgs {

@@ -47,7 +47,6 @@ type autosave struct {
 	withFiles bool   // the running save writes the attachments
 	gen       int    // the armed timer's generation
 	stop      func() // stops the armed timer, nil if none
-	saves     int    // saves ended (tests)
 }
 
 // draftLife is where the composer is in its life.
@@ -138,7 +137,6 @@ func (a *autosave) SaveDone(err error) {
 	}
 	queued := a.phase == saveQueued
 	a.phase = saveIdle
-	a.saves++
 	switch {
 	case err != nil:
 		a.unsaved, a.attsChanged = true, a.attsChanged || a.withFiles

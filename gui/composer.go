@@ -19,7 +19,6 @@ import (
 
 	"github.com/ternmail/tern/app"
 	"github.com/ternmail/tern/message"
-	"github.com/ternmail/tern/store"
 )
 
 // draftPause is how long typing must pause before the draft is saved.
@@ -43,16 +42,16 @@ type composeState struct {
 	Attachments []message.DraftAttachment
 }
 
-func (s *composeState) storeDraft() *store.Draft {
-	d := &store.Draft{ID: s.DraftID, Account: s.Account, From: s.From, To: s.To, Cc: s.Cc, Bcc: s.Bcc,
+func (s *composeState) storeDraft() *app.Draft {
+	d := &app.Draft{ID: s.DraftID, Account: s.Account, From: s.From, To: s.To, Cc: s.Cc, Bcc: s.Bcc,
 		Subject: s.Subject, Body: s.Body, InReplyTo: s.InReplyTo, References: s.References, SourceID: s.SourceID}
 	for _, a := range s.Attachments {
-		d.Attachments = append(d.Attachments, store.DraftFile{Filename: a.Filename, ContentType: a.ContentType, Data: a.Data})
+		d.Attachments = append(d.Attachments, app.DraftFile{Filename: a.Filename, ContentType: a.ContentType, Data: a.Data})
 	}
 	return d
 }
 
-func stateFromDraft(d store.Draft) composeState {
+func stateFromDraft(d app.Draft) composeState {
 	s := composeState{Account: d.Account, DraftID: d.ID, From: d.From, To: d.To, Cc: d.Cc, Bcc: d.Bcc,
 		Subject: d.Subject, Body: d.Body, InReplyTo: d.InReplyTo, References: d.References, SourceID: d.SourceID}
 	for _, f := range d.Attachments {
@@ -103,8 +102,8 @@ type composer struct {
 	sizeWarn    *widget.Label
 	errLabel    *widget.Label
 	sendBtn     *widget.Button
-	confirm     dialog.Dialog // the open "discard?" question (tests)
-	later       dialog.Dialog // the open "send later" question (tests)
+	confirm     dialog.Dialog // the open "discard?" question, nil if none: it is asked once at a time
+	later       dialog.Dialog // the open "send later" question, nil if none: it is asked once at a time
 	laterEntry  *widget.Entry
 	laterErr    *widget.Label
 
@@ -379,7 +378,7 @@ func (c *composer) lookup(e *addressEntry) {
 	})
 }
 
-func (c *composer) showSuggestions(e *addressEntry, list []store.RecentAddress) {
+func (c *composer) showSuggestions(e *addressEntry, list []app.RecentAddress) {
 	present := map[string]bool{}
 	for _, a := range message.ParseAddressList(e.Text) {
 		present[strings.ToLower(a.Email)] = true
@@ -500,7 +499,7 @@ func (c *composer) startSave(filesChanged bool) (withFiles bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		id, err := c.w.core.SaveDraft(ctx, st.storeDraft(), withFiles)
-		if errors.Is(err, store.ErrNotFound) { // deleted meanwhile: save anew
+		if errors.Is(err, app.ErrNotFound) { // deleted meanwhile: save anew
 			st.DraftID = 0
 			id, err = c.w.core.SaveDraft(ctx, st.storeDraft(), true)
 		}

@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ternmail/tern/app"
-	"github.com/ternmail/tern/store"
 )
 
 // composers is the main window's composing machinery: the open composer
@@ -218,7 +217,7 @@ func (cs *composers) openDraft(id int64) {
 }
 
 // sent shows "Sending… Undo" for the message just queued.
-func (cs *composers) sent(it store.OutboxItem, st composeState) {
+func (cs *composers) sent(it app.OutboxItem, st composeState) {
 	cs.last = &sendingMsg{id: it.ID, state: st, due: it.NextAttempt}
 	cs.label.SetText("Sending “" + oneLine(subjectText(st.Subject)) + "”…")
 	cs.label.Importance = widget.MediumImportance
@@ -267,27 +266,27 @@ func (cs *composers) outboxChanged() {
 	cs.w.spawn("outbox state", func() {
 		ctx, cancel := context.WithTimeout(cs.w.ctx, 10*time.Second)
 		defer cancel()
-		it, err := cs.w.core.Store().OutboxItem(ctx, m.id)
+		it, err := cs.w.core.OutboxItem(ctx, m.id)
 		cs.w.do(func() {
 			if cs.last != m || m.final {
 				return
 			}
 			subj := "“" + oneLine(subjectText(m.state.Subject)) + "”"
 			switch {
-			case errors.Is(err, store.ErrNotFound):
+			case errors.Is(err, app.ErrNotFound):
 				m.final = true
 				cs.bar.Hide()
 			case err != nil:
-			case it.State == store.OutboxQueued && time.Now().Before(it.NextAttempt) && it.Attempts == 0:
+			case it.State == app.OutboxQueued && time.Now().Before(it.NextAttempt) && it.Attempts == 0:
 				// Still in the undo window.
-			case it.State == store.OutboxQueued || it.State == store.OutboxSending:
+			case it.State == app.OutboxQueued || it.State == app.OutboxSending:
 				cs.undoBtn.Hide()
 				text := "Sending " + subj + "…"
 				if it.LastError != "" {
 					text += " (will retry: " + it.LastError + ")"
 				}
 				cs.label.SetText(text)
-			case it.State == store.OutboxSent:
+			case it.State == app.OutboxSent:
 				m.final = true
 				cs.undoBtn.Hide()
 				cs.label.Importance = widget.SuccessImportance

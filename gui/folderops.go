@@ -7,6 +7,8 @@ import (
 
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/ternmail/tern/app"
 )
 
 // newFolder asks for a name and creates the folder in the open folder's
@@ -36,7 +38,7 @@ func (w *MainWindow) newFolder() {
 // renameFolder asks for the open folder's new name.
 func (w *MainWindow) renameFolder() {
 	b := w.list.mailbox
-	if b.ID == 0 || b.Role == "inbox" {
+	if b.ID == 0 || b.Role == app.RoleInbox {
 		return
 	}
 	name := widget.NewEntry()
@@ -53,7 +55,7 @@ func (w *MainWindow) renameFolder() {
 // deleteFolder deletes the open folder after asking.
 func (w *MainWindow) deleteFolder() {
 	b := w.list.mailbox
-	if b.ID == 0 || b.Role == "inbox" {
+	if b.ID == 0 || b.Role == app.RoleInbox {
 		return
 	}
 	msg := "Delete the folder “" + b.Name + "” and the messages in it, on the server too? This cannot be undone."

@@ -80,7 +80,7 @@ func TestFolderCreateRenameDelete(t *testing.T) {
 	_, yes := overlayWidgets(t, h, "Yes")
 	test.Tap(yes)
 	h.waitFor("the folder gone", func() bool { return !has("Ideas 2026") })
-	if _, err := h.core.Store().MailboxByName(ctx, account(), "Ideas 2026"); err == nil {
+	if _, err := h.core.FindMailbox(ctx, account(), "Ideas 2026"); err == nil {
 		t.Fatal("deleted folder still in the store")
 	}
 }

@@ -12,8 +12,6 @@ import (
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
 	"github.com/ternmail/tern/gui/widgets"
-	"github.com/ternmail/tern/store"
-	"github.com/ternmail/tern/sync/imapsync"
 )
 
 // folderTree is the left pane: one branch per account with its folders.
@@ -23,11 +21,11 @@ type folderTree struct {
 	root fyne.CanvasObject
 
 	accounts []accounts.Account
-	boxes    map[string][]store.Mailbox
+	boxes    map[string][]app.Mailbox
 	status   map[string]app.Status
 	children map[string][]string
 	accts    map[string]accounts.Account // by node UID
-	folders  map[string]store.Mailbox    // by node UID
+	folders  map[string]app.Mailbox      // by node UID
 	opened   map[string]bool             // branches opened once already
 	quiet    bool
 }
@@ -38,7 +36,7 @@ func mailboxUID(id int64) string  { return "m/" + strconv.FormatInt(id, 10) }
 func newFolderTree(w *MainWindow) *folderTree {
 	f := &folderTree{
 		w:      w,
-		boxes:  map[string][]store.Mailbox{},
+		boxes:  map[string][]app.Mailbox{},
 		status: map[string]app.Status{},
 		opened: map[string]bool{},
 	}
@@ -71,7 +69,7 @@ func (f *folderTree) setAccounts(a []accounts.Account) {
 	}
 }
 
-func (f *folderTree) setMailboxes(account string, boxes []store.Mailbox) {
+func (f *folderTree) setMailboxes(account string, boxes []app.Mailbox) {
 	for _, a := range f.accounts {
 		if a.ID == account {
 			f.boxes[account] = boxes
@@ -83,7 +81,7 @@ func (f *folderTree) setMailboxes(account string, boxes []store.Mailbox) {
 func (f *folderTree) setStatus(account string, st app.Status) { f.status[account] = st }
 
 // mailbox returns the current snapshot of folder id.
-func (f *folderTree) mailbox(id int64) (store.Mailbox, bool) {
+func (f *folderTree) mailbox(id int64) (app.Mailbox, bool) {
 	b, ok := f.folders[mailboxUID(id)]
 	return b, ok
 }
@@ -92,7 +90,7 @@ func (f *folderTree) mailbox(id int64) (store.Mailbox, bool) {
 func (f *folderTree) rebuild() {
 	f.children = map[string][]string{}
 	f.accts = map[string]accounts.Account{}
-	f.folders = map[string]store.Mailbox{}
+	f.folders = map[string]app.Mailbox{}
 	for _, a := range f.accounts {
 		auid := accountUID(a.ID)
 		f.children[""] = append(f.children[""], auid)
@@ -146,9 +144,9 @@ func (f *folderTree) updateNode(uid widget.TreeNodeID, _ bool, obj fyne.CanvasOb
 		return
 	}
 	badge := ""
-	if b.Unread > 0 && b.Role != store.RoleSent && b.Role != store.RoleDrafts && b.Role != store.RoleTrash && b.Role != store.RoleJunk {
+	if b.Unread > 0 && b.Role != app.RoleSent && b.Role != app.RoleDrafts && b.Role != app.RoleTrash && b.Role != app.RoleJunk {
 		badge = thousands(b.Unread)
-	} else if b.Role == store.RoleDrafts && b.Total > 0 {
+	} else if b.Role == app.RoleDrafts && b.Total > 0 {
 		badge = thousands(b.Total)
 	}
 	row.Set(f.w.icons.folder(b), folderName(b), badge, b.Unread > 0 && badge != "", widget.HighImportance)
@@ -157,19 +155,19 @@ func (f *folderTree) updateNode(uid widget.TreeNodeID, _ bool, obj fyne.CanvasOb
 // accountBadge shows an account's sync state as an icon and a word.
 func accountBadge(st app.Status) (fyne.Resource, string) {
 	switch st.State {
-	case imapsync.StateConnecting, imapsync.StateSyncing:
+	case app.StateConnecting, app.StateSyncing:
 		return theme.ViewRefreshIcon(), "syncing"
-	case imapsync.StateOffline:
+	case app.StateOffline:
 		return theme.WarningIcon(), "offline"
-	case imapsync.StateError:
+	case app.StateError:
 		return theme.ErrorIcon(), "error"
 	}
 	return theme.AccountIcon(), ""
 }
 
 // folderName is how a folder is labelled.
-func folderName(b store.Mailbox) string {
-	if b.Role == store.RoleInbox {
+func folderName(b app.Mailbox) string {
+	if b.Role == app.RoleInbox {
 		return "Inbox"
 	}
 	return b.Leaf()
@@ -182,7 +180,7 @@ func (f *folderTree) selected(uid widget.TreeNodeID) {
 	if a, ok := f.accts[uid]; ok {
 		// An account stands for its inbox.
 		for _, b := range f.boxes[a.ID] {
-			if b.Role == store.RoleInbox {
+			if b.Role == app.RoleInbox {
 				f.selectMailbox(b.ID)
 				return
 			}

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/ternmail/tern/app"
-	"github.com/ternmail/tern/store"
-	"github.com/ternmail/tern/sync/imapsync"
 )
 
 // listDate formats a message date for the list: the time for today, "Jan 2"
@@ -69,7 +67,7 @@ func byteSize(n int64) string {
 }
 
 // senderText returns what the list shows as the sender.
-func senderText(from []store.Address) string {
+func senderText(from []app.Address) string {
 	if len(from) == 0 {
 		return "(no sender)"
 	}
@@ -97,9 +95,9 @@ func oneLine(s string) string {
 // used for the retry countdown.
 func statusText(st app.Status, now time.Time) string {
 	switch st.State {
-	case imapsync.StateConnecting:
+	case app.StateConnecting:
 		return "Connecting…"
-	case imapsync.StateSyncing:
+	case app.StateSyncing:
 		switch {
 		case st.Folder != "" && st.Total > 0:
 			return fmt.Sprintf("Syncing %s %s/%s", st.Folder, thousands(st.Done), thousands(st.Total))
@@ -107,9 +105,9 @@ func statusText(st app.Status, now time.Time) string {
 			return "Syncing " + st.Folder + "…"
 		}
 		return "Syncing…"
-	case imapsync.StateIdle:
+	case app.StateIdle:
 		return "Up to date"
-	case imapsync.StateOffline:
+	case app.StateOffline:
 		s := "Offline"
 		if !st.Retry.IsZero() {
 			if d := st.Retry.Sub(now); d > 0 {
@@ -122,12 +120,12 @@ func statusText(st app.Status, now time.Time) string {
 			s += ": " + st.Err
 		}
 		return s
-	case imapsync.StateError:
+	case app.StateError:
 		if st.Err != "" {
 			return "Error: " + st.Err
 		}
 		return "Error"
-	case imapsync.StateStopped, "":
+	case app.StateStopped, "":
 		return "Not syncing"
 	}
 	return string(st.State)

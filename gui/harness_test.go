@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
@@ -223,7 +224,7 @@ func (h *harness) startDemo() {
 	h.waitFor("the inbox with unread mail and rows", func() bool {
 		for _, r := range h.folderRows() {
 			if r.Name() == "Inbox" && r.Badge() != "" && r.Badge() != "0" {
-				return h.w.list.mailbox.Role == "inbox" && len(h.messageRows()) > 0
+				return h.w.list.mailbox.Role == app.RoleInbox && len(h.messageRows()) > 0
 			}
 		}
 		return false
@@ -240,6 +241,57 @@ func closedPort(t *testing.T) int {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	return port
+}
+
+// windowTitled returns an open window of the test app whose title starts
+// with prefix, or nil.
+func (h *harness) windowTitled(prefix string) fyne.Window {
+	for _, w := range h.w.app.Driver().AllWindows() {
+		if strings.HasPrefix(w.Title(), prefix) {
+			return w
+		}
+	}
+	return nil
+}
+
+// monospaceLabel returns the first monospace label laid out in o (a
+// message's headers or source), or nil.
+func monospaceLabel(o fyne.CanvasObject) *widget.Label {
+	if o == nil {
+		return nil
+	}
+	for _, obj := range test.LaidOutObjects(o) {
+		if l, ok := obj.(*widget.Label); ok && l.TextStyle.Monospace {
+			return l
+		}
+	}
+	return nil
+}
+
+// labelWithPrefix returns the first label laid out in o whose text starts
+// with prefix, or nil.
+func labelWithPrefix(o fyne.CanvasObject, prefix string) *widget.Label {
+	if o == nil {
+		return nil
+	}
+	for _, obj := range test.LaidOutObjects(o) {
+		if l, ok := obj.(*widget.Label); ok && strings.HasPrefix(l.Text, prefix) {
+			return l
+		}
+	}
+	return nil
+}
+
+// statusText returns every account's state text in the status bar.
+func (h *harness) statusText() string {
+	s := h.w.status
+	var out string
+	for _, a := range s.accounts {
+		if l := s.labels[a.ID]; l != nil {
+			out += l.Text + "\n"
+		}
+	}
+	return out
 }
 
 // ctx returns a context bounded by waitLimit.

@@ -3,9 +3,9 @@ package gui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
+	"github.com/ternmail/tern/app"
 
 	"github.com/ternmail/tern/assets"
-	"github.com/ternmail/tern/store"
 )
 
 // icons holds the resources the window uses; built once per window so that
@@ -32,21 +32,21 @@ func newIcons() *icons {
 }
 
 // folder returns the icon of a mailbox by its role.
-func (ic *icons) folder(b store.Mailbox) fyne.Resource {
+func (ic *icons) folder(b app.Mailbox) fyne.Resource {
 	switch b.Role {
-	case store.RoleInbox:
+	case app.RoleInbox:
 		return ic.inbox
-	case store.RoleSent:
+	case app.RoleSent:
 		return theme.MailSendIcon()
-	case store.RoleDrafts:
+	case app.RoleDrafts:
 		return theme.DocumentCreateIcon()
-	case store.RoleArchive, store.RoleAll:
+	case app.RoleArchive, app.RoleAll:
 		return ic.archive
-	case store.RoleTrash:
+	case app.RoleTrash:
 		return theme.DeleteIcon()
-	case store.RoleJunk:
+	case app.RoleJunk:
 		return ic.junk
-	case store.RoleFlagged:
+	case app.RoleFlagged:
 		return ic.star
 	}
 	return theme.FolderIcon()

@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"github.com/ternmail/tern/app"
 	"slices"
 	"strings"
 	"time"
@@ -12,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ternmail/tern/gui/widgets"
-	"github.com/ternmail/tern/store"
 )
 
 const (
@@ -21,8 +21,8 @@ const (
 	// maxPages is how many pages the list keeps cached.
 	maxPages = 6
 
-	flagSeen    = store.FlagSeen
-	flagFlagged = store.FlagFlagged
+	flagSeen    = app.FlagSeen
+	flagFlagged = app.FlagFlagged
 )
 
 // mailList is a widget.List that passes typed runes and arrow keys to the
@@ -54,9 +54,9 @@ type messageList struct {
 	root  *fyne.Container
 	empty *widget.Label
 
-	mailbox    store.Mailbox // ID 0 when no folder is open
+	mailbox    app.Mailbox // ID 0 when no folder is open
 	count      int
-	pages      map[int][]store.Message
+	pages      map[int][]app.Message
 	used       map[int]uint64 // page → last use, for eviction
 	clock      uint64
 	loading    map[int]bool
@@ -68,7 +68,7 @@ type messageList struct {
 }
 
 func newMessageList(w *MainWindow) *messageList {
-	l := &messageList{w: w, pages: map[int][]store.Message{}, used: map[int]uint64{}, loading: map[int]bool{}, selIndex: -1, pending: -1}
+	l := &messageList{w: w, pages: map[int][]app.Message{}, used: map[int]uint64{}, loading: map[int]bool{}, selIndex: -1, pending: -1}
 	rowIcons := widgets.RowIcons{Star: w.icons.starOn, StarOutline: w.icons.starOutline, Attachment: theme.MailAttachmentIcon()}
 	l.list = &mailList{onRune: w.typedRune, onKey: l.typedKey}
 	l.list.Length = func() int { return l.count }
@@ -97,7 +97,7 @@ func (l *messageList) updateItem(id widget.ListItemID, obj fyne.CanvasObject) {
 	row.Set(rowData(m, time.Now()))
 }
 
-func rowData(m store.Message, now time.Time) widgets.RowData {
+func rowData(m app.Message, now time.Time) widgets.RowData {
 	date := m.Date
 	if date.IsZero() {
 		date = m.InternalDate
@@ -115,12 +115,12 @@ func rowData(m store.Message, now time.Time) widgets.RowData {
 
 // at returns the message of row id if its page is cached, and asks for the
 // page otherwise.
-func (l *messageList) at(id int) (store.Message, bool) {
+func (l *messageList) at(id int) (app.Message, bool) {
 	p := id / pageSize
 	page, ok := l.pages[p]
 	if !ok {
 		l.requestPage(p)
-		return store.Message{}, false
+		return app.Message{}, false
 	}
 	l.touch(p)
 	if i := id % pageSize; i < len(page) {
@@ -128,7 +128,7 @@ func (l *messageList) at(id int) (store.Message, bool) {
 	}
 	// The folder shrank since the count was read; the pump will bring
 	// the new count.
-	return store.Message{}, false
+	return app.Message{}, false
 }
 
 func (l *messageList) touch(p int) {
@@ -204,7 +204,7 @@ func (l *messageList) publish() {
 }
 
 // open shows folder b, from its first page.
-func (l *messageList) open(b store.Mailbox) {
+func (l *messageList) open(b app.Mailbox) {
 	l.mailbox = b
 	l.count = b.Total
 	l.reset()
@@ -223,7 +223,7 @@ func (l *messageList) open(b store.Mailbox) {
 		defer cancel()
 		readAt := l.w.writes.Load()
 		n, err := l.w.core.CountMessages(ctx, mailboxID)
-		var msgs []store.Message
+		var msgs []app.Message
 		if err == nil {
 			msgs, err = l.w.core.Messages(ctx, mailboxID, 0, pageSize)
 		}
@@ -237,14 +237,14 @@ func (l *messageList) open(b store.Mailbox) {
 				l.empty.SetText("Could not read this folder: " + err.Error())
 				return
 			}
-			l.replace(&pageSnapshot{mailboxID: mailboxID, count: n, pages: map[int][]store.Message{0: msgs}, readAt: readAt})
+			l.replace(&pageSnapshot{mailboxID: mailboxID, count: n, pages: map[int][]app.Message{0: msgs}, readAt: readAt})
 		})
 	})
 }
 
 // close shows no folder.
 func (l *messageList) close() {
-	l.mailbox = store.Mailbox{}
+	l.mailbox = app.Mailbox{}
 	l.count = 0
 	l.reset()
 	l.selectedID, l.selIndex = 0, -1
@@ -257,7 +257,7 @@ func (l *messageList) close() {
 func (l *messageList) reset() {
 	l.gen++
 	l.pending = -1
-	l.pages = map[int][]store.Message{}
+	l.pages = map[int][]app.Message{}
 	l.used = map[int]uint64{}
 	l.loading = map[int]bool{}
 }
@@ -270,7 +270,7 @@ func (l *messageList) replace(ps *pageSnapshot) {
 	}
 	l.gen++
 	l.count = ps.count
-	l.pages = map[int][]store.Message{}
+	l.pages = map[int][]app.Message{}
 	l.used = map[int]uint64{}
 	l.loading = map[int]bool{}
 	for p, msgs := range ps.pages {
@@ -324,11 +324,11 @@ func (l *messageList) indexOf(id int64) int {
 }
 
 // message returns the cached message id.
-func (l *messageList) message(id int64) (store.Message, bool) {
+func (l *messageList) message(id int64) (app.Message, bool) {
 	if i := l.indexOf(id); i >= 0 {
 		return l.pages[i/pageSize][i%pageSize], true
 	}
-	return store.Message{}, false
+	return app.Message{}, false
 }
 
 func (l *messageList) selected(id widget.ListItemID) {

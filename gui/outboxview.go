@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/ternmail/tern/store"
+	"github.com/ternmail/tern/app"
 )
 
 // outboxView is a window listing the outbox (queued, sent, failed
@@ -22,8 +22,7 @@ type outboxView struct {
 	win    fyne.Window
 	list   *fyne.Container
 	gen    int
-	items  []store.OutboxItem // as last shown (tests)
-	drafts []store.Draft
+	drafts []app.Draft
 }
 
 // showOutbox opens the outbox window, or brings it to the front.
@@ -70,8 +69,8 @@ func (v *outboxView) reload() {
 	})
 }
 
-func (v *outboxView) show(items []store.OutboxItem, drafts []store.Draft, err error) {
-	v.items, v.drafts = items, drafts
+func (v *outboxView) show(items []app.OutboxItem, drafts []app.Draft, err error) {
+	v.drafts = drafts
 	var objs []fyne.CanvasObject
 	if err != nil {
 		objs = append(objs, &widget.Label{Text: "Could not read the outbox: " + err.Error(), Importance: widget.DangerImportance})
@@ -95,9 +94,9 @@ func (v *outboxView) show(items []store.OutboxItem, drafts []store.Draft, err er
 }
 
 // outboxStateText says what state means to the user.
-func outboxStateText(it store.OutboxItem, now time.Time) (string, widget.Importance) {
+func outboxStateText(it app.OutboxItem, now time.Time) (string, widget.Importance) {
 	switch it.State {
-	case store.OutboxQueued:
+	case app.OutboxQueued:
 		if it.NextAttempt.After(now) {
 			if it.Attempts == 0 {
 				return "Waiting to be sent (" + shortDuration(it.NextAttempt.Sub(now)) + ")", widget.MediumImportance
@@ -105,32 +104,36 @@ func outboxStateText(it store.OutboxItem, now time.Time) (string, widget.Importa
 			return "Will retry in " + shortDuration(it.NextAttempt.Sub(now)), widget.WarningImportance
 		}
 		return "Queued", widget.MediumImportance
-	case store.OutboxSending:
+	case app.OutboxSending:
 		return "Sending…", widget.MediumImportance
-	case store.OutboxSent:
+	case app.OutboxSent:
 		return "Sent " + readerDate(it.SentAt), widget.SuccessImportance
-	case store.OutboxPartial:
+	case app.OutboxPartial:
 		return "Sent to some recipients only", widget.WarningImportance
-	case store.OutboxFailed:
+	case app.OutboxFailed:
 		return "Failed", widget.DangerImportance
-	case store.OutboxUncertain:
+	case app.OutboxUncertain:
 		return "Maybe sent", widget.WarningImportance
 	}
 	return it.State, widget.MediumImportance
 }
 
-func (v *outboxView) itemRow(it store.OutboxItem) fyne.CanvasObject {
+func (v *outboxView) itemRow(it app.OutboxItem) fyne.CanvasObject {
 	state, imp := outboxStateText(it, time.Now())
 	title := &widget.Label{Text: oneLine(subjectText(it.Subject)), TextStyle: fyne.TextStyle{Bold: true}, Truncation: fyne.TextTruncateEllipsis}
 	to := &widget.Label{Text: "To " + strings.Join(it.Rcpts, ", "), Truncation: fyne.TextTruncateEllipsis}
 	st := &widget.Label{Text: state, Importance: imp}
 	rows := []fyne.CanvasObject{title, to, st}
-	if it.LastError != "" {
+	switch {
+	case it.State == app.OutboxUncertain:
+		// What Tern knows, for the choice between the two buttons.
+		rows = append(rows, &widget.Label{Text: app.UncertainAdvice(it, time.Now()), Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance})
+	case it.LastError != "":
 		rows = append(rows, &widget.Label{Text: "Server: " + it.LastError, Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance})
 	}
 	for _, r := range it.Rcpts {
 		res, ok := it.Results[r]
-		if !ok || res.Status == store.RcptSent || res.Message == "" {
+		if !ok || res.Status == app.RcptSent || res.Message == "" {
 			continue
 		}
 		rows = append(rows, &widget.Label{Text: fmt.Sprintf("%s: %s (%d %s)", r, res.Status, res.Code, res.Message), Wrapping: fyne.TextWrapWord})
@@ -138,11 +141,15 @@ func (v *outboxView) itemRow(it store.OutboxItem) fyne.CanvasObject {
 	var buttons []fyne.CanvasObject
 	id := it.ID
 	switch it.State {
-	case store.OutboxFailed, store.OutboxUncertain, store.OutboxPartial:
+	case app.OutboxFailed, app.OutboxPartial:
 		buttons = append(buttons, widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { v.retry(id) }))
+	case app.OutboxUncertain:
+		buttons = append(buttons,
+			widget.NewButtonWithIcon("Send again", theme.ViewRefreshIcon(), func() { v.resolve(id, app.SendAgain) }),
+			widget.NewButtonWithIcon("Mark as sent", theme.ConfirmIcon(), func() { v.resolve(id, app.MarkSent) }))
 	}
 	switch it.State {
-	case store.OutboxQueued, store.OutboxFailed, store.OutboxUncertain:
+	case app.OutboxQueued, app.OutboxFailed, app.OutboxUncertain:
 		buttons = append(buttons,
 			widget.NewButtonWithIcon("Edit", theme.DocumentCreateIcon(), func() { v.cancel(id, it.Account, true) }),
 			widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { v.cancel(id, it.Account, false) }))
@@ -150,7 +157,7 @@ func (v *outboxView) itemRow(it store.OutboxItem) fyne.CanvasObject {
 	return container.NewBorder(nil, nil, nil, container.NewHBox(buttons...), container.NewVBox(rows...))
 }
 
-func (v *outboxView) draftRow(d store.Draft) fyne.CanvasObject {
+func (v *outboxView) draftRow(d app.Draft) fyne.CanvasObject {
 	title := &widget.Label{Text: oneLine(subjectText(d.Subject)), TextStyle: fyne.TextStyle{Bold: true}, Truncation: fyne.TextTruncateEllipsis}
 	info := "Saved " + readerDate(d.Updated)
 	if strings.TrimSpace(d.To) != "" {
@@ -175,6 +182,22 @@ func (v *outboxView) retry(id int64) {
 		w.do(func() {
 			if err != nil {
 				w.status.notice("Could not retry: " + err.Error())
+			}
+			v.reload()
+		})
+	})
+}
+
+// resolve applies the user's choice to uncertain message id.
+func (v *outboxView) resolve(id int64, choice app.UncertainChoice) {
+	w := v.cs.w
+	w.spawn("uncertain message", func() {
+		ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
+		defer cancel()
+		_, err := w.core.ResolveUncertain(ctx, id, choice)
+		w.do(func() {
+			if err != nil {
+				w.status.notice("Could not settle the message: " + err.Error())
 			}
 			v.reload()
 		})

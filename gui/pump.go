@@ -6,7 +6,6 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
-	"github.com/ternmail/tern/store"
 )
 
 const (
@@ -72,7 +71,7 @@ func (b *batch) add(ev app.Event) {
 type snapshot struct {
 	full     bool // accounts holds the whole account list
 	accounts []accounts.Account
-	boxes    map[string][]store.Mailbox
+	boxes    map[string][]app.Mailbox
 	status   map[string]app.Status
 	page     *pageSnapshot
 	bodies   map[int64]bool
@@ -83,7 +82,7 @@ type snapshot struct {
 type pageSnapshot struct {
 	mailboxID int64
 	count     int
-	pages     map[int][]store.Message
+	pages     map[int][]app.Message
 	readAt    uint64 // MainWindow.writes before the read
 }
 
@@ -141,7 +140,7 @@ func (w *MainWindow) load(b *batch) *snapshot {
 	ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
 	defer cancel()
 	s := &snapshot{
-		boxes:    map[string][]store.Mailbox{},
+		boxes:    map[string][]app.Mailbox{},
 		status:   map[string]app.Status{},
 		bodies:   b.bodies,
 		failures: b.failures,
@@ -173,7 +172,7 @@ func (w *MainWindow) load(b *batch) *snapshot {
 	}
 	account, mailboxID, pages := w.view.get()
 	if mailboxID != 0 && (s.full || b.messages[mailboxID] || b.bodyAccts[account]) {
-		ps := &pageSnapshot{mailboxID: mailboxID, pages: map[int][]store.Message{}, readAt: w.writes.Load()}
+		ps := &pageSnapshot{mailboxID: mailboxID, pages: map[int][]app.Message{}, readAt: w.writes.Load()}
 		n, err := w.core.CountMessages(ctx, mailboxID)
 		if err != nil {
 			w.logf("gui: count messages: %v", err)

@@ -17,7 +17,6 @@ import (
 	"github.com/ternmail/tern/app"
 	"github.com/ternmail/tern/gui/widgets"
 	"github.com/ternmail/tern/message"
-	"github.com/ternmail/tern/store"
 )
 
 // maxBodyRunes bounds the text handed to the label; longer bodies are cut
@@ -84,15 +83,11 @@ type reader struct {
 	bodyTheme *widgets.ScaledTheme
 	zoom      float32
 
-	calendar                *fyne.Container // invitation summaries
-	detailsBtn              *widget.Button
-	sourceBtn               *widget.Button
-	browserBtn              *widget.Button
-	sourceWin               fyne.Window // the last "View source" window (tests)
-	sourceLabel, sourceNote *widget.Label
-	headersLabel            *widget.Label // the last headers dialog's text (tests)
-	browserDir              string        // private directory of "Open in browser" pages
-	nestedWins              []fyne.Window // attached messages opened in windows of their own (tests)
+	calendar   *fyne.Container // invitation summaries
+	detailsBtn *widget.Button
+	sourceBtn  *widget.Button
+	browserBtn *widget.Button
+	browserDir string // private directory of "Open in browser" pages
 
 	// The native dialogs and the browser, replaceable by tests.
 	pickSaveFile func(name string, done func(fyne.URIWriteCloser))
@@ -107,7 +102,7 @@ type reader struct {
 	loader  *message.ImageLoader
 	senders *senderSet // senders whose remote content is always loaded
 
-	msg    store.Message // the shown message, ID 0 when none
+	msg    app.Message // the shown message, ID 0 when none
 	st     readerState
 	token  int
 	cancel context.CancelFunc
@@ -215,7 +210,7 @@ func (r *reader) setPage(o fyne.CanvasObject) {
 // clear shows no message.
 func (r *reader) clear() {
 	r.stop()
-	r.msg = store.Message{}
+	r.msg = app.Message{}
 	r.st = readerEmpty
 	r.setPage(container.NewCenter(r.placeholder))
 }
@@ -229,7 +224,7 @@ func (r *reader) stop() {
 }
 
 // show shows m's header at once and loads its body in a goroutine.
-func (r *reader) show(m store.Message) {
+func (r *reader) show(m app.Message) {
 	r.stop()
 	r.msg = m
 	r.st = readerLoading
@@ -383,7 +378,7 @@ func bodyText(pm *message.Message) string {
 	return text
 }
 
-func storeAddrs(a []store.Address) string {
+func storeAddrs(a []app.Address) string {
 	s := make([]string, len(a))
 	for i, x := range a {
 		s[i] = x.String()

@@ -102,7 +102,6 @@ func (r *reader) showHeaders() {
 	d := dialog.NewCustom(fmt.Sprintf("Message headers (%d)", len(v.Headers)), "Close", content, r.w.win)
 	size := r.w.win.Canvas().Size()
 	d.Resize(fyne.NewSize(min(900, size.Width*0.9), min(640, size.Height*0.85)))
-	r.headersLabel = label
 	d.Show()
 }
 
@@ -131,7 +130,6 @@ func (r *reader) viewSource() {
 			win.SetContent(container.NewBorder(nil, bottom, nil, nil, container.NewScroll(label)))
 			win.Resize(fyne.NewSize(900, 700))
 			win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { win.Close() })
-			r.sourceWin, r.sourceLabel, r.sourceNote = win, label, noteLabel
 			win.Show()
 		})
 	})

@@ -134,6 +134,5 @@ func (r *reader) showNested(v *app.ReaderView) {
 	body.Wrapping = fyne.TextWrapWord
 	win.SetContent(container.NewBorder(container.NewVBox(append(rows, widget.NewSeparator())...), nil, nil, nil, container.NewScroll(body)))
 	win.Resize(fyne.NewSize(800, 650))
-	r.nestedWins = append(r.nestedWins, win)
 	win.Show()
 }

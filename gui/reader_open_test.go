@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/ternmail/tern/message"
 )
@@ -36,14 +36,9 @@ func TestReaderOpenAttachments(t *testing.T) {
 
 	// An attached message opens in a window of its own, rendered.
 	r.openAttachment(atts["message/rfc822"])
-	h.waitFor("the attached message's window", func() bool { return len(r.nestedWins) == 1 })
-	found := false
-	for _, o := range test.LaidOutObjects(r.nestedWins[0].Content()) {
-		if l, ok := o.(*widget.Label); ok && l.Text == "The original question" {
-			found = true
-		}
-	}
-	if !found {
+	var nested fyne.Window
+	h.waitFor("the attached message's window", func() bool { nested = h.windowTitled("Attached message — "); return nested != nil })
+	if labelWithPrefix(nested.Content(), "The original question") == nil {
 		t.Error("the attached message's subject is not shown")
 	}
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
-	"github.com/ternmail/tern/sync/imapsync"
 )
 
 // statusBar is the bottom line: each account's sync state, and the last
@@ -83,15 +82,15 @@ func (s *statusBar) refresh() {
 			text = name + ": " + text
 		}
 		switch st.State {
-		case imapsync.StateError:
+		case app.StateError:
 			l.Importance = widget.DangerImportance
-		case imapsync.StateOffline:
+		case app.StateOffline:
 			l.Importance = widget.WarningImportance
 		default:
 			l.Importance = widget.MediumImportance
 		}
 		l.SetText(text)
-		if st.State == imapsync.StateError || st.State == imapsync.StateOffline {
+		if st.State == app.StateError || st.State == app.StateOffline {
 			s.retries[a.ID].Show()
 		} else {
 			s.retries[a.ID].Hide()
@@ -102,7 +101,7 @@ func (s *statusBar) refresh() {
 // needsTick reports whether a retry countdown is shown.
 func (s *statusBar) needsTick() bool {
 	for _, st := range s.status {
-		if st.State == imapsync.StateOffline && !st.Retry.IsZero() {
+		if st.State == app.StateOffline && !st.Retry.IsZero() {
 			return true
 		}
 	}
@@ -117,15 +116,4 @@ func (s *statusBar) notice(msg string) {
 	} else {
 		s.noticeClose.Show()
 	}
-}
-
-// text returns every account's state text (tests).
-func (s *statusBar) text() string {
-	var out string
-	for _, a := range s.accounts {
-		if l := s.labels[a.ID]; l != nil {
-			out += l.Text + "\n"
-		}
-	}
-	return out
 }

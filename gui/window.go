@@ -18,7 +18,6 @@ import (
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
 	"github.com/ternmail/tern/internal/goroutine"
-	"github.com/ternmail/tern/store"
 )
 
 // Options configures the GUI. The zero value is valid.
@@ -190,7 +189,8 @@ func (w *MainWindow) Close() {
 	w.sub.Close()
 }
 
-// wait waits until every goroutine of the window has returned (tests).
+// wait waits until every goroutine of the window has returned; Run waits
+// on it, for a bounded time, before it returns.
 func (w *MainWindow) wait() { w.wg.Wait() }
 
 func (w *MainWindow) logf(format string, args ...any) { w.opts.Logf(format, args...) }
@@ -307,7 +307,8 @@ func (w *MainWindow) showContent() {
 	w.content.Refresh()
 }
 
-// showingMain reports whether the three panes are shown (tests).
+// showingMain reports whether the three panes are shown (rather than the
+// welcome page).
 func (w *MainWindow) showingMain() bool {
 	return len(w.content.Objects) == 1 && w.content.Objects[0] == w.mainUI
 }
@@ -384,7 +385,7 @@ func (w *MainWindow) autoSelect() {
 	}
 	for _, a := range w.accounts {
 		for _, b := range w.folders.boxes[a.ID] {
-			if b.Role == "inbox" {
+			if b.Role == app.RoleInbox {
 				w.autoSelected = true
 				w.folders.selectMailbox(b.ID)
 				return
@@ -395,7 +396,7 @@ func (w *MainWindow) autoSelect() {
 }
 
 // openMailbox shows folder b in the message list.
-func (w *MainWindow) openMailbox(b store.Mailbox) {
+func (w *MainWindow) openMailbox(b app.Mailbox) {
 	w.reader.clear()
 	w.list.open(b)
 	w.updateActions()
@@ -483,7 +484,7 @@ func (w *MainWindow) editFlag(id int64, flag string, on bool) {
 
 // overlay applies the local edits that msgs, read when the writes count
 // was readAt, may not show yet.
-func (w *MainWindow) overlay(msgs []store.Message, readAt uint64) {
+func (w *MainWindow) overlay(msgs []app.Message, readAt uint64) {
 	for _, e := range w.edits {
 		if e.done != 0 && e.done <= readAt {
 			continue

@@ -51,7 +51,7 @@ func TestWelcomeThenDemo(t *testing.T) {
 		t.Error("a message is open before the user chose one")
 	}
 	h.waitFor("the status bar to say up to date", func() bool {
-		return strings.Contains(h.w.status.text(), "Up to date")
+		return strings.Contains(h.statusText(), "Up to date")
 	})
 	sub.Close()
 	n, reloads := <-events, h.w.applied-applied
@@ -218,10 +218,10 @@ func TestOfflineAccount(t *testing.T) {
 	})
 	h.waitFor("the main panes", h.w.showingMain)
 	h.waitFor("an offline or error status", func() bool {
-		s := h.w.status.text()
+		s := h.statusText()
 		return strings.Contains(s, "Offline") || strings.Contains(s, "Error")
 	})
-	t.Logf("status: %s", strings.TrimSpace(h.w.status.text()))
+	t.Logf("status: %s", strings.TrimSpace(h.statusText()))
 
 	// The window still reacts: sync now, the setup wizard opens and
 	// reports a failed check without closing.

@@ -21,31 +21,22 @@ type accountsDialog struct {
 	list   *fyne.Container
 	msg    *widget.Label
 	addBtn *widget.Button
-	// rows by account ID (tests).
-	rows map[string]*accountRow
-	// confirm is the open removal confirmation (tests).
-	confirm *removeConfirm
-}
-
-type accountRow struct {
-	edit, remove *widget.Button
 }
 
 // removeConfirm asks before an account is removed.
 type removeConfirm struct {
-	dlg        *dialog.CustomDialog
-	removeBtn  *widget.Button
-	keepBtn    *widget.Button
-	progress   *widget.ProgressBarInfinite
-	removing   bool
-	removedErr error
+	dlg       *dialog.CustomDialog
+	removeBtn *widget.Button
+	keepBtn   *widget.Button
+	progress  *widget.ProgressBarInfinite
+	removing  bool
 }
 
 // showAccounts opens the list of accounts.
 func (w *MainWindow) showAccounts() { w.newAccountsDialog().dlg.Show() }
 
 func (w *MainWindow) newAccountsDialog() *accountsDialog {
-	d := &accountsDialog{w: w, list: container.NewVBox(), rows: map[string]*accountRow{}}
+	d := &accountsDialog{w: w, list: container.NewVBox()}
 	d.msg = &widget.Label{Wrapping: fyne.TextWrapWord}
 	d.msg.Hide()
 	d.addBtn = widget.NewButtonWithIcon("Add account…", theme.ContentAddIcon(), func() {
@@ -64,7 +55,6 @@ func (w *MainWindow) newAccountsDialog() *accountsDialog {
 // refresh rebuilds the list from the core's configuration (in memory).
 func (d *accountsDialog) refresh() {
 	d.list.RemoveAll()
-	d.rows = map[string]*accountRow{}
 	list := d.w.core.Accounts()
 	if len(list) == 0 {
 		d.list.Add(widget.NewLabel("No accounts."))
@@ -76,12 +66,9 @@ func (d *accountsDialog) refresh() {
 			title = a.Name + " <" + a.Email + ">"
 		}
 		info := &widget.Label{Text: title + "\nIMAP " + a.IMAP.Addr() + " · SMTP " + a.SMTP.Addr(), Wrapping: fyne.TextWrapWord}
-		r := &accountRow{
-			edit:   widget.NewButtonWithIcon("Edit…", theme.DocumentCreateIcon(), func() { d.dlg.Hide(); d.w.showEditAccount(a) }),
-			remove: widget.NewButtonWithIcon("Remove…", theme.DeleteIcon(), func() { d.askRemove(a) }),
-		}
-		d.rows[a.ID] = r
-		d.list.Add(container.NewBorder(nil, widget.NewSeparator(), nil, container.NewHBox(r.edit, r.remove), info))
+		edit := widget.NewButtonWithIcon("Edit…", theme.DocumentCreateIcon(), func() { d.dlg.Hide(); d.w.showEditAccount(a) })
+		remove := widget.NewButtonWithIcon("Remove…", theme.DeleteIcon(), func() { d.askRemove(a) })
+		d.list.Add(container.NewBorder(nil, widget.NewSeparator(), nil, container.NewHBox(edit, remove), info))
 	}
 	d.list.Refresh()
 }
@@ -109,7 +96,6 @@ func (d *accountsDialog) askRemove(a accounts.Account) {
 			err := d.w.core.RemoveAccount(ctx, a.ID)
 			d.w.do(func() {
 				c.removing = false
-				c.removedErr = err
 				c.progress.Stop()
 				c.dlg.Hide()
 				if err != nil {
@@ -126,6 +112,5 @@ func (d *accountsDialog) askRemove(a accounts.Account) {
 	content := container.NewVBox(text, c.progress, container.NewHBox(layout.NewSpacer(), c.keepBtn, c.removeBtn))
 	c.dlg = dialog.NewCustomWithoutButtons("Remove account", content, d.w.win)
 	c.dlg.Resize(fyne.NewSize(460, 0))
-	d.confirm = c
 	c.dlg.Show()
 }

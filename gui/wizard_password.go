@@ -51,9 +51,6 @@ type passwordPrompt struct {
 	// sessionOnly is set once the user chose to keep the password in
 	// memory for the current account.
 	sessionOnly bool
-	// done is called (UI goroutine) when the last account is answered or
-	// skipped (tests).
-	done func()
 }
 
 // pwEntry is the password field: Enter signs in, Esc skips the account.
@@ -179,7 +176,4 @@ func (p *passwordPrompt) next() {
 	}
 	p.dlg.Hide()
 	p.w.reloadAll()
-	if p.done != nil {
-		p.done()
-	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/accounts/autoconfig/autoconfigtest"
@@ -431,10 +432,10 @@ func TestWizardEditAndRemoveAccount(t *testing.T) {
 
 	d := e.w.newAccountsDialog()
 	d.dlg.Show()
-	if len(d.rows) != 1 || d.rows[id] == nil {
-		t.Fatalf("rows %v", d.rows)
+	if n := len(accountRows(d)); n != 1 {
+		t.Fatalf("%d rows", n)
 	}
-	test.Tap(d.rows[id].edit)
+	test.Tap(e.accountRow(d, id).edit)
 	wz := e.openWizard()
 	if wz.step != stepSettings || wz.sEmail.Text != wizEmail || wz.imap.port.Text != portOf(e.srv.IMAPAddr) || wz.nextBtn.Text != "Check and save" {
 		t.Fatalf("edit page: step %q email %q port %q button %q", wz.step, wz.sEmail.Text, wz.imap.port.Text, wz.nextBtn.Text)
@@ -470,21 +471,22 @@ func TestWizardEditAndRemoveAccount(t *testing.T) {
 
 	d = e.w.newAccountsDialog()
 	d.dlg.Show()
-	test.Tap(d.rows[id].remove)
-	c := d.confirm
-	if c == nil || len(e.core.Accounts()) != 1 {
+	test.Tap(e.accountRow(d, id).remove)
+	keep, remove := e.removeConfirmation()
+	if len(e.core.Accounts()) != 1 {
 		t.Fatal("removed without confirmation")
 	}
-	test.Tap(c.keepBtn)
-	if len(e.core.Accounts()) != 1 {
-		t.Fatal("removed after Keep")
+	test.Tap(keep)
+	if keep, _ := e.findRemoveConfirmation(); len(e.core.Accounts()) != 1 || keep != nil {
+		t.Fatal("removed after Keep, or the question stayed open")
 	}
-	test.Tap(d.rows[id].remove)
-	c = d.confirm
-	test.Tap(c.removeBtn)
-	e.waitFor("the removal", func() bool { return !c.removing && len(e.core.Accounts()) == 0 })
-	if c.removedErr != nil {
-		t.Fatal(c.removedErr)
+	test.Tap(e.accountRow(d, id).remove)
+	_, remove = e.removeConfirmation()
+	test.Tap(remove)
+	// The dialog's message says how the removal ended.
+	e.waitFor("the removal", func() bool { return d.msg.Visible() })
+	if want := wizEmail + " was removed."; d.msg.Text != want || len(e.core.Accounts()) != 0 {
+		t.Fatalf("after the removal: %q (want %q), %d accounts", d.msg.Text, want, len(e.core.Accounts()))
 	}
 	if _, err := e.secrets.Get(context.Background(), id, "imap"); !errors.Is(err, accounts.ErrSecretNotFound) {
 		t.Errorf("secret left: %v", err)
@@ -499,8 +501,8 @@ func TestWizardEditAndRemoveAccount(t *testing.T) {
 		t.Errorf("local data left: addresses %v", addrs)
 	}
 	e.waitFor("the welcome screen", func() bool { return !e.w.showingMain() })
-	if len(d.rows) != 0 || !strings.Contains(d.msg.Text, "removed") {
-		t.Errorf("list after removal: %d rows, %q", len(d.rows), d.msg.Text)
+	if n := len(accountRows(d)); n != 0 {
+		t.Errorf("list after removal: %d rows", n)
 	}
 }
 
@@ -536,6 +538,83 @@ func atoiT(s string) int {
 	var n int
 	fmt.Sscanf(s, "%d", &n)
 	return n
+}
+
+// accountRowButtons are one account's buttons in the accounts dialog.
+type accountRowButtons struct {
+	info         *widget.Label
+	edit, remove *widget.Button
+}
+
+// accountRows finds the accounts dialog's rows, in order, by their buttons.
+func accountRows(d *accountsDialog) []accountRowButtons {
+	var rows []accountRowButtons
+	for _, row := range d.list.Objects {
+		var r accountRowButtons
+		for _, o := range test.LaidOutObjects(row) {
+			switch o := o.(type) {
+			case *widget.Label:
+				if r.info == nil {
+					r.info = o
+				}
+			case *widget.Button:
+				switch o.Text {
+				case "Edit…":
+					r.edit = o
+				case "Remove…":
+					r.remove = o
+				}
+			}
+		}
+		if r.edit != nil && r.remove != nil {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// accountRow finds the row of account id, by its address.
+func (e *wizardEnv) accountRow(d *accountsDialog, id string) accountRowButtons {
+	e.t.Helper()
+	a, ok := e.core.Account(id)
+	if !ok {
+		e.t.Fatalf("no account %s", id)
+	}
+	for _, r := range accountRows(d) {
+		if r.info != nil && strings.Contains(r.info.Text, a.Email) {
+			return r
+		}
+	}
+	e.t.Fatalf("no row for %s in the accounts dialog", a.Email)
+	return accountRowButtons{}
+}
+
+// removeConfirmation finds the open question before an account is removed.
+func (e *wizardEnv) removeConfirmation() (keep, remove *widget.Button) {
+	e.t.Helper()
+	keep, remove = e.findRemoveConfirmation()
+	if keep == nil || remove == nil {
+		e.t.Fatal("no removal question is open")
+	}
+	return keep, remove
+}
+
+// findRemoveConfirmation returns the buttons of the removal question on top
+// of the window, nil when it is not open.
+func (e *wizardEnv) findRemoveConfirmation() (keep, remove *widget.Button) {
+	if top := e.w.win.Canvas().Overlays().Top(); top != nil {
+		for _, o := range test.LaidOutObjects(top) {
+			if b, ok := o.(*widget.Button); ok {
+				switch b.Text {
+				case "Keep it":
+					keep = b
+				case "Remove":
+					remove = b
+				}
+			}
+		}
+	}
+	return keep, remove
 }
 
 // openPasswordPrompt finds the missing-password dialog on top of the window.
@@ -617,7 +696,7 @@ func TestPasswordWithoutKeychainAtStartupAndEdit(t *testing.T) {
 	e.waitFor("the main panes", e.w.showingMain)
 	d := e.w.newAccountsDialog()
 	d.dlg.Show()
-	test.Tap(d.rows[id].edit)
+	test.Tap(e.accountRow(d, id).edit)
 	wz := e.openWizard()
 	test.Tap(wz.nextBtn)
 	e.waitStep(wz, stepSettings)
@@ -642,7 +721,7 @@ func TestPasswordWithoutKeychainAtStartupAndEdit(t *testing.T) {
 	e.key(fyne.KeyReturn)
 	d = e.w.newAccountsDialog()
 	d.dlg.Show()
-	test.Tap(d.rows[id].edit)
+	test.Tap(e.accountRow(d, id).edit)
 	wz = e.openWizard()
 	test.Tap(wz.nextBtn)
 	e.waitStep(wz, stepDone)

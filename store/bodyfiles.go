@@ -33,7 +33,9 @@ import (
 // are covered), and the sweeper removes listed files after the commit. A
 // pack whose bodies are mostly gone is rewritten with the live ones
 // (compactPacks). A crash between writing a file and committing its rows
-// leaves an orphan, which the orphan sweep removes later. Files are not
+// leaves an orphan. Open removes orphans at once when no other process has
+// the store open (see sweepAtOpen); otherwise the daily orphan sweep removes
+// them when they are old enough. Files are not
 // fsynced: a body is a copy of what the server holds, and a lost or short
 // file is noticed on read and fetched again.
 
@@ -52,14 +54,26 @@ const (
 	orphanAge = time.Hour
 	// sweptMarker is the marker file of the orphan sweep.
 	sweptMarker = ".swept"
+	// lockName is the lock file every process holds while it has the
+	// store open (see openLock).
+	lockName = ".lock"
 )
 
 // bodyFiles is the directory of body files and its sweeper's signals.
 type bodyFiles struct {
-	dir      string
+	dir string
+	// lock is the lock file, held exclusively when alone (no other process
+	// had the store open), then shared once ready is closed; nil where the
+	// platform has no locks.
+	lock  *os.File
+	alone bool
+	// ready is closed when the sweep at open is over and this process
+	// holds the shared lock: no pack is written before.
+	ready    chan struct{}
 	wake     chan struct{} // capacity 1: a pending wake-up is enough
 	stop     chan struct{}
 	stopOnce sync.Once
+	lockOnce sync.Once
 	done     chan struct{}
 	// noDirect is set once the file system has refused O_DIRECT.
 	noDirect atomic.Bool
@@ -68,10 +82,43 @@ type bodyFiles struct {
 }
 
 func newBodyFiles(dir string) (*bodyFiles, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return nil, fmt.Errorf("store: body directory: %w", err)
 	}
-	return &bodyFiles{dir: dir, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}, nil
+	if _, err := fixMode(dir, dirMode); err != nil {
+		return nil, fmt.Errorf("store: body directory: %w", err)
+	}
+	lock, alone, err := openLock(filepath.Join(dir, lockName))
+	if err != nil {
+		return nil, fmt.Errorf("store: lock: %w", err)
+	}
+	if lock != nil {
+		if fi, err := lock.Stat(); err == nil && fi.Mode().Perm() != fileMode {
+			lock.Chmod(fileMode)
+		}
+	}
+	return &bodyFiles{dir: dir, lock: lock, alone: alone, ready: make(chan struct{}),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}, nil
+}
+
+// errClosed is returned for a pack written while the store closes before
+// it was ready.
+var errClosed = errors.New("store: closed")
+
+// waitReady waits until packs may be written: until the sweep at open is
+// over.
+func (bf *bodyFiles) waitReady() error {
+	select {
+	case <-bf.ready:
+		return nil
+	default:
+	}
+	select {
+	case <-bf.ready:
+		return nil
+	case <-bf.stop:
+		return errClosed
+	}
 }
 
 // notify tells the sweeper that body_trash may have rows. It never blocks.
@@ -105,6 +152,9 @@ func (bf *bodyFiles) writePack(bodies []Body) error {
 	if len(bodies) == 0 {
 		return nil
 	}
+	if err := bf.waitReady(); err != nil {
+		return err
+	}
 	id := bodies[0].MessageID
 	shard := fmt.Sprintf("%02x", uint64(id)&0xff)
 	name := shard + "/" + strconv.FormatInt(id, 10) + "-" + fmt.Sprintf("%016x", rand.Uint64())
@@ -122,7 +172,7 @@ func (bf *bodyFiles) writePack(bodies []Body) error {
 	}
 	err := write()
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Join(bf.dir, shard), 0o700); err != nil {
+		if err := os.MkdirAll(filepath.Join(bf.dir, shard), dirMode); err != nil {
 			return fmt.Errorf("store: save body: %w", err)
 		}
 		err = write()
@@ -210,7 +260,7 @@ func (bf *bodyFiles) alignedBuf(n int) []byte {
 
 // writeBuffered writes bodies into new file p through the page cache.
 func writeBuffered(p string, bodies []Body) error {
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return err
 	}
@@ -268,12 +318,17 @@ func (bf *bodyFiles) read(name string, off, size int64) ([]byte, error) {
 // maxBodyRead bounds what a (damaged) row can make read allocate.
 const maxBodyRead = 1 << 30
 
-// sweep is the sweeper goroutine: it empties body_trash when woken, once
-// more when stopping, and runs the orphan sweep once, orphanDelay after
-// Open.
+// sweep is the sweeper goroutine: it first runs the sweep at open, then
+// empties body_trash when woken, once more when stopping, and runs the
+// orphan sweep once, orphanDelay after Open.
 func (db *DB) sweep() {
 	bf := db.files
 	defer close(bf.done)
+	db.sweepAtOpen()
+	// The shared lock is taken even when closing, so that writers waiting
+	// on ready go on under it (and then fail on the closed database).
+	shareLock(bf.lock)
+	close(bf.ready)
 	orphans := time.NewTimer(orphanDelay)
 	defer orphans.Stop()
 	for {
@@ -324,6 +379,83 @@ func (db *DB) emptyTrash() error {
 	}
 }
 
+// sweepAtOpen runs before this process writes any pack. When no other
+// process has the store open (bf.alone: this one holds the lock
+// exclusively), every body file that no committed row names is an orphan of
+// a crash: no process is between writing a pack and committing its rows.
+// It removes them all, whatever their age. Whether alone or not, it sets
+// the mode of shard directories that an older Tern left open to others, and
+// of the files in them.
+func (db *DB) sweepAtOpen() error {
+	bf := db.files
+	var live map[string]bool
+	if bf.alone {
+		rows, err := db.r.Query(`SELECT DISTINCT file FROM bodies WHERE file <> ''`)
+		if err != nil {
+			return err
+		}
+		live = map[string]bool{}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return err
+			}
+			live[n] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	shards, err := os.ReadDir(bf.dir)
+	if err != nil {
+		return err
+	}
+	for _, sh := range shards {
+		if !sh.IsDir() {
+			continue
+		}
+		select {
+		case <-bf.stop:
+			return nil // closing; the next open finishes the job
+		default:
+		}
+		dir := filepath.Join(bf.dir, sh.Name())
+		loose, err := fixMode(dir, dirMode)
+		if err != nil {
+			continue
+		}
+		if !bf.alone && !loose {
+			continue
+		}
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, f := range files {
+			if !f.Type().IsRegular() || !isBodyFileName(f.Name()) {
+				continue // not a body file; leave what we did not write
+			}
+			p := filepath.Join(dir, f.Name())
+			if bf.alone && !live[sh.Name()+"/"+f.Name()] {
+				os.Remove(p)
+			} else if loose {
+				fixMode(p, fileMode)
+			}
+		}
+	}
+	return nil
+}
+
+// isBodyFileName reports whether name is the name writePack gives a pack:
+// a message ID, a dash and a random part.
+func isBodyFileName(name string) bool {
+	idText, _, ok := strings.Cut(name, "-")
+	_, err := strconv.ParseInt(idText, 10, 64)
+	return ok && err == nil
+}
+
 // sweepOrphans removes body files older than orphanAge that no row names:
 // left by a crash between writing a file and committing its rows. Then it
 // compacts the packs that are mostly gone. It runs at most once per
@@ -357,8 +489,7 @@ func (db *DB) sweepOrphans(now time.Time) error {
 				continue
 			}
 			name := sh.Name() + "/" + f.Name()
-			idText, _, ok := strings.Cut(f.Name(), "-")
-			if _, err := strconv.ParseInt(idText, 10, 64); !ok || err != nil {
+			if !isBodyFileName(f.Name()) {
 				continue // not a body file; leave what we did not write
 			}
 			var live int
@@ -374,7 +505,7 @@ func (db *DB) sweepOrphans(now time.Time) error {
 	if err := db.compactPacks(); err != nil {
 		return err
 	}
-	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+	if err := os.WriteFile(marker, nil, fileMode); err != nil {
 		return err
 	}
 	return os.Chtimes(marker, now, now)

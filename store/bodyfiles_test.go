@@ -24,7 +24,7 @@ func bodyFileNames(t *testing.T, db *DB) []string {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() && d.Name() != sweptMarker {
+		if d.Type().IsRegular() && d.Name() != sweptMarker && d.Name() != lockName {
 			rel, _ := filepath.Rel(db.files.dir, p)
 			out = append(out, filepath.ToSlash(rel))
 		}

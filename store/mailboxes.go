@@ -9,16 +9,21 @@ import (
 	"time"
 )
 
-// Special-use roles of a mailbox (RFC 6154, plus the inbox).
+// Role is the special use of a mailbox (RFC 6154, plus the inbox); the
+// zero Role is an ordinary folder. Its string is the word stored in the
+// database and shown by the command line.
+type Role string
+
+// The roles a mailbox can have.
 const (
-	RoleInbox   = "inbox"
-	RoleSent    = "sent"
-	RoleDrafts  = "drafts"
-	RoleArchive = "archive"
-	RoleTrash   = "trash"
-	RoleJunk    = "junk"
-	RoleAll     = "all"
-	RoleFlagged = "flagged"
+	RoleInbox   Role = "inbox"
+	RoleSent    Role = "sent"
+	RoleDrafts  Role = "drafts"
+	RoleArchive Role = "archive"
+	RoleTrash   Role = "trash"
+	RoleJunk    Role = "junk"
+	RoleAll     Role = "all"
+	RoleFlagged Role = "flagged"
 )
 
 // Mailbox is a snapshot of one folder of an account.
@@ -31,7 +36,7 @@ type Mailbox struct {
 	// with ("INBOX." on Courier-style servers), "" when there is none. It
 	// is part of the server's name but not of the name people see.
 	Prefix      string
-	Role        string // one of the Role constants, or ""
+	Role        Role // one of the Role constants, or "" for an ordinary folder
 	Attrs       []string
 	Subscribed  bool
 	Selectable  bool
@@ -87,7 +92,7 @@ func (m Mailbox) Parent() string {
 }
 
 // roleOrder sorts special folders first, in the order users expect.
-var roleOrder = map[string]int{RoleInbox: 0, RoleDrafts: 1, RoleSent: 2, RoleArchive: 3, RoleFlagged: 4, RoleAll: 5, RoleJunk: 6, RoleTrash: 7}
+var roleOrder = map[Role]int{RoleInbox: 0, RoleDrafts: 1, RoleSent: 2, RoleArchive: 3, RoleFlagged: 4, RoleAll: 5, RoleJunk: 6, RoleTrash: 7}
 
 // SortMailboxes orders mailboxes for display: special folders first, then
 // the others by name (so children follow their parent).
@@ -225,7 +230,7 @@ func (db *DB) MailboxByName(ctx context.Context, account, name string) (Mailbox,
 }
 
 // MailboxByRole returns the mailbox of account with the given role.
-func (db *DB) MailboxByRole(ctx context.Context, account, role string) (Mailbox, error) {
+func (db *DB) MailboxByRole(ctx context.Context, account string, role Role) (Mailbox, error) {
 	b, err := scanMailbox(db.r.QueryRowContext(ctx, `SELECT `+mailboxCols+` FROM mailboxes mb WHERE mb.account = ? AND mb.role = ? ORDER BY mb.id LIMIT 1`, account, role))
 	if err == sql.ErrNoRows {
 		return b, ErrNotFound

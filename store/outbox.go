@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -109,7 +110,7 @@ type NewOutbox struct {
 type OutboxStateError struct {
 	ID    int64
 	State string
-	Op    string // "cancel", "retry", "send"
+	Op    string // "cancel", "retry", "send", "mark as sent"
 }
 
 func (e *OutboxStateError) Error() string {
@@ -118,6 +119,8 @@ func (e *OutboxStateError) Error() string {
 		return fmt.Sprintf("message %d is being sent right now; it cannot %s", e.ID, e.Op)
 	case e.State == OutboxSent || e.State == OutboxPartial && e.Op == "cancel":
 		return fmt.Sprintf("message %d was already sent; nothing to %s", e.ID, e.Op)
+	case e.Op == opMarkSent:
+		return fmt.Sprintf("message %d is %s; only a message that may or may not have been sent (uncertain) can be marked as sent", e.ID, e.State)
 	}
 	return fmt.Sprintf("message %d is %s; cannot %s it", e.ID, e.State, e.Op)
 }
@@ -277,11 +280,13 @@ func (db *DB) NextOutboxAttempts(ctx context.Context) (map[string]time.Time, err
 }
 
 // BeginOutboxData marks a queued message "sending", just before its DATA
-// command, and counts the attempt. It fails with an *OutboxStateError when
-// the message is no longer queued (cancelled or retried meanwhile).
+// command, and counts the attempt, durably: a process killed during DATA
+// leaves a message whose attempts include the one that was cut off. It
+// fails with an *OutboxStateError when the message is no longer queued
+// (cancelled or retried meanwhile).
 func (db *DB) BeginOutboxData(ctx context.Context, id int64) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE outbox SET state = ?, updated = ? WHERE id = ? AND state = ?`,
+		res, err := tx.Exec(`UPDATE outbox SET state = ?, attempts = attempts + 1, updated = ? WHERE id = ? AND state = ?`,
 			OutboxSending, ms(time.Now()), id, OutboxQueued)
 		if err != nil {
 			return fmt.Errorf("store: outbox: %w", err)
@@ -307,7 +312,8 @@ type OutboxUpdate struct {
 	LastError string
 	// Results are merged into the message's per-recipient results.
 	Results map[string]RcptResult
-	// Attempt counts this update as one more attempt.
+	// Attempt counts this update as one more attempt, unless the message
+	// is "sending": BeginOutboxData counted that attempt already.
 	Attempt bool
 	// Delivered says the server accepted DATA in this attempt.
 	Delivered bool
@@ -343,7 +349,7 @@ func (db *DB) UpdateOutbox(ctx context.Context, id int64, u OutboxUpdate) (Outbo
 		}
 		now := time.Now()
 		attempts := it.Attempts
-		if u.Attempt {
+		if u.Attempt && it.State != OutboxSending {
 			attempts++
 		}
 		sentAt := ms(it.SentAt)
@@ -589,4 +595,206 @@ func (db *DB) finishAppend(ctx context.Context, actionID int64, note string) err
 		_, err = tx.Exec(`UPDATE outbox SET raw = x'' WHERE id = ? AND state = ?`, id, OutboxSent)
 		return err
 	})
+}
+
+const opMarkSent = "mark as sent"
+
+// ResolveOptions says where ResolveUncertainOutbox looks for an uncertain
+// message.
+type ResolveOptions struct {
+	// SentMailbox is the name of the account's Sent folder; "" means the
+	// mailbox with role "sent".
+	SentMailbox string
+	// Own are the account's addresses. A copy in INBOX proves delivery
+	// only when one of them was among the message's recipients: the
+	// account received its own mail.
+	Own []string
+	// AppendSent records a pending copy to Sent (ActionAppend) for a
+	// message found in INBOX only.
+	AppendSent bool
+}
+
+// How close before an outbox message's creation a stored copy may be dated
+// and still count as that message (clocks of client and server differ).
+const resolveSkew = time.Hour
+
+// ResolveUncertainOutbox marks "sent" each uncertain message of account
+// whose Message-ID the store holds, dated after the message was queued, in
+// the account's Sent folder, or in its INBOX when one of opts.Own was among
+// its recipients: the server did accept it. A message found in INBOX only
+// gets a pending copy to Sent with opts.AppendSent (the sync engine files
+// it unless Sent has it by then). It returns the messages it changed.
+func (db *DB) ResolveUncertainOutbox(ctx context.Context, account string, opts ResolveOptions) ([]OutboxItem, error) {
+	uncertain, err := db.queryOutbox(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = ? AND account = ? ORDER BY id`,
+		OutboxUncertain, account)
+	if err != nil || len(uncertain) == 0 {
+		return nil, err
+	}
+	var changed []int64
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		sentQ := `SELECT id FROM mailboxes WHERE account = ? AND role = ?`
+		var sentArg any = RoleSent
+		if opts.SentMailbox != "" {
+			sentQ, sentArg = `SELECT id FROM mailboxes WHERE account = ? AND name = ?`, opts.SentMailbox
+		}
+		sentBoxes, err := ids(tx, sentQ, account, sentArg)
+		if err != nil {
+			return err
+		}
+		inboxes, err := ids(tx, `SELECT id FROM mailboxes WHERE account = ? AND (role = ? OR name = 'INBOX' COLLATE NOCASE)`, account, RoleInbox)
+		if err != nil {
+			return err
+		}
+		for _, it := range uncertain {
+			if it.MessageID == "" {
+				continue
+			}
+			since := it.Created.Add(-resolveSkew).Unix()
+			where, at, err := findCopy(tx, sentBoxes, it.MessageID, since)
+			if err != nil {
+				return err
+			}
+			inSent := at > 0
+			if !inSent && ownRecipient(it, opts.Own) {
+				where, at, err = findCopy(tx, inboxes, it.MessageID, since)
+				if err != nil {
+					return err
+				}
+			}
+			if at == 0 {
+				continue
+			}
+			note := "found in " + where + " after Tern lost track of it"
+			if err := markSentTx(tx, it, note, time.Unix(at, 0), opts.AppendSent && !inSent); err != nil {
+				return err
+			}
+			changed = append(changed, it.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox: %w", err)
+	}
+	var out []OutboxItem
+	for _, id := range changed {
+		it, err := db.OutboxItem(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+func ids(tx *sql.Tx, q string, args ...any) ([]int64, error) {
+	rows, err := tx.Query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// findCopy returns the name of a mailbox among boxes holding a message
+// with Message-ID msgID dated at or after since (Unix seconds), and the
+// earliest such date; 0 when there is none.
+func findCopy(tx *sql.Tx, boxes []int64, msgID string, since int64) (string, int64, error) {
+	for _, box := range boxes {
+		var name string
+		var at sql.NullInt64
+		err := tx.QueryRow(`SELECT (SELECT name FROM mailboxes WHERE id = ?), MIN(internal_date) FROM messages
+			WHERE mailbox_id = ? AND message_id = ? AND internal_date >= ?`, box, box, msgID, since).Scan(&name, &at)
+		if err != nil {
+			return "", 0, err
+		}
+		if at.Valid && at.Int64 > 0 {
+			return name, at.Int64, nil
+		}
+	}
+	return "", 0, nil
+}
+
+func ownRecipient(it OutboxItem, own []string) bool {
+	for _, r := range it.Rcpts {
+		for _, o := range own {
+			if o != "" && strings.EqualFold(r, o) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// markSentTx records it, uncertain, as sent to every recipient without a
+// final result, with note as each one's result and sentAt as its time;
+// appendSent records a pending copy to Sent unless one is pending.
+func markSentTx(tx *sql.Tx, it OutboxItem, note string, sentAt time.Time, appendSent bool) error {
+	rejected := false
+	for _, r := range it.Rcpts {
+		switch it.Results[r].Status {
+		case RcptSent:
+		case RcptRejected:
+			rejected = true
+		default:
+			it.Results[r] = RcptResult{Status: RcptSent, Message: note}
+		}
+	}
+	state := OutboxSent
+	if rejected {
+		state = OutboxPartial
+	}
+	results, err := json.Marshal(it.Results)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if _, err := tx.Exec(`UPDATE outbox SET state=?, last_error='', rcpt_status=?, sent_at=?, updated=? WHERE id=?`,
+		state, string(results), ms(sentAt), ms(now), it.ID); err != nil {
+		return err
+	}
+	pending, err := hasAppend(tx, it.ID)
+	if err != nil {
+		return err
+	}
+	if appendSent && !pending {
+		if _, err := tx.Exec(`INSERT INTO pending_actions (account, mailbox_id, uidvalidity, uid, kind, arg, created) VALUES (?,0,0,0,?,?,?)`,
+			it.Account, ActionAppend, strconv.FormatInt(it.ID, 10), now.Unix()); err != nil {
+			return err
+		}
+		pending = true
+	}
+	if state == OutboxSent && !pending {
+		_, err = tx.Exec(`UPDATE outbox SET raw = x'' WHERE id = ?`, it.ID)
+	}
+	return err
+}
+
+// MarkOutboxSent records the user's word that an uncertain message did
+// reach the server: it becomes "sent" (or "partial", when some recipients
+// had refused it), with a pending copy to Sent when appendSent (the sync
+// engine files it unless Sent has it). Any other state fails with an
+// *OutboxStateError.
+func (db *DB) MarkOutboxSent(ctx context.Context, id int64, appendSent bool) (OutboxItem, error) {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		it, err := outboxTx(tx, id)
+		if err != nil {
+			return err
+		}
+		if it.State != OutboxUncertain {
+			return &OutboxStateError{ID: id, State: it.State, Op: opMarkSent}
+		}
+		return markSentTx(tx, it, "marked as sent", it.Updated, appendSent)
+	})
+	if err != nil {
+		return OutboxItem{}, err
+	}
+	return db.OutboxItem(ctx, id)
 }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, with FTS5 built in
@@ -40,10 +41,16 @@ type DB struct {
 }
 
 // Open opens (creating if needed) the store at path and applies pending
-// migrations.
+// migrations. The store's files are created readable by their owner alone
+// (0600, directories 0700), and an existing store's are made so. Body files
+// that a crashed process left behind are removed in the background, before
+// this process writes any, if no other process has the store open.
 func Open(path string) (*DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), dirMode); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
@@ -80,11 +87,18 @@ func Open(path string) (*DB, error) {
 }
 
 // Close closes the store. It waits for the sweeper to remove the files of
-// bodies deleted so far. Closing a closed store does nothing more.
+// bodies deleted so far, and then lets go of the store's lock. Closing a
+// closed store does nothing more.
 func (db *DB) Close() error {
 	db.files.stopOnce.Do(func() { close(db.files.stop) })
 	<-db.files.done
-	return errors.Join(db.r.Close(), db.w.Close())
+	err := errors.Join(db.r.Close(), db.w.Close())
+	db.files.lockOnce.Do(func() {
+		if db.files.lock != nil {
+			db.files.lock.Close()
+		}
+	})
+	return err
 }
 
 func (db *DB) migrate() error {
@@ -133,12 +147,26 @@ func (db *DB) writeQuiet(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return diskFull(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return diskFull(fmt.Errorf("store: commit: %w", err))
 	}
 	return nil
+}
+
+// sqliteFull is SQLite's result code for a full disk (SQLITE_FULL).
+const sqliteFull = 13
+
+// diskFull makes an error of SQLite's that says the disk is full also match
+// syscall.ENOSPC, as the body files' write errors do, so that a caller
+// tells a full disk from a damaged store the same way for both.
+func diskFull(err error) error {
+	var se interface{ Code() int }
+	if errors.As(err, &se) && se.Code()&0xff == sqliteFull {
+		return fmt.Errorf("%w: %w", err, syscall.ENOSPC)
+	}
+	return err
 }
 
 // marks returns n SQL placeholders separated by commas: "?,?,?".

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/internal/goroutine"
+	"github.com/ternmail/tern/internal/imapguard"
 )
 
 // tlsState records what a TLS handshake saw. Its fields are guarded by mu:
@@ -109,16 +110,20 @@ func (s *session) close() {
 }
 
 // fail turns err into the error reported for this session: a CertError as
-// is, a timeout or cancellation as such, anything else as a ConnectError.
+// is, a timeout or cancellation as such, what imapguard refused as a
+// ProtocolError, anything else as a ConnectError.
 func (s *session) fail(err error) error {
 	var ce *accounts.CertError
 	var se *SecurityError
 	var ae *accounts.AuthError
+	var ge *imapguard.Error
 	switch {
 	case errors.As(err, &ce):
 		return ce
 	case errors.As(err, &se), errors.As(err, &ae):
 		return err
+	case errors.As(err, &ge):
+		return &accounts.ProtocolError{Protocol: upper(s.protocol), Addr: s.addr(), Err: err}
 	case errors.Is(s.ctx.Err(), context.DeadlineExceeded):
 		return &accounts.ConnectError{Protocol: upper(s.protocol), Addr: s.addr(), Err: errTimeout}
 	case s.ctx.Err() != nil:
@@ -144,6 +149,8 @@ func (s *session) imapOpen() (*imapclient.Client, imap.CapSet, error) {
 		return nil, nil, err
 	}
 	cfg := s.cfg.tlsConfig(s.ep.Host, s.ep.Port, s.pin, &s.tls)
+	// Every connection reads through imapguard, as the sync engine's do:
+	// unknown responses are dropped, sizes bounded, and STARTTLS is strict.
 	var cl *imapclient.Client
 	switch s.ep.Security {
 	case accounts.SecurityTLS:
@@ -151,19 +158,19 @@ func (s *session) imapOpen() (*imapclient.Client, imap.CapSet, error) {
 		if err := tc.HandshakeContext(s.ctx); err != nil {
 			return nil, nil, s.fail(err)
 		}
-		cl = imapclient.New(tc, nil)
+		cl = imapclient.New(imapguard.New(tc), nil)
 	case accounts.SecuritySTARTTLS:
-		var err error
-		cl, err = imapclient.NewStartTLS(s.conn, &imapclient.Options{TLSConfig: cfg})
+		tc, err := imapguard.StartTLS(s.conn, cfg)
 		if err != nil {
-			var ie *imap.Error
-			if errors.As(err, &ie) {
+			var re *imapguard.RefusedError
+			if errors.As(err, &re) {
 				return nil, nil, s.security("does not offer STARTTLS")
 			}
 			return nil, nil, s.fail(err)
 		}
+		cl = imapclient.New(imapguard.NewAfterStartTLS(tc), nil)
 	case accounts.SecurityNone:
-		cl = imapclient.New(s.conn, nil)
+		cl = imapclient.New(imapguard.New(s.conn), nil)
 	default:
 		return nil, nil, fmt.Errorf("unknown security %q for %s", s.ep.Security, s.addr())
 	}

@@ -40,7 +40,11 @@ Usage:
   tern folders [--account ID]
   tern list FOLDER [--limit N] [--account ID]
   tern show FOLDER UID [--account ID]
-  tern search QUERY [--limit N] [--account ID]
+  tern search QUERY [--folder F] [--server] [--limit N] [--account ID]
+                                          words, "phrases", from: to: cc: subject: has:attachment
+                                          is:unread|read|starred before:|after:YYYY-MM-DD in:FOLDER
+                                          account:ID, -TERM negates; --server asks the server too
+                                          (a negated word goes after --: tern search -- x -word)
   tern mark FOLDER UID... --read|--unread|--star|--unstar [--account ID]
   tern move FOLDER UID... --to FOLDER | delete FOLDER UID... | archive FOLDER UID...
                                           applied here at once, then sent to the server; when it
@@ -49,6 +53,7 @@ Usage:
   tern send [--account ID] --eml FILE     send a message file as it is (Bcc is taken out)
   tern outbox [--account ID]              messages waiting, sent or failed
   tern outbox retry ID | outbox cancel ID
+  tern outbox resend ID | outbox mark-sent ID   for a message that may or may not have been sent
   tern version
 
 Every verb takes --json for machine-readable output and --home DIR (or
@@ -61,7 +66,7 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	// secrets overrides the OS keychain (tests).
+	// secrets holds the passwords; nil means the OS keychain.
 	secrets accounts.Secrets
 	// autoconfig points server discovery and verification at test
 	// servers; nil means the real network.
@@ -112,8 +117,10 @@ func dispatch(argv []string, e *env) error {
 	switch verb {
 	case "account":
 		extra = map[string]bool{"email": true, "name": true, "password-stdin": false, "imap": true, "smtp": true, "username": true, "accept-cert": true}
-	case "list", "search":
+	case "list":
 		extra = map[string]bool{"limit": true}
+	case "search":
+		extra = map[string]bool{"limit": true, "folder": true, "server": false}
 	case "send", "outbox":
 		extra = sendFlags
 	case "mark", "move", "delete", "archive":
@@ -175,7 +182,7 @@ func dispatch(argv []string, e *env) error {
 }
 
 // valueFlags are the flags, of any verb, that take a value.
-var valueFlags = map[string]bool{"home": true, "account": true, "limit": true, "email": true, "name": true,
+var valueFlags = map[string]bool{"home": true, "account": true, "limit": true, "folder": true, "email": true, "name": true,
 	"imap": true, "smtp": true, "username": true, "accept-cert": true,
 	"to": true, "cc": true, "bcc": true, "subject": true, "attach": true, "eml": true, "timeout": true}
 

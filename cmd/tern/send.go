@@ -14,7 +14,6 @@ import (
 
 	"github.com/ternmail/tern/app"
 	"github.com/ternmail/tern/message"
-	"github.com/ternmail/tern/store"
 )
 
 // sendFlags are the flags of send and outbox.
@@ -56,11 +55,11 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func outboxOut(it store.OutboxItem) outboxJSON {
+func outboxOut(it app.OutboxItem) outboxJSON {
 	o := outboxJSON{ID: it.ID, Account: it.Account, State: it.State, From: it.From, Rcpts: it.Rcpts, Subject: it.Subject,
 		MessageID: it.MessageID, Size: it.Size, Created: it.Created, SentAt: timePtr(it.SentAt),
 		Attempts: it.Attempts, LastError: it.LastError, Results: map[string]rcptJSON{}}
-	if it.State == store.OutboxQueued {
+	if it.State == app.OutboxQueued {
 		o.NextAttempt = timePtr(it.NextAttempt)
 	}
 	for k, v := range it.Results {
@@ -116,7 +115,7 @@ func cmdSend(ctx context.Context, core *app.Core, a *args, pos []string, e *env)
 			return fmt.Errorf("--at: %w", err)
 		}
 	}
-	var it store.OutboxItem
+	var it app.OutboxItem
 	if eml := a.str("eml"); eml != "" {
 		for _, f := range []string{"to", "cc", "bcc", "subject", "attach"} {
 			if a.has(f) {
@@ -187,7 +186,7 @@ func waitAndReport(ctx context.Context, core *app.Core, a *args, e *env, id int6
 	}
 	o := outboxOut(it)
 	copyLine := ""
-	if it.State == store.OutboxSent || it.State == store.OutboxPartial {
+	if it.State == app.OutboxSent || it.State == app.OutboxPartial {
 		// File the copy in Sent before exiting, within what is left of
 		// the timeout: a later sync would, but the user expects it now.
 		where, err := core.FileSentCopy(wctx, it.Account, it.ID)
@@ -218,7 +217,7 @@ func waitAndReport(ctx context.Context, core *app.Core, a *args, e *env, id int6
 		}
 	}
 	switch it.State {
-	case store.OutboxSent:
+	case app.OutboxSent:
 		if !a.has("json") {
 			fmt.Fprintf(e.stdout, "Sent message %d to %s.\n", it.ID, strings.Join(it.Rcpts, ", "))
 			if copyLine != "" {
@@ -226,20 +225,20 @@ func waitAndReport(ctx context.Context, core *app.Core, a *args, e *env, id int6
 			}
 		}
 		return nil
-	case store.OutboxPartial:
+	case app.OutboxPartial:
 		if !a.has("json") && copyLine != "" {
 			fmt.Fprintln(e.stdout, copyLine)
 		}
 		var refused []string
 		for _, r := range it.Rcpts {
-			if res := it.Results[r]; res.Status == store.RcptRejected {
+			if res := it.Results[r]; res.Status == app.RcptRejected {
 				refused = append(refused, r+" ("+res.Message+")")
 			}
 		}
 		return fmt.Errorf("message %d was sent, but refused for %s", it.ID, strings.Join(refused, "; "))
-	case store.OutboxFailed:
+	case app.OutboxFailed:
 		return fmt.Errorf("message %d failed: %s", it.ID, it.LastError)
-	case store.OutboxUncertain:
+	case app.OutboxUncertain:
 		return fmt.Errorf("message %d may or may not have been sent: %s", it.ID, it.LastError)
 	}
 	why := ""
@@ -268,23 +267,26 @@ func cmdOutbox(ctx context.Context, core *app.Core, a *args, pos []string, e *en
 			fmt.Fprintln(tw, "ID\tSTATE\tACCOUNT\tTO\tSUBJECT\tDETAIL")
 			for _, it := range list {
 				detail := oneLine(it.LastError)
-				if it.State == store.OutboxQueued && detail == "" {
+				if it.State == app.OutboxQueued && detail == "" {
 					detail = "due " + it.NextAttempt.Format("2006-01-02 15:04:05")
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.State, it.Account,
 					truncate(strings.Join(it.Rcpts, ", "), 40), truncate(it.Subject, 40), truncate(detail, 100))
 			}
 			tw.Flush()
+			uncertainHint(w, list)
 		})
 	}
 	if len(pos) != 2 {
-		return fmt.Errorf("usage: tern outbox [retry ID | cancel ID]")
+		return fmt.Errorf("usage: tern outbox [retry ID | cancel ID | resend ID | mark-sent ID]")
 	}
 	id, err := strconv.ParseInt(pos[1], 10, 64)
 	if err != nil || id <= 0 {
 		return fmt.Errorf("%q is not an outbox message ID (see tern outbox)", pos[1])
 	}
 	switch pos[0] {
+	case "resend", "mark-sent":
+		return cmdOutboxUncertain(ctx, core, a, e, pos[0], id)
 	case "retry":
 		timeout, err := sendTimeout(a)
 		if err != nil {
@@ -303,11 +305,11 @@ func cmdOutbox(ctx context.Context, core *app.Core, a *args, pos []string, e *en
 			fmt.Fprintf(w, "Cancelled message %d (%s).\n", it.ID, it.Subject)
 		})
 	}
-	return fmt.Errorf("unknown outbox command %q (retry ID, cancel ID)", pos[0])
+	return fmt.Errorf("unknown outbox command %q (retry ID, cancel ID, resend ID, mark-sent ID)", pos[0])
 }
 
 func outboxErr(id int64, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, app.ErrNotFound) {
 		return fmt.Errorf("no message %d in the outbox (see tern outbox)", id)
 	}
 	return err

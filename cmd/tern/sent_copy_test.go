@@ -174,7 +174,7 @@ func TestCLICourierSendAndFolders(t *testing.T) {
 	}
 	roles := map[string]string{}
 	for _, f := range folders {
-		roles[f.Role] = f.Name + " as " + f.Path
+		roles[string(f.Role)] = f.Name + " as " + f.Path
 	}
 	for role, want := range map[string]string{"sent": "INBOX.Sent as Sent", "drafts": "INBOX.Drafts as Drafts",
 		"trash": "INBOX.Trash as Trash", "archive": "INBOX.Archive as Archive"} {

@@ -15,8 +15,6 @@ import (
 	"github.com/ternmail/tern/app"
 	"github.com/ternmail/tern/internal/goroutine"
 	"github.com/ternmail/tern/message"
-	"github.com/ternmail/tern/store"
-	"github.com/ternmail/tern/sync/imapsync"
 )
 
 // pickAccount returns --account, or the only account.
@@ -131,7 +129,7 @@ func cmdSync(ctx context.Context, core *app.Core, a *args, e *env) error {
 	// Accounts sync at once, each on its own connections, so that a slow or
 	// dead server delays only its own account; results print in account
 	// order.
-	results := make([]*imapsync.Report, len(list))
+	results := make([]*app.SyncReport, len(list))
 	errs := make([]error, len(list))
 	var wg sync.WaitGroup
 	for i, acct := range list {
@@ -146,7 +144,7 @@ func cmdSync(ctx context.Context, core *app.Core, a *args, e *env) error {
 		})
 	}
 	wg.Wait()
-	reports := []*imapsync.Report{}
+	reports := []*app.SyncReport{}
 	var failed []string
 	for i, acct := range list {
 		if errs[i] != nil {
@@ -179,10 +177,10 @@ type folderJSON struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"` // the server's name
 	// Path is the name people see: no namespace prefix, "/" between levels.
-	Path   string `json:"path"`
-	Role   string `json:"role,omitempty"`
-	Total  int    `json:"total"`
-	Unread int    `json:"unread"`
+	Path   string   `json:"path"`
+	Role   app.Role `json:"role,omitempty"`
+	Total  int      `json:"total"`
+	Unread int      `json:"unread"`
 }
 
 func cmdFolders(ctx context.Context, core *app.Core, a *args, e *env) error {
@@ -227,7 +225,7 @@ type messageJSON struct {
 	MessageID      string   `json:"message_id,omitempty"`
 }
 
-func addrStrings(list []store.Address) []string {
+func addrStrings(list []app.Address) []string {
 	out := []string{}
 	for _, a := range list {
 		out = append(out, a.String())
@@ -235,7 +233,7 @@ func addrStrings(list []store.Address) []string {
 	return out
 }
 
-func messageOut(m store.Message) messageJSON {
+func messageOut(m app.Message) messageJSON {
 	flags := m.Flags
 	if flags == nil {
 		flags = []string{}
@@ -247,7 +245,7 @@ func messageOut(m store.Message) messageJSON {
 // printMessages prints a list of messages: --json with the decoded
 // values, text with control and bidi characters escaped (a sender's name
 // or a subject must not drive the terminal or reverse what follows).
-func printMessages(e *env, a *args, msgs []store.Message) error {
+func printMessages(e *env, a *args, msgs []app.Message) error {
 	list := []messageJSON{}
 	for _, m := range msgs {
 		list = append(list, messageOut(m))
@@ -299,21 +297,6 @@ func cmdList(ctx context.Context, core *app.Core, a *args, pos []string, e *env)
 	return printMessages(e, a, msgs)
 }
 
-func cmdSearch(ctx context.Context, core *app.Core, a *args, pos []string, e *env) error {
-	if len(pos) == 0 {
-		return fmt.Errorf("usage: tern search QUERY")
-	}
-	limit, err := a.int("limit", 50)
-	if err != nil {
-		return err
-	}
-	msgs, err := core.Search(ctx, a.str("account"), strings.Join(pos, " "), limit)
-	if err != nil {
-		return err
-	}
-	return printMessages(e, a, msgs)
-}
-
 // cmdShow prints one message. Text output escapes control and bidi
 // characters in every header and file name, and control characters in the
 // body, and prints the reader's sender warnings above the headers; --json
@@ -334,7 +317,7 @@ func cmdShow(ctx context.Context, core *app.Core, a *args, pos []string, e *env)
 	if err != nil {
 		return err
 	}
-	m, err := core.Store().MessageByUID(ctx, mb.ID, mb.UIDValidity, uint32(uid))
+	m, err := core.MessageByUID(ctx, mb, uint32(uid))
 	if err != nil {
 		return fmt.Errorf("no message with UID %d in %s", uid, mb.Name)
 	}

@@ -377,10 +377,7 @@ func (r *Real) LogTail(n int) string {
 // than once.
 func (r *Real) Close() error {
 	r.closeOnce.Do(func() {
-		r.closeErr = r.stopServers()
-		if r.closeErr != nil {
-			r.closeErr = fmt.Errorf("%w\n%s", r.closeErr, r.LogTail(30))
-		}
+		r.stopServers()
 		if r.ownSock && r.sockBase != "" {
 			os.RemoveAll(r.sockBase)
 		}
@@ -393,18 +390,19 @@ func (r *Real) Close() error {
 	return r.closeErr
 }
 
-func (r *Real) stopServers() error {
-	var errs []error
-	// Postfix first: it talks to Dovecot.
-	if r.postfix != nil {
-		errs = append(errs, r.postfix.stop(5*time.Second))
-		r.postfix = nil
+// stopServers stops Postfix, then Dovecot (Postfix talks to Dovecot). A
+// server killed after its grace period is logged, not returned: it is
+// stopped all the same.
+func (r *Real) stopServers() {
+	for _, p := range []**realProc{&r.postfix, &r.dovecot} {
+		if *p == nil {
+			continue
+		}
+		if killed := (*p).stop(5 * time.Second); killed != "" {
+			r.logf("%s\n%s", killed, r.LogTail(30))
+		}
+		*p = nil
 	}
-	if r.dovecot != nil {
-		errs = append(errs, r.dovecot.stop(5*time.Second))
-		r.dovecot = nil
-	}
-	return errors.Join(errs...)
 }
 
 // MaildirPath returns the Maildir of user (a full address).

@@ -586,3 +586,33 @@ func TestRealClashWithoutALog(t *testing.T) {
 		t.Errorf("a dead server whose port %s is free is taken for a clash", addr)
 	}
 }
+
+// TestRealStopKillsAStubbornServer is a server that ignores SIGTERM, as a
+// Dovecot master on a loaded machine can seem to: stop kills it and its
+// children after the grace period, says so for the log, and leaves nothing
+// running.
+func TestRealStopKillsAStubbornServer(t *testing.T) {
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	proc, err := realStartProc("stubborn", exec.Command("/bin/sh", "-c", `trap "" TERM; : >"$1"; sleep 60 & wait; wait`, "stubborn", ready), filepath.Join(dir, "stubborn.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := proc.cmd.Process.Pid
+	// SIGTERM is ignored only once the shell has set its trap.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the shell never set its trap")
+		}
+	}
+	killed := proc.stop(100 * time.Millisecond)
+	if !strings.Contains(killed, "did not stop") {
+		t.Errorf("stop of a server ignoring SIGTERM reported %q", killed)
+	}
+	if realGroupAlive(pid) {
+		t.Errorf("process group %d still has live processes after stop", pid)
+	}
+}

@@ -105,6 +105,11 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 	var bodies []store.Body
 	size := 0
 	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}}
+	sizes := make([]int64, 0, len(byUID))
+	for _, m := range byUID {
+		sizes = append(sizes, m.Size)
+	}
+	defer cn.allowBodies(sizes...)()
 	err := cn.fetchAll(bySize(uids, byUID, maxFetchBytes), opts, func(buf *imapclient.FetchMessageBuffer) error {
 		m, ok := byUID[uint32(buf.UID)]
 		raw := buf.FindBodySection(fullBody)
@@ -285,6 +290,7 @@ func (e *Engine) fetchOneOn(cn *conn, m store.Message, mb store.Mailbox) ([]byte
 	}
 	var raw []byte
 	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{fullBody}}
+	defer cn.allowBodies(m.Size)()
 	err := cn.fetch(imap.UIDSetNum(imap.UID(m.UID)), opts, func(b *imapclient.FetchMessageBuffer) error {
 		if uint32(b.UID) == m.UID {
 			raw = b.FindBodySection(fullBody)

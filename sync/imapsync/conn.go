@@ -18,6 +18,7 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/internal/goroutine"
+	"github.com/ternmail/tern/internal/imapguard"
 )
 
 // ErrTimeout means a server did not answer a command in time; the
@@ -40,10 +41,15 @@ type conn struct {
 	// raw is the network connection beneath go-imap (and TLS): closing it
 	// ends any read or write, where go-imap's Close also waits for its
 	// reader goroutine.
-	raw      net.Conn
+	raw net.Conn
+	// g is the guard beneath go-imap: what it refused, and the network's
+	// own error, say what a failed command met.
+	g        *imapguard.Conn
 	addr     string
 	timeout  time.Duration
 	timedOut atomic.Bool
+	// shutDown says this side closed the connection (shut).
+	shutDown atomic.Bool
 	// lastRead is when bytes last came from the server (Unix nanoseconds):
 	// the watchdog waits for silence, not for a whole command to end, so a
 	// big FETCH on a slow link is not cut while data flows.
@@ -135,12 +141,13 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	type result struct {
 		c   *imapclient.Client
 		raw net.Conn
+		g   *imapguard.Conn
 		err error
 	}
 	done := make(chan result, 1)
 	var dialed result
 	goroutine.GoErr("imapsync: dial "+addr, discard, func() error {
-		dialed.c, dialed.raw, dialed.err = dialClient(addr, ep.Security, timeout, opts, &cn.lastRead, m)
+		dialed.c, dialed.raw, dialed.g, dialed.err = dialClient(addr, ep.Security, timeout, opts, &cn.lastRead, m)
 		return nil
 	}, func(err error) {
 		if err != nil { // a panic
@@ -171,7 +178,7 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	if r.err != nil {
 		return nil, connectError(addr, r.err)
 	}
-	cn.c, cn.raw = r.c, r.raw
+	cn.c, cn.raw, cn.g = r.c, r.raw, r.g
 	cn.stop = context.AfterFunc(ctx, cn.shut)
 	if err := cn.do(cn.c.WaitGreeting); err != nil {
 		cn.stop()
@@ -198,16 +205,17 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 }
 
 // dialClient connects to addr with security sec, through a connection
-// that records in lastRead when bytes arrive (beneath TLS).
-func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts *imapclient.Options, lastRead *atomic.Int64, m *meter) (*imapclient.Client, net.Conn, error) {
+// that records in lastRead when bytes arrive (beneath TLS), and puts a
+// guard between the connection (above TLS) and go-imap.
+func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts *imapclient.Options, lastRead *atomic.Int64, m *meter) (*imapclient.Client, net.Conn, *imapguard.Conn, error) {
 	switch sec {
 	case accounts.SecurityTLS, accounts.SecuritySTARTTLS, accounts.SecurityNone:
 	default:
-		return nil, nil, fmt.Errorf("unknown security %q for %s", sec, addr)
+		return nil, nil, nil, fmt.Errorf("unknown security %q for %s", sec, addr)
 	}
 	raw, err := (&net.Dialer{Timeout: timeout}).Dial("tcp", addr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	pc := &progressConn{Conn: raw, last: lastRead, m: m}
 	pc.touch()
@@ -224,20 +232,29 @@ func dialClient(addr string, sec accounts.Security, timeout time.Duration, opts 
 		raw.SetDeadline(time.Now().Add(timeout))
 		if err := tc.Handshake(); err != nil {
 			raw.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		raw.SetDeadline(time.Time{})
-		return imapclient.New(tc, opts), raw, nil
+		g := imapguard.New(tc)
+		return imapclient.New(g, opts), raw, g, nil
 	case accounts.SecuritySTARTTLS:
-		o := *opts
-		o.TLSConfig = cfg
-		c, err := imapclient.NewStartTLS(pc, &o)
+		raw.SetDeadline(time.Now().Add(timeout))
+		tc, err := imapguard.StartTLS(pc, cfg)
 		if err != nil {
 			raw.Close()
+			var re *imapguard.RefusedError
+			if errors.As(err, &re) {
+				err = fmt.Errorf("STARTTLS refused, so the connection would stay in plaintext: %w",
+					&imap.Error{Type: imap.StatusResponseType(re.Status), Text: re.Text})
+			}
+			return nil, nil, nil, err
 		}
-		return c, raw, err
+		raw.SetDeadline(time.Time{})
+		g := imapguard.NewAfterStartTLS(tc)
+		return imapclient.New(g, opts), raw, g, nil
 	}
-	return imapclient.New(pc, opts), raw, nil
+	g := imapguard.New(pc)
+	return imapclient.New(g, opts), raw, g, nil
 }
 
 // progressConn records when bytes arrive, and counts the bytes each way.
@@ -264,16 +281,63 @@ func (pc *progressConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// errPlaintext is a server that answered a TLS handshake in plaintext.
+var errPlaintext = errors.New("plaintext where TLS was expected (are the port and its security setting right?)")
+
+// connectError returns err, met while connecting to addr, in the words of
+// the accounts vocabulary; an error already in them is returned as it is.
 func connectError(addr string, err error) error {
 	var ce *accounts.CertError
-	if errors.As(err, &ce) {
-		return ce
-	}
+	var pe *accounts.ProtocolError
+	var cne *accounts.ConnectError
+	var ge *imapguard.Error
 	var ie *imap.Error
-	if errors.As(err, &ie) {
+	var rh tls.RecordHeaderError
+	switch {
+	case errors.As(err, &ce):
+		return ce
+	case errors.As(err, &pe), errors.As(err, &cne):
+		return err
+	case errors.As(err, &ge):
+		return &accounts.ProtocolError{Protocol: "IMAP", Addr: addr, Err: err}
+	case errors.As(err, &rh):
+		return &accounts.ProtocolError{Protocol: "IMAP", Addr: addr, Err: errPlaintext}
+	case errors.As(err, &ie):
 		return fmt.Errorf("%s: %w", addr, err)
 	}
 	return &accounts.ConnectError{Protocol: "IMAP", Addr: addr, Err: err}
+}
+
+// errUnreadable is a response go-imap could not read, as a command sent
+// after go-imap closed the connection over it learns.
+var errUnreadable = errors.New("a response that cannot be read")
+
+// failed returns the error of a command that failed with err, which is not
+// the server's refusal: what the guard refused, else what the network
+// failed with, else, when go-imap's reader stopped on its own, the
+// server's malformed response. Only the network's errors are "cannot
+// reach": the server was reached.
+func (cn *conn) failed(err error) error {
+	if cn.g == nil {
+		return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: err}
+	}
+	if gerr := cn.g.Failure(); gerr != nil {
+		return &accounts.ProtocolError{Protocol: "IMAP", Addr: cn.addr, Err: gerr}
+	}
+	if !cn.shutDown.Load() {
+		if nerr := cn.g.NetErr(); nerr != nil {
+			return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: nerr}
+		}
+		select {
+		case <-cn.c.Closed():
+			if errors.Is(err, net.ErrClosed) { // a command sent after go-imap gave up
+				err = errUnreadable
+			}
+			return &accounts.ProtocolError{Protocol: "IMAP", Addr: cn.addr, Err: err}
+		default:
+		}
+	}
+	return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: err}
 }
 
 // do runs one step under the watchdog: if the server sends nothing for
@@ -315,7 +379,7 @@ func (cn *conn) do(fn func() error) error {
 	if err != nil {
 		var ie *imap.Error
 		if !errors.As(err, &ie) {
-			return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: err}
+			return cn.failed(err)
 		}
 	}
 	return err
@@ -325,6 +389,7 @@ func (cn *conn) do(fn func() error) error {
 // network connection first, which ends go-imap's reads and writes, then
 // go-imap's client in the background, since its Close waits for its reader.
 func (cn *conn) shut() {
+	cn.shutDown.Store(true)
 	cn.raw.Close()
 	goroutine.Go("imapsync: close "+cn.addr, cn.logf, func() { cn.c.Close() })
 }
@@ -343,6 +408,21 @@ func (cn *conn) close() {
 	case <-time.After(2 * time.Second):
 	}
 	cn.shut()
+}
+
+// allowBodies lets body literals as big as the bodies of messages of the
+// given RFC822.SIZEs through the guard (see imapguard.BodyBound), until
+// the returned function is called.
+func (cn *conn) allowBodies(sizes ...int64) func() {
+	if cn.g == nil {
+		return func() {}
+	}
+	var limit int64
+	for _, s := range sizes {
+		limit = max(limit, imapguard.BodyBound(s))
+	}
+	cn.g.SetBodyLimit(limit)
+	return func() { cn.g.SetBodyLimit(0) }
 }
 
 func (cn *conn) has(c imap.Cap) bool { return cn.c.Caps().Has(c) }
@@ -670,7 +750,7 @@ wait:
 	case <-t.C:
 	case <-ctx.Done():
 	case <-cn.c.Closed():
-		return false, &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: net.ErrClosed}
+		return false, cn.failed(net.ErrClosed)
 	case err := <-ended:
 		cmd.Close()
 		if err == nil {

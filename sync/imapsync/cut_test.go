@@ -67,9 +67,11 @@ func (p *cutProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 // TestSyncCutMidFetchResumes cuts the connection in the middle of the
 // initial header FETCH, again and again: every pass keeps what it stored,
 // the next one fetches only the rest, and the store ends up complete.
+// In-process only: the link is under test, not the server, and the cut
+// points are byte counts of that server's replies.
 func TestSyncCutMidFetchResumes(t *testing.T) {
 	seed := mailtest.DemoSeed(time.Now())
-	f := newFixture(t, seed)
+	f := newFixture(t, profileInproc, seed)
 	proxy := newCutProxy(t, f.srv.IMAPAddr)
 	acct := f.acct.Clone()
 	acct.IMAP.Port = proxy.port()
@@ -128,10 +130,11 @@ func TestSyncCutMidFetchResumes(t *testing.T) {
 
 // TestSyncRunSurvivesCuts runs the engine in the background through a
 // proxy that cuts connections: it goes offline, reconnects with backoff and
-// ends up idle with everything stored.
+// ends up idle with everything stored. In-process only, as
+// TestSyncCutMidFetchResumes.
 func TestSyncRunSurvivesCuts(t *testing.T) {
 	seed := mailtest.DemoSeed(time.Now())
-	f := newFixture(t, seed)
+	f := newFixture(t, profileInproc, seed)
 	proxy := newCutProxy(t, f.srv.IMAPAddr)
 	acct := f.acct.Clone()
 	acct.IMAP.Port = proxy.port()

@@ -2,309 +2,27 @@ package imapsync
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"net"
-	"path/filepath"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/internal/mailtest"
 	"github.com/ternmail/tern/store"
 )
 
-// profile is a configuration of real Dovecot that the engine's tests run
-// their bodies against (forEachDovecot).
-type profile struct {
-	name string
-	// inproc is mailtest's in-process go-imap server instead of Dovecot:
-	// LIST-STATUS, MOVE and SPECIAL-USE but no CONDSTORE, and no \Recent.
-	inproc bool
-	// courier configures Dovecot like Courier-IMAP (mailtest's
-	// RealOptions.Courier): every folder under the personal namespace
-	// prefix "INBOX." with "." between levels, no SPECIAL-USE attributes,
-	// and neither CONDSTORE, QRESYNC, MOVE, SPECIAL-USE, LIST-STATUS nor
-	// LIST-EXTENDED advertised.
-	courier bool
-}
-
-var (
-	// profileDovecot is Dovecot as Tern is developed with: no namespace
-	// prefix, "/" between levels, SPECIAL-USE, CONDSTORE, LIST-STATUS, MOVE.
-	profileDovecot = profile{name: "dovecot"}
-	// profileCourier is Dovecot configured like Courier-IMAP.
-	profileCourier = profile{name: "courier", courier: true}
-	// profileInproc is mailtest's in-process server.
-	profileInproc = profile{name: "inproc", inproc: true}
-)
-
-// condstore reports whether the profile's server has CONDSTORE (and
-// LIST-STATUS): then a folder's HIGHESTMODSEQ tells whether anything in it
-// changed, and a pass skips an unchanged folder without selecting it.
-func (p profile) condstore() bool { return !p.courier && !p.inproc }
-
-// box returns the server's name of the folder a test calls name ("Archive",
-// "Projects/Tern"): the same name on Dovecot; under the namespace prefix
-// with "." between levels on Courier ("INBOX.Archive",
-// "INBOX.Projects.Tern"). INBOX is INBOX everywhere.
-func (p profile) box(name string) string {
-	if !p.courier || strings.EqualFold(name, "INBOX") {
-		return name
-	}
-	return "INBOX." + strings.ReplaceAll(name, "/", ".")
-}
-
-// forEachDovecot runs body as a subtest on each Dovecot profile. Each
-// subtest starts its own servers, so they run in parallel.
-func forEachDovecot(t *testing.T, body func(t *testing.T, p profile)) {
-	t.Helper()
-	forProfiles(t, body, profileDovecot, profileCourier)
-}
-
-// forEachProfile is forEachDovecot with the in-process server as a third
-// profile, for bodies that need nothing only Dovecot has.
-func forEachProfile(t *testing.T, body func(t *testing.T, p profile)) {
-	t.Helper()
-	forProfiles(t, body, profileDovecot, profileCourier, profileInproc)
-}
-
-func forProfiles(t *testing.T, body func(t *testing.T, p profile), profiles ...profile) {
-	t.Helper()
-	for _, p := range profiles {
-		t.Run(p.name, func(t *testing.T) {
-			t.Parallel()
-			body(t, p)
-		})
-	}
-}
-
-// profileFixture is a server of one profile (real Dovecot, or the
-// in-process server) with a seeded mailbox, a second client ("another
-// device") on it, and a Tern store and engine options.
-type profileFixture struct {
-	p      profile
-	real   *mailtest.Real   // nil on the in-process profile
-	inproc *mailtest.Server // nil on the Dovecot profiles
-	user   mailtest.RealUser
-	other  *imapclient.Client
-	st     *store.DB
-	acct   accounts.Account
-	opts   *Options
-	seeded map[string]int
-}
-
-// newProfileFixture starts the server of profile p and stores seed in it,
-// each message in the folder p.box(m.Mailbox). f.seeded counts the seeded
-// messages by the server's folder name.
-func newProfileFixture(t *testing.T, p profile, seed []mailtest.SeedMessage) *profileFixture {
-	t.Helper()
-	if p.inproc {
-		return newInprocProfileFixture(t, p, seed)
-	}
-	user := mailtest.RealUser{Name: "alice@example.test", Password: "alice-pw-1"}
-	real := mailtest.RealForTestWith(t, mailtest.RealOptions{Users: []mailtest.RealUser{user}, Courier: p.courier})
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(real.CertPEM)
-	other, err := imapclient.DialStartTLS(real.IMAPAddr, &imapclient.Options{TLSConfig: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Close() })
-	if err := other.Login(user.Name, user.Password).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	f := &profileFixture{p: p, real: real, user: user, other: other, seeded: map[string]int{}}
-	existing := map[string]bool{}
-	list, err := other.List("", "*", nil).Collect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range list {
-		existing[l.Mailbox] = true
-	}
-	for _, m := range seed {
-		name := p.box(m.Mailbox)
-		if !existing[name] {
-			if err := other.Create(name, nil).Wait(); err != nil {
-				t.Fatalf("create %q: %v", name, err)
-			}
-			existing[name] = true
-		}
-	}
-	// The APPENDs are pipelined, then waited for: one round trip each
-	// made seeding the demo mailbox most of a test's time. The server
-	// runs them in order, so UIDs follow the seed's order.
-	appends := make([]*imapclient.AppendCommand, len(seed))
-	for i, m := range seed {
-		var flags []imap.Flag
-		for _, fl := range m.Flags {
-			flags = append(flags, imap.Flag(fl))
-		}
-		appends[i] = other.Append(p.box(m.Mailbox), int64(len(m.Raw)), &imap.AppendOptions{Flags: flags, Time: m.Date})
-		appends[i].Write(m.Raw)
-		appends[i].Close()
-	}
-	for i, cmd := range appends {
-		name := p.box(seed[i].Mailbox)
-		if _, err := cmd.Wait(); err != nil {
-			t.Fatalf("append to %q: %v", name, err)
-		}
-		f.seeded[name]++
-	}
-	st, err := store.Open(filepath.Join(t.TempDir(), "tern.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	f.st = st
-	host, portStr, _ := net.SplitHostPort(real.IMAPAddr)
-	port, _ := strconv.Atoi(portStr)
-	f.acct = accounts.Account{ID: "alice", Name: "Alice", Email: user.Name,
-		IMAP: accounts.Endpoint{Host: host, Port: port, Security: accounts.SecuritySTARTTLS, Username: user.Name},
-		SMTP: accounts.Endpoint{Host: host, Port: 587, Security: accounts.SecuritySTARTTLS}}
-	f.opts = &Options{
-		Password:       func(context.Context) (string, error) { return user.Password, nil },
-		Roots:          roots,
-		CommandTimeout: 20 * time.Second,
-		Logf:           t.Logf,
-	}
-	return f
-}
-
-// newInprocProfileFixture is newProfileFixture on mailtest's in-process
-// server, seeded at its start.
-func newInprocProfileFixture(t *testing.T, p profile, seed []mailtest.SeedMessage) *profileFixture {
-	t.Helper()
-	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{TLS: true, Seed: seed, Mailboxes: mailtest.DemoMailboxes})
-	st, err := store.Open(filepath.Join(t.TempDir(), "tern.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return &profileFixture{p: p, inproc: srv, st: st, seeded: seedCounts(seed),
-		user:  mailtest.RealUser{Name: srv.Username, Password: srv.Password},
-		other: srv.DialIMAP(t, nil),
-		acct:  mailtest.DemoAccount(srv),
-		opts: &Options{
-			Password:       func(context.Context) (string, error) { return srv.Password, nil },
-			CommandTimeout: 20 * time.Second,
-			Logf:           t.Logf,
-		}}
-}
-
-// deliver puts raw into INBOX as new mail: over LMTP into Dovecot, straight
-// into the in-process server's INBOX.
-func (f *profileFixture) deliver(raw []byte) error {
-	if f.inproc != nil {
-		_, err := f.inproc.Append("INBOX", raw, nil, time.Now())
-		return err
-	}
-	return f.real.Deliver(f.user.Name, raw)
-}
-
-// box is f.p.box: the server's name of the folder a test calls name.
-func (f *profileFixture) box(name string) string { return f.p.box(name) }
-
-// actionFailures collects the ChangeActionFailed events of engines made
-// with f.opts from now on.
-func (f *profileFixture) actionFailures() *[]Change {
-	var failed []Change
-	f.opts.OnChange = func(c Change) {
-		if c.Kind == ChangeActionFailed {
-			failed = append(failed, c)
-		}
-	}
-	return &failed
-}
-
-// serverState is what the server holds for one mailbox: its UIDVALIDITY,
-// and UID → sorted flags.
-func (f *profileFixture) serverState(t *testing.T, mailbox string) (uint32, map[uint32]string) {
-	t.Helper()
-	sel, err := f.other.Select(mailbox, nil).Wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[uint32]string{}
-	if sel.NumMessages == 0 {
-		return sel.UIDValidity, out
-	}
-	var all imap.SeqSet
-	all.AddRange(1, 0)
-	bufs, err := f.other.Fetch(all, &imap.FetchOptions{UID: true, Flags: true}).Collect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range bufs {
-		out[uint32(b.UID)] = flagKey(flagStrings(b.Flags))
-	}
-	return sel.UIDValidity, out
-}
-
-func flagKey(flags []string) string {
-	var keep []string
-	for _, f := range flags {
-		if f != `\Recent` {
-			keep = append(keep, strings.ToLower(f))
-		}
-	}
-	sort.Strings(keep)
-	return strings.Join(keep, " ")
-}
-
-// assertMatches checks the store holds exactly what the server holds for
-// mailbox, message by message.
-func (f *profileFixture) assertMatches(t *testing.T, mailbox string) {
-	t.Helper()
-	ctx := context.Background()
-	uv, want := f.serverState(t, mailbox)
-	mb, err := f.st.MailboxByName(ctx, f.acct.ID, mailbox)
-	if err != nil {
-		t.Fatalf("%s: %v", mailbox, err)
-	}
-	if mb.UIDValidity != uv {
-		t.Fatalf("%s: UIDVALIDITY %d, server %d", mailbox, mb.UIDValidity, uv)
-	}
-	msgs, err := f.st.Messages(ctx, mb.ID, 0, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[uint32]string{}
-	for _, m := range msgs {
-		got[m.UID] = flagKey(m.Flags)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%s: store has %d messages, server %d", mailbox, len(got), len(want))
-	}
-	for uid, fl := range want {
-		g, ok := got[uid]
-		if !ok {
-			t.Fatalf("%s: UID %d missing from the store", mailbox, uid)
-		}
-		if g != fl {
-			t.Fatalf("%s: UID %d flags %q, server %q", mailbox, uid, g, fl)
-		}
-	}
-}
-
-// TestSyncDovecotInitialAndIncremental syncs the demo mailbox, then syncs
+// TestSyncInitialAndIncremental syncs the demo mailbox, then syncs
 // again with nothing changed (every folder skipped), after another client
 // starred a message in Archive (only Archive synced, its one flag change
 // found although no message came or went), and after flag changes,
 // expunges and a delivery in INBOX.
-func TestSyncDovecotInitialAndIncremental(t *testing.T) {
+func TestSyncInitialAndIncremental(t *testing.T) {
 	forEachProfile(t, func(t *testing.T, p profile) {
 		seed := mailtest.DemoSeed(time.Now())
-		f := newProfileFixture(t, p, seed)
+		f := newFixture(t, p, seed)
 		ctx := context.Background()
 		e := New(f.st, f.acct, f.opts)
 		rep, err := e.SyncOnce(ctx)
@@ -422,7 +140,7 @@ func TestSyncDovecotInitialAndIncremental(t *testing.T) {
 
 func TestSyncDovecotUIDValidityChangeAndLocalActions(t *testing.T) {
 	seed := mailtest.DemoSeed(time.Now())
-	f := newProfileFixture(t, profileDovecot, seed)
+	f := newFixture(t, profileDovecot, seed)
 	ctx := context.Background()
 	e := New(f.st, f.acct, f.opts)
 	if _, err := e.SyncOnce(ctx); err != nil {
@@ -476,17 +194,17 @@ func TestSyncDovecotUIDValidityChangeAndLocalActions(t *testing.T) {
 	}
 }
 
-// TestSyncDovecotMoveDeleteAndRefusal replays moves to Archive and Trash,
+// TestSyncMoveDeleteAndRefusal replays moves to Archive and Trash,
 // a delete, and a move to a folder the server does not have (refused, and
 // undone in the store). On Courier, Archive and Trash are found by their
 // names under the prefix, and a move without MOVE is COPY, STORE and
 // EXPUNGE.
-func TestSyncDovecotMoveDeleteAndRefusal(t *testing.T) {
+func TestSyncMoveDeleteAndRefusal(t *testing.T) {
 	forEachProfile(t, func(t *testing.T, p profile) {
 		seed := mailtest.DemoSeed(time.Now())
-		f := newProfileFixture(t, p, seed)
+		f := newFixture(t, p, seed)
 		ctx := context.Background()
-		failed := f.actionFailures()
+		failed := func() []Change { return f.changesOf(ChangeActionFailed) }
 		e := New(f.st, f.acct, f.opts)
 		if _, err := e.SyncOnce(ctx); err != nil {
 			t.Fatal(err)
@@ -532,11 +250,11 @@ func TestSyncDovecotMoveDeleteAndRefusal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Actions != 3 || len(*failed) != 1 {
-			t.Fatalf("replayed %d, failed %d (%v)", rep.Actions, len(*failed), *failed)
+		if rep.Actions != 3 || len(failed()) != 1 {
+			t.Fatalf("replayed %d, failed %d (%v)", rep.Actions, len(failed()), failed())
 		}
-		if !strings.Contains((*failed)[0].Err.Error(), "Ghost") {
-			t.Errorf("failure message: %v", (*failed)[0].Err)
+		if !strings.Contains(failed()[0].Err.Error(), "Ghost") {
+			t.Errorf("failure message: %v", failed()[0].Err)
 		}
 		// The refused move is undone: the message is back in INBOX.
 		if got, err := f.st.Message(ctx, msgs[2].ID); err != nil || got.MailboxID != inbox.ID {
@@ -560,14 +278,14 @@ func TestSyncDovecotMoveDeleteAndRefusal(t *testing.T) {
 	})
 }
 
-// TestSyncDovecotFolders creates, renames and deletes a folder through the
+// TestSyncFolders creates, renames and deletes a folder through the
 // engine, by the names people write ("Projects/Zürich"): on Courier the
 // folder is made under the namespace prefix ("INBOX.Projects.Zürich") and
 // shown without it. A refusal comes back in words, a bad name never
 // reaches the server, and the stored list agrees with the server's.
-func TestSyncDovecotFolders(t *testing.T) {
+func TestSyncFolders(t *testing.T) {
 	forEachProfile(t, func(t *testing.T, p profile) {
-		f := newProfileFixture(t, p, nil)
+		f := newFixture(t, p, nil)
 		ctx := context.Background()
 		e := New(f.st, f.acct, f.opts)
 		if _, err := e.SyncOnce(ctx); err != nil {
@@ -634,13 +352,13 @@ func TestSyncDovecotFolders(t *testing.T) {
 	})
 }
 
-// TestSyncDovecotAnotherClientWhileConnected changes flags, moves and
+// TestSyncAnotherClientWhileConnected changes flags, moves and
 // expunges from a second client while the engine runs: the store follows,
 // message by message, without waiting for the poll interval.
-func TestSyncDovecotAnotherClientWhileConnected(t *testing.T) {
+func TestSyncAnotherClientWhileConnected(t *testing.T) {
 	forEachProfile(t, func(t *testing.T, p profile) {
 		seed := mailtest.DemoSeed(time.Now())
-		f := newProfileFixture(t, p, seed)
+		f := newFixture(t, p, seed)
 		f.opts.PollInterval = time.Hour
 		f.opts.BodiesPerPass = -1
 		ctx, cancel := context.WithCancel(context.Background())
@@ -695,7 +413,7 @@ func TestSyncDovecotAnotherClientWhileConnected(t *testing.T) {
 // TestSyncDovecotLargeMessage syncs a 14 MB message among small ones: its
 // body arrives whole, in the same FETCH as the others.
 func TestSyncDovecotLargeMessage(t *testing.T) {
-	f := newProfileFixture(t, profileDovecot, nil)
+	f := newFixture(t, profileDovecot, nil)
 	big := make([]byte, 14<<20)
 	for i := range big {
 		big[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i%64]
@@ -754,10 +472,10 @@ func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
 					"Message-ID: <order-%d@shop.example.test>\r\nDate: Sun, %d Nov 2026 09:00:00 +0000\r\n\r\nOrder %d shipped.\r\n", i, i, i, i))})
 		}
 		seed = append(seed, mailtest.SeedMessage{Mailbox: "Archive", Raw: []byte("From: a@example.test\r\nSubject: old\r\nMessage-ID: <old@example.test>\r\n\r\nx\r\n")})
-		f := newProfileFixture(t, p, seed)
+		f := newFixture(t, p, seed)
 		box := f.box("Orders")
 		ctx := context.Background()
-		failed := f.actionFailures()
+		failed := func() []Change { return f.changesOf(ChangeActionFailed) }
 		e := New(f.st, f.acct, f.opts)
 		if _, err := e.SyncOnce(ctx); err != nil {
 			t.Fatal(err)
@@ -834,8 +552,8 @@ func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
 		if rep.Actions != 3 {
 			t.Errorf("actions replayed %d, want 3 (flag, move, delete)", rep.Actions)
 		}
-		if len(*failed) != 1 || !strings.Contains((*failed)[0].Err.Error(), "no longer in the folder") {
-			t.Errorf("want one failure for the vanished Order 5, got %v", *failed)
+		if len(failed()) != 1 || !strings.Contains(failed()[0].Err.Error(), "no longer in the folder") {
+			t.Errorf("want one failure for the vanished Order 5, got %v", failed())
 		}
 		f.assertMatches(t, box)
 		f.assertMatches(t, archive.Name)
@@ -863,8 +581,8 @@ func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
 		if rep, err = e.SyncOnce(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if rep.Actions != 1 || len(*failed) != 1 {
-			t.Errorf("actions replayed %d (want 1), failures %d (want still 1)", rep.Actions, len(*failed))
+		if rep.Actions != 1 || len(failed()) != 1 {
+			t.Errorf("actions replayed %d (want 1), failures %d (want still 1)", rep.Actions, len(failed()))
 		}
 		f.assertMatches(t, box)
 		if m = bySubject(); !m["Order 6"].Flagged() || !m["Order 1"].Flagged() {
@@ -879,7 +597,7 @@ func TestSyncDovecotUIDValidityChangeKeepsActions(t *testing.T) {
 // updates: a pass must not take it for "unchanged". With INBOX parked on
 // the connection, passes find its changes without selecting it again.
 func TestSyncDovecotSelectedMailbox(t *testing.T) {
-	f := newProfileFixture(t, profileDovecot, mailtest.DemoSeed(time.Now()))
+	f := newFixture(t, profileDovecot, mailtest.DemoSeed(time.Now()))
 	f.opts.BodiesPerPass = -1
 	ctx := context.Background()
 	e := New(f.st, f.acct, f.opts)

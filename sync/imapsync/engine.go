@@ -29,6 +29,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,9 @@ type Options struct {
 	// Password returns the account's IMAP password. Required for Run,
 	// SyncOnce and FetchBody.
 	Password func(ctx context.Context) (string, error)
-	// Roots replaces the system roots for certificate verification (tests).
+	// Roots, when set, replaces the system roots for certificate
+	// verification: a private certificate authority's, say. nil means the
+	// system roots.
 	Roots *x509.CertPool
 	// PollInterval is how often folders other than INBOX are synced while
 	// idle, and INBOX too on servers without IDLE. Default: the account's
@@ -191,6 +194,19 @@ func (e *Engine) setStatus(s Status) {
 
 // Stats returns what the engine has done on the network so far.
 func (e *Engine) Stats() Stats { return e.meter.stats() }
+
+// noteSkipped records the folders a listing left out because their names
+// do not decode (see Stats.SkippedFolders), and logs them.
+func (e *Engine) noteSkipped(names []string) {
+	slices.Sort(names)
+	names = slices.Compact(names)
+	for _, n := range names {
+		e.opts.Logf("sync %s: folder %q skipped: its name does not decode", e.acct.ID, n)
+	}
+	e.meter.mu.Lock()
+	e.meter.skipped = names
+	e.meter.mu.Unlock()
+}
 
 // settled reports whether a running engine has finished reacting: its
 // worker waits with no wake queued and its idle connection is in IDLE (or,
@@ -342,7 +358,7 @@ func (e *Engine) waitSignal(ctx context.Context, cn *conn, inboxChanged chan str
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-cn.c.Closed():
-		return &accounts.ConnectError{Protocol: "IMAP", Addr: cn.addr, Err: net.ErrClosed}
+		return cn.failed(net.ErrClosed)
 	}
 	return nil
 }

@@ -13,10 +13,12 @@ import (
 // interval, with a dedicated idle connection (2) and with one connection
 // (1): IDLE is restarted again and again and new mail still arrives by push
 // after several restarts, and after the server ends IDLE without a word.
+// In-process only: it counts the IDLE commands the server was sent, and
+// ends IDLE from the server's side, which only that server can do.
 func TestSyncInprocIdleRestarts(t *testing.T) {
 	for _, conns := range []int{1, 2} {
 		t.Run(fmt.Sprint(conns), func(t *testing.T) {
-			f := newFixture(t, nil)
+			f := newFixture(t, profileInproc, nil)
 			f.opts.Connections = conns
 			f.opts.PollInterval = time.Hour // new mail can come only by IDLE
 			f.opts.IdleRestart = 30 * time.Millisecond
@@ -30,7 +32,7 @@ func TestSyncInprocIdleRestarts(t *testing.T) {
 			inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleInbox)
 			deliver := func(i int) {
 				t.Helper()
-				f.deliver(t, inbox, fmt.Sprintf("after restarts %d", i))
+				f.deliverAndWait(t, inbox, fmt.Sprintf("after restarts %d", i))
 			}
 			for i := 0; i < 3; i++ {
 				base := f.srv.IdleCommands()

@@ -13,68 +13,82 @@ import (
 	"github.com/ternmail/tern/store"
 )
 
-// TestSyncInprocFlagsWithoutCondstore checks that flags another client
-// changes are picked up on a server without CONDSTORE (the in-process one)
-// even when nothing else in the folder changed.
-func TestSyncInprocFlagsWithoutCondstore(t *testing.T) {
-	f := newFixture(t, mailtest.DemoSeed(time.Now()))
-	f.opts.BodiesPerPass = -1
-	e := New(f.st, f.acct, f.opts)
-	ctx := context.Background()
-	if _, err := e.SyncOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
-	inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleInbox)
-	msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 2)
-	a, b := msgs[0], msgs[1]
-	// Another client flips a's \Seen and stars b.
-	aFlags := []string{store.FlagSeen}
-	if a.Seen() {
-		aFlags = nil
-	}
-	if err := f.srv.SetFlags("INBOX", a.UID, aFlags); err != nil {
-		t.Fatal(err)
-	}
-	bFlags := append(append([]string(nil), b.Flags...), store.FlagFlagged)
-	if b.Flagged() {
-		bFlags = []string{store.FlagSeen}
-	}
-	if err := f.srv.SetFlags("INBOX", b.UID, bFlags); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := e.SyncOnce(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fr := range rep.Folders {
-		if fr.Name == "INBOX" && (fr.FlagUpdates != 2 || fr.Skipped) {
-			t.Errorf("INBOX report: %+v, want 2 flag updates", fr)
+// TestSyncFlagsFromAnotherClient checks that flags another client changes
+// are picked up even when nothing else in the folder changed: through
+// HIGHESTMODSEQ on Dovecot, and on the servers without CONDSTORE (Courier,
+// the in-process one) through the flags themselves.
+func TestSyncFlagsFromAnotherClient(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, p profile) {
+		f := newFixture(t, p, inboxSeed(10))
+		f.opts.BodiesPerPass = -1
+		e := New(f.st, f.acct, f.opts)
+		ctx := context.Background()
+		if _, err := e.SyncOnce(ctx); err != nil {
+			t.Fatal(err)
 		}
-	}
-	a2, _ := f.st.Message(ctx, a.ID)
-	b2, _ := f.st.Message(ctx, b.ID)
-	if a2.Seen() == a.Seen() {
-		t.Errorf("a: seen still %v", a2.Seen())
-	}
-	if b2.Flagged() == b.Flagged() {
-		t.Errorf("b: flagged still %v", b2.Flagged())
-	}
-	// Nothing changed since: the pass reports INBOX unchanged.
-	rep, err = e.SyncOnce(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fr := range rep.Folders {
-		if !fr.Skipped || fr.FlagUpdates != 0 {
-			t.Errorf("%s after no change: %+v", fr.Name, fr)
+		inbox, _ := f.st.MailboxByRole(ctx, f.acct.ID, store.RoleInbox)
+		msgs, _ := f.st.Messages(ctx, inbox.ID, 0, 2)
+		a, b := msgs[0], msgs[1]
+		// Another client flips a's \Seen and stars b.
+		aFlags := []string{store.FlagSeen}
+		if a.Seen() {
+			aFlags = nil
 		}
-	}
+		bFlags := append(append([]string(nil), b.Flags...), store.FlagFlagged)
+		if b.Flagged() {
+			bFlags = []string{store.FlagSeen}
+		}
+		if _, err := f.other.Select("INBOX", nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []struct {
+			uid   uint32
+			flags []string
+		}{{a.UID, aFlags}, {b.UID, bFlags}} {
+			flags := []imap.Flag{}
+			for _, fl := range m.flags {
+				flags = append(flags, imap.Flag(fl))
+			}
+			if err := f.other.Store(imap.UIDSetNum(imap.UID(m.uid)), &imap.StoreFlags{Op: imap.StoreFlagsSet, Flags: flags, Silent: true}, nil).Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rep, err := e.SyncOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fr := range rep.Folders {
+			if fr.Name == "INBOX" && (fr.FlagUpdates != 2 || fr.Skipped) {
+				t.Errorf("INBOX report: %+v, want 2 flag updates", fr)
+			}
+		}
+		a2, _ := f.st.Message(ctx, a.ID)
+		b2, _ := f.st.Message(ctx, b.ID)
+		if a2.Seen() == a.Seen() {
+			t.Errorf("a: seen still %v", a2.Seen())
+		}
+		if b2.Flagged() == b.Flagged() {
+			t.Errorf("b: flagged still %v", b2.Flagged())
+		}
+		// Nothing changed since: the pass reports INBOX unchanged.
+		rep, err = e.SyncOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fr := range rep.Folders {
+			if !fr.Skipped || fr.FlagUpdates != 0 {
+				t.Errorf("%s after no change: %+v", fr.Name, fr)
+			}
+		}
+	})
 }
 
 // TestSyncInprocMoveDeleteWithoutMoveOrUIDPlus replays a move and a delete
 // on servers lacking MOVE, or MOVE and UIDPLUS: the messages leave the
 // source in the store and stay gone after resyncs (also in a fresh store),
 // the moved one is in the target, and no bare EXPUNGE is ever sent.
+// In-process only: it drops capabilities that every Dovecot profile has
+// (UIDPLUS) and counts the bare EXPUNGEs the server was sent.
 func TestSyncInprocMoveDeleteWithoutMoveOrUIDPlus(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -84,7 +98,7 @@ func TestSyncInprocMoveDeleteWithoutMoveOrUIDPlus(t *testing.T) {
 		{"no MOVE nor UIDPLUS", []imap.Cap{imap.CapMove, imap.CapUIDPlus}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixtureServer(t, &mailtest.ServerOptions{TLS: true, Seed: mailtest.DemoSeed(time.Now()),
+			f := newInprocFixture(t, &mailtest.ServerOptions{TLS: true, Seed: mailtest.DemoSeed(time.Now()),
 				Mailboxes: mailtest.DemoMailboxes, Without: tc.without})
 			f.opts.BodiesPerPass = -1
 			e := New(f.st, f.acct, f.opts)

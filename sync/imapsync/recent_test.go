@@ -9,14 +9,14 @@ import (
 	"github.com/ternmail/tern/internal/mailtest"
 )
 
-// TestSyncDovecotNoRecentAndFolderTimes syncs a mailbox whose messages
+// TestSyncNoRecentAndFolderTimes syncs a mailbox whose messages
 // Dovecot reports as \Recent to this first session: no stored message
 // carries that session flag, and every folder the pass synced reports the
 // time it took (it was always 0). On every profile; the in-process server
 // reports no \Recent, so there only the folder times are at stake.
-func TestSyncDovecotNoRecentAndFolderTimes(t *testing.T) {
+func TestSyncNoRecentAndFolderTimes(t *testing.T) {
 	forEachProfile(t, func(t *testing.T, p profile) {
-		f := newProfileFixture(t, p, mailtest.DemoSeed(time.Now()))
+		f := newFixture(t, p, mailtest.DemoSeed(time.Now()))
 		f.opts.BodiesPerPass = -1
 		ctx := context.Background()
 		rep, err := New(f.st, f.acct, f.opts).SyncOnce(ctx)

@@ -57,8 +57,8 @@ func (e *Engine) FileSent(ctx context.Context) (int, error) {
 // user's override first, then the stored folder list). ok is false while
 // no folder list has been read yet, when an empty name means "not known
 // yet" rather than "the account has none".
-func (e *Engine) roleFolder(ctx context.Context, role string) (name string, ok bool) {
-	name = e.acct.Folders[role]
+func (e *Engine) roleFolder(ctx context.Context, role store.Role) (name string, ok bool) {
+	name = e.acct.Folders[string(role)]
 	if name == "" {
 		if mb, err := e.st.MailboxByRole(ctx, e.acct.ID, role); err == nil {
 			name = mb.Name

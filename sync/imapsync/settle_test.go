@@ -46,7 +46,7 @@ func waitSettled(t *testing.T, e *Engine) Stats {
 // to an idle client (the in-process server's IDLE is a polling stand-in).
 func TestSyncDovecotSettlesAfterFlagChanges(t *testing.T) {
 	forEachDovecot(t, func(t *testing.T, p profile) {
-		f := newProfileFixture(t, p, mailtest.DemoSeed(time.Now()))
+		f := newFixture(t, p, mailtest.DemoSeed(time.Now()))
 		f.opts.PollInterval = time.Hour
 		ctx, cancel := context.WithCancel(context.Background())
 		e := New(f.st, f.acct, f.opts)

@@ -96,7 +96,8 @@ func (p *slowProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 // TestSyncSlowLinkBigBody fetches a 2 MB body through a link slow enough
 // that the FETCH takes several times the command timeout: data keeps
 // arriving, so the watchdog lets it finish. A link that stalls in the middle
-// of the same FETCH is still cut by the watchdog.
+// of the same FETCH is still cut by the watchdog. In-process only: the
+// link is under test, not the server.
 func TestSyncSlowLinkBigBody(t *testing.T) {
 	var big strings.Builder
 	for i := 0; big.Len() < 2<<20; i++ {
@@ -111,7 +112,7 @@ func TestSyncSlowLinkBigBody(t *testing.T) {
 		{Mailbox: "INBOX", Raw: mk("big", "the big one", big.String())},
 		{Mailbox: "INBOX", Raw: mk("small2", "small two", "hello\r\n")},
 	}
-	f := newFixtureServer(t, &mailtest.ServerOptions{TLS: true, Seed: seed})
+	f := newInprocFixture(t, &mailtest.ServerOptions{TLS: true, Seed: seed})
 	proxy := newSlowProxy(t, f.srv.IMAPAddr)
 	acct := f.acct.Clone()
 	acct.IMAP.Port = proxy.port()

@@ -1,6 +1,8 @@
 package imapsync
 
 import (
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,7 +59,7 @@ type Change struct {
 // FolderReport says what one sync pass did to one folder.
 type FolderReport struct {
 	Name        string        `json:"name"`
-	Role        string        `json:"role,omitempty"`
+	Role        store.Role    `json:"role,omitempty"`
 	ServerTotal int           `json:"server_total"`
 	Stored      int           `json:"stored"`
 	Unread      int           `json:"unread"`
@@ -86,6 +88,11 @@ type Stats struct {
 	BytesSent int64 // bytes written to the server, beneath TLS
 	BytesRecv int64 // bytes read from the server, beneath TLS
 	Idling    int   // connections in IDLE now
+	// SkippedFolders names, as the server sent them, the folders the last
+	// listing left out because their names do not decode (invalid
+	// modified UTF-7, control characters): the rest of the account syncs
+	// without them.
+	SkippedFolders []string
 }
 
 // meter is an engine's running Stats, shared by its connections; it is
@@ -95,8 +102,15 @@ type meter struct {
 	// For Engine.settled: IDLE commands started, whether the worker waits
 	// for a signal, and how often it stopped waiting.
 	idleStarts, waiting, wakes atomic.Int64
+
+	mu      sync.Mutex
+	skipped []string // Stats.SkippedFolders
 }
 
 func (m *meter) stats() Stats {
-	return Stats{Passes: m.passes.Load(), BytesSent: m.sent.Load(), BytesRecv: m.recv.Load(), Idling: int(m.idling.Load())}
+	m.mu.Lock()
+	skipped := slices.Clone(m.skipped)
+	m.mu.Unlock()
+	return Stats{Passes: m.passes.Load(), BytesSent: m.sent.Load(), BytesRecv: m.recv.Load(), Idling: int(m.idling.Load()),
+		SkippedFolders: skipped}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/ternmail/tern/internal/imapguard"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 )
@@ -158,12 +159,13 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 	if err != nil {
 		return nil, nil, err
 	}
+	e.noteSkipped(cn.g.TakeSkipped())
 	ns, err := cn.personal()
 	if err != nil {
 		return nil, nil, err
 	}
 	boxes := make([]store.Mailbox, 0, len(list))
-	roles := map[string]bool{}
+	roles := map[store.Role]bool{}
 	for _, l := range list {
 		b := store.Mailbox{Name: l.Mailbox, Selectable: true, Subscribed: subscribed == nil || subscribed[l.Mailbox] || strings.EqualFold(l.Mailbox, "INBOX")}
 		if l.Delim != 0 {
@@ -183,7 +185,7 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 	// Roles from SPECIAL-USE first, then from well-known names for roles
 	// still missing; the user's overrides win over both.
 	for i := range boxes {
-		if r := roleOf("", toAttrs(boxes[i].Attrs)); r != "" && !roles[r] {
+		if r := store.Role(roleOf("", toAttrs(boxes[i].Attrs))); r != "" && !roles[r] {
 			boxes[i].Role, roles[r] = r, true
 		}
 	}
@@ -191,11 +193,12 @@ func (e *Engine) listMailboxesStatus(ctx context.Context, cn *conn) ([]store.Mai
 		if boxes[i].Role != "" {
 			continue
 		}
-		if r := roleOf(boxes[i].Path(), nil); r != "" && !roles[r] {
+		if r := store.Role(roleOf(boxes[i].Path(), nil)); r != "" && !roles[r] {
 			boxes[i].Role, roles[r] = r, true
 		}
 	}
-	for role, name := range e.acct.Folders {
+	for r, name := range e.acct.Folders {
+		role := store.Role(r)
 		for i := range boxes {
 			if boxes[i].Role == role {
 				boxes[i].Role = ""
@@ -706,21 +709,30 @@ func flagStrings(flags []imap.Flag) []string {
 
 // hasAttachments reports whether a body structure has a part a user would
 // call an attachment: a disposition of attachment, or a named non-text part.
-func hasAttachments(bs imap.BodyStructure) bool {
-	found := false
-	bs.Walk(func(path []int, part imap.BodyStructure) bool {
-		sp, ok := part.(*imap.BodyStructureSinglePart)
-		if !ok {
+// It looks no deeper than imapguard.MaxNesting levels, and keeps no path: go-imap's
+// Walk copies the path at every level, which costs memory quadratic in the
+// depth.
+func hasAttachments(bs imap.BodyStructure) bool { return attachmentIn(bs, 0) }
+
+func attachmentIn(bs imap.BodyStructure, depth int) bool {
+	if depth > imapguard.MaxNesting {
+		return false
+	}
+	switch p := bs.(type) {
+	case *imap.BodyStructureMultiPart:
+		for _, c := range p.Children {
+			if attachmentIn(c, depth+1) {
+				return true
+			}
+		}
+	case *imap.BodyStructureSinglePart:
+		d := p.Disposition()
+		if d != nil && strings.EqualFold(d.Value, "attachment") {
 			return true
 		}
-		if d := sp.Disposition(); d != nil && strings.EqualFold(d.Value, "attachment") {
-			found = true
-		} else if sp.Filename() != "" && !strings.EqualFold(sp.Type, "text") && (d == nil || !strings.EqualFold(d.Value, "inline")) {
-			found = true
-		}
-		return !found
-	})
-	return found
+		return p.Filename() != "" && !strings.EqualFold(p.Type, "text") && (d == nil || !strings.EqualFold(d.Value, "inline"))
+	}
+	return false
 }
 
 // storeAddrs converts decoded addresses to the store's.

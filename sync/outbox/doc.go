@@ -30,6 +30,22 @@
 // engine first looks for the message in Sent by its Message-ID, so that a
 // copy appended just before a crash is not filed twice.
 //
+// With STARTTLS, nothing but EHLO and STARTTLS is sent before the TLS
+// handshake: a server that does not offer STARTTLS fails the message for
+// good, a refusal of STARTTLS (454, 5xx) is the server's error for that
+// command, and replies injected behind the "220" are never read as
+// replies (go-smtp reads only through TLS from then on). EHLO is sent
+// again over TLS and only its capabilities count. A certificate that fails
+// verification and is not pinned, or differs from the pinned one, fails
+// the message with an *accounts.CertError before any credential is sent;
+// a port set to implicit TLS that answers in plain text fails it with an
+// *accounts.ConnectError that says so.
+//
+// Outgoing messages are CRLF-only: Queue refuses a lone CR or LF, and the
+// worker checks a stored message again before DATA, so that no line end
+// next to a dot can end the DATA early at a lenient server (SMTP
+// smuggling); go-smtp dot-stuffs.
+//
 // The stored message is the copy filed in Sent, so it keeps its Bcc field
 // (showing whom the sender Bcc'd, as other clients do). The worker sends
 // message.StripBcc of it: the recipients never see the Bcc field, whatever
@@ -50,10 +66,18 @@
 // killed during DATA, or after the server's final reply but before Tern
 // recorded it, leaves it "sending": the server may or may not have accepted
 // it, and Tern cannot tell. The next Worker marks such rows "uncertain" with
-// an explanation instead of sending them again; the user retries or cancels.
-// The same holds when the connection breaks, or the server stops answering,
-// after the final "." was sent. So a message is sent at most once, except if
-// the user retries an uncertain one that had in fact been accepted.
+// an explanation instead of sending them again. The same holds when the
+// connection breaks, or the server stops answering, after the final "."
+// was sent. The attempt is counted in the store before DATA, so an
+// uncertain message shows it.
+//
+// Where the server can tell, Tern settles it: ResolveUncertain, called
+// after each sync of the account, marks sent an uncertain message whose
+// Message-ID the store holds in the Sent folder, or in INBOX when the
+// account was among the recipients (and then files the copy in Sent).
+// Otherwise the user decides: MarkSent (a copy is filed in Sent), Retry
+// (send again), or Cancel. So a message is sent at most once, except if
+// the user sends again an uncertain one that had in fact been accepted.
 //
 // Only one Worker per store may send: Options.LockPath names a lock file
 // (held with flock on Unix) that a second process waits for, so that it

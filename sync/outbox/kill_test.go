@@ -49,7 +49,9 @@ func TestHelperProcess(t *testing.T) {
 		}
 	}
 	w := New(db, o)
-	it, err := w.Queue(context.Background(), testMessage("bob@example.com"))
+	m := testMessage("bob@example.com")
+	m.MessageID = "kill@example.com"
+	it, err := w.Queue(context.Background(), m)
 	if err != nil {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
@@ -227,7 +229,8 @@ func TestKillDuringData(t *testing.T) {
 	kill(t, cmd)
 
 	db, w, it := restart(t, dbPath, f)
-	if it.State != store.OutboxUncertain || it.LastError != UncertainReason || len(appends(t, db)) != 0 {
+	// The attempt cut off was counted before DATA.
+	if it.State != store.OutboxUncertain || it.LastError != UncertainReason || it.Attempts != 1 || len(appends(t, db)) != 0 {
 		t.Fatalf("after restart: %+v", it)
 	}
 	if _, err := w.Retry(context.Background(), it.ID); err != nil {
@@ -249,7 +252,7 @@ func TestKillAfterServerAccepted(t *testing.T) {
 	// The documented gap: the server has the message, Tern could not
 	// record it, so it is uncertain and not copied to Sent.
 	db, _, it := restart(t, dbPath, f)
-	if it.State != store.OutboxUncertain || len(f.got()) != 1 || len(appends(t, db)) != 0 {
+	if it.State != store.OutboxUncertain || it.Attempts != 1 || len(f.got()) != 1 || len(appends(t, db)) != 0 {
 		t.Fatalf("after restart: %+v, received %d", it, len(f.got()))
 	}
 }

@@ -156,18 +156,25 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 	tc := &trackConn{Conn: nc, timeout: w.opts.CommandTimeout}
 	tlsCfg := accounts.TLSConfig(ep.Host, ep.Port, acct.PinFor(ep.Host, ep.Port), w.opts.Roots)
 	var c *smtp.Client
+	op := "EHLO" // the command a refusal answers
 	switch ep.Security {
 	case accounts.SecurityTLS:
 		c = smtp.NewClient(tls.Client(tc, tlsCfg))
 	case accounts.SecuritySTARTTLS:
 		// go-smtp does not say why STARTTLS failed: what the server
-		// announced in its reply to EHLO does.
+		// announced in its reply to EHLO does. After the server's 220,
+		// go-smtp reads only through TLS: replies injected behind the
+		// 220 are dropped with its buffer, or break the handshake.
 		tc.heard = new(bytes.Buffer)
 		c, err = smtp.NewClientStartTLS(tc, tlsCfg)
 		heard := tc.heard.Bytes()
 		tc.heard = nil
-		if replied, offered := offersSTARTTLS(heard); err != nil && replied && !offered {
+		replied, offered := offersSTARTTLS(heard)
+		switch {
+		case err != nil && replied && !offered:
 			err = &ConfigError{Err: fmt.Errorf("the server %s does not offer STARTTLS; Tern will not send in clear text", addr)}
+		case replied && offered:
+			op = "STARTTLS"
 		}
 	case accounts.SecurityNone: // the user's explicit choice
 		c = smtp.NewClient(tc)
@@ -177,7 +184,10 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 	if err == nil {
 		c.CommandTimeout = w.opts.CommandTimeout
 		c.SubmissionTimeout = w.opts.DataTimeout
-		err = c.Hello(w.opts.LocalName) // with TLS, the handshake happens here
+		// With TLS, the handshake happens here; after STARTTLS, EHLO is
+		// sent again and the capabilities are read anew.
+		err = c.Hello(w.opts.LocalName)
+		op = "EHLO"
 	}
 	var cl *client
 	if err == nil {
@@ -200,9 +210,16 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 		case errors.As(err, &certErr):
 			return nil, &ConfigError{Err: certErr}
 		case errors.As(err, &se):
-			return nil, &ServerError{Op: "EHLO", Err: se}
+			return nil, &ServerError{Op: op, Err: se}
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
+		case errors.As(err, new(tls.RecordHeaderError)) && ep.Security == accounts.SecurityTLS:
+			// A plaintext server on a port set to TLS: only the
+			// settings can fix it.
+			return nil, &ConfigError{Err: &accounts.ConnectError{Protocol: "SMTP", Addr: addr,
+				Err: fmt.Errorf("the server answered in plain text, not TLS (is port %d meant for STARTTLS?): %w", ep.Port, err)}}
+		case errors.As(err, new(tls.RecordHeaderError)):
+			err = fmt.Errorf("the server sent plain text where the TLS handshake should begin: %w", err)
 		}
 		return nil, &accounts.ConnectError{Protocol: "SMTP", Addr: addr, Err: err}
 	}

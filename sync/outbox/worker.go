@@ -43,7 +43,9 @@ type Options struct {
 	// Password returns the SMTP password of an account (the app passes
 	// its keychain getter).
 	Password func(ctx context.Context, account string) (string, error)
-	// Roots replaces the system roots for certificate verification (tests).
+	// Roots, when set, replaces the system roots for certificate
+	// verification: a private certificate authority's, say. nil means the
+	// system roots.
 	Roots *x509.CertPool
 	// Dial opens network connections; nil means a net.Dialer. It must
 	// honour ctx.
@@ -502,6 +504,13 @@ func (w *Worker) sendOne(ctx context.Context, cl *client, acct accounts.Account,
 	// The stored message keeps its Bcc field for the copy filed in Sent;
 	// the recipients get it without.
 	raw = message.StripBcc(raw)
+	// Queue checked the line ends; a row written by other means is
+	// checked again, since a lone CR or LF next to a dot could end the
+	// DATA early for some servers (SMTP smuggling).
+	if err := checkCRLF(raw); err != nil {
+		w.finish(ctx, it, nil, &ConfigError{Err: err}, false)
+		return true
+	}
 	rcpts := it.Remaining()
 	results := map[string]store.RcptResult{}
 	mailOpts := &smtp.MailOptions{Size: int64(len(raw))}
