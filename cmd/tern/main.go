@@ -45,6 +45,10 @@ Usage:
                                           is:unread|read|starred before:|after:YYYY-MM-DD in:FOLDER
                                           account:ID, -TERM negates; --server asks the server too
                                           (a negated word goes after --: tern search -- x -word)
+  tern mark FOLDER UID... --read|--unread|--star|--unstar [--account ID]
+  tern move FOLDER UID... --to FOLDER | delete FOLDER UID... | archive FOLDER UID...
+                                          applied here at once, then sent to the server; when it
+                                          cannot be reached they stay queued for the next sync
   tern send [--account ID] --to A [--cc B] [--bcc C] [--subject S] [--attach FILE]... [--at TIME] [--timeout 2m] < body
   tern send [--account ID] --eml FILE     send a message file as it is (Bcc is taken out)
   tern outbox [--account ID]              messages waiting, sent or failed
@@ -119,6 +123,8 @@ func dispatch(argv []string, e *env) error {
 		extra = map[string]bool{"limit": true, "folder": true, "server": false}
 	case "send", "outbox":
 		extra = sendFlags
+	case "mark", "move", "delete", "archive":
+		extra = actFlags
 	}
 	a, err := parseArgs(argv, spec(extra))
 	if err != nil {
@@ -169,6 +175,8 @@ func dispatch(argv []string, e *env) error {
 		return cmdSend(ctx, core, a, pos, e)
 	case "outbox":
 		return cmdOutbox(ctx, core, a, pos, e)
+	case "mark", "move", "delete", "archive":
+		return cmdAct(ctx, core, verb, a, pos, e)
 	}
 	return fmt.Errorf("unknown command %q (try tern --help)", verb)
 }
