@@ -111,21 +111,22 @@ func spec(extra map[string]bool) map[string]bool {
 	return m
 }
 
+// verbFlags are each verb's own flags, beside commonFlags.
+var verbFlags = map[string]map[string]bool{
+	"account": {"email": true, "name": true, "password-stdin": false, "imap": true, "smtp": true, "username": true, "accept-cert": true},
+	"list":    {"limit": true},
+	"search":  {"limit": true, "folder": true, "server": false},
+	"send":    sendFlags,
+	"outbox":  sendFlags,
+	"mark":    actFlags,
+	"move":    actFlags,
+	"delete":  actFlags,
+	"archive": actFlags,
+}
+
 func dispatch(argv []string, e *env) error {
 	verb := findVerb(argv)
-	extra := map[string]bool{}
-	switch verb {
-	case "account":
-		extra = map[string]bool{"email": true, "name": true, "password-stdin": false, "imap": true, "smtp": true, "username": true, "accept-cert": true}
-	case "list":
-		extra = map[string]bool{"limit": true}
-	case "search":
-		extra = map[string]bool{"limit": true, "folder": true, "server": false}
-	case "send", "outbox":
-		extra = sendFlags
-	case "mark", "move", "delete", "archive":
-		extra = actFlags
-	}
+	extra := verbFlags[verb]
 	a, err := parseArgs(argv, spec(extra))
 	if err != nil {
 		return err
@@ -181,10 +182,19 @@ func dispatch(argv []string, e *env) error {
 	return fmt.Errorf("unknown command %q (try tern --help)", verb)
 }
 
-// valueFlags are the flags, of any verb, that take a value.
-var valueFlags = map[string]bool{"home": true, "account": true, "limit": true, "folder": true, "email": true, "name": true,
-	"imap": true, "smtp": true, "username": true, "accept-cert": true,
-	"to": true, "cc": true, "bcc": true, "subject": true, "attach": true, "eml": true, "timeout": true}
+// takesValue reports whether flag name, of any verb, takes a value, so
+// that findVerb can step over the value (as in "tern --at 17:30 send").
+func takesValue(name string) bool {
+	if commonFlags[name] {
+		return true
+	}
+	for _, flags := range verbFlags {
+		if flags[name] {
+			return true
+		}
+	}
+	return false
+}
 
 // findVerb returns the first argument that is neither a flag nor a flag's
 // value.
@@ -200,7 +210,7 @@ func findVerb(argv []string) string {
 		if !strings.HasPrefix(s, "-") {
 			return s
 		}
-		if name := strings.TrimLeft(s, "-"); !strings.Contains(name, "=") && valueFlags[name] {
+		if name := strings.TrimLeft(s, "-"); !strings.Contains(name, "=") && takesValue(name) {
 			i++
 		}
 	}
