@@ -94,23 +94,7 @@ func (l *messageList) updateItem(id widget.ListItemID, obj fyne.CanvasObject) {
 	}
 	msgID := m.ID
 	row.OnStar = func() { l.w.toggleStar(msgID) }
-	row.Set(rowData(m, time.Now()))
-}
-
-func rowData(m app.Message, now time.Time) widgets.RowData {
-	date := m.Date
-	if date.IsZero() {
-		date = m.InternalDate
-	}
-	return widgets.RowData{
-		Sender:     senderText(m.From),
-		Date:       listDate(date, now),
-		Subject:    subjectText(m.Subject),
-		Preview:    oneLine(m.Preview),
-		Unread:     !m.Seen(),
-		Flagged:    m.Flagged(),
-		Attachment: m.HasAttachments,
-	}
+	row.Set(rowData(l.mailbox, m, time.Now()))
 }
 
 // at returns the message of row id if its page is cached, and asks for the
