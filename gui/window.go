@@ -93,6 +93,7 @@ type MainWindow struct {
 	folders      *folderTree
 	list         *messageList
 	reader       *reader
+	panes        *panes
 	status       *statusBar
 	starBtn      *widget.Button
 	unreadBtn    *widget.Button
@@ -259,14 +260,12 @@ func (w *MainWindow) buildMain() fyne.CanvasObject {
 	for _, b := range w.compose.toolbar() {
 		bar.Add(b)
 	}
-	top := container.NewVBox(bar, widget.NewSeparator())
+	// The toolbar scrolls rather than setting the window's narrowest.
+	top := container.NewVBox(container.NewHScroll(bar), widget.NewSeparator())
 
-	right := container.NewHSplit(w.list.root, w.reader.root)
-	right.SetOffset(0.42)
-	split := container.NewHSplit(w.folders.root, right)
-	split.SetOffset(0.2)
+	w.panes = newPanes(w)
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, w.compose.bar, w.status.root))
-	return container.NewBorder(top, bottom, nil, nil, split)
+	return container.NewBorder(top, bottom, nil, nil, w.panes.root)
 }
 
 func (w *MainWindow) buildMenu() *fyne.MainMenu {
@@ -399,6 +398,7 @@ func (w *MainWindow) autoSelect() {
 func (w *MainWindow) openMailbox(b app.Mailbox) {
 	w.reader.clear()
 	w.list.open(b)
+	w.panes.folderOpened()
 	w.updateActions()
 }
 
@@ -409,6 +409,7 @@ func (w *MainWindow) openMessage(id int64) {
 		return
 	}
 	w.reader.show(m)
+	w.panes.messageOpened()
 	if !m.Seen() {
 		w.setSeen(id, true)
 	}
