@@ -605,6 +605,12 @@ func (c *Core) Mailboxes(ctx context.Context, account string) ([]Mailbox, error)
 	return c.store.Mailboxes(ctx, account)
 }
 
+// Mailbox returns the mailbox with local ID id, or an error wrapping
+// ErrNotFound.
+func (c *Core) Mailbox(ctx context.Context, id int64) (Mailbox, error) {
+	return c.store.Mailbox(ctx, id)
+}
+
 // MailboxByRole returns the mailbox of account with role, or an error
 // wrapping ErrNotFound when the account has none (or its folders were never
 // listed).
@@ -664,11 +670,6 @@ func (c *Core) Message(ctx context.Context, id int64) (Message, error) {
 // (in mb's current UIDVALIDITY), or an error wrapping ErrNotFound.
 func (c *Core) MessageByUID(ctx context.Context, mb Mailbox, uid uint32) (Message, error) {
 	return c.store.MessageByUID(ctx, mb.ID, mb.UIDValidity, uid)
-}
-
-// Search returns messages of account (all when empty) matching query.
-func (c *Core) Search(ctx context.Context, account, query string, limit int) ([]Message, error) {
-	return c.store.Search(ctx, account, query, limit)
 }
 
 // OpenMessage returns the parsed body of message id: from the store, or

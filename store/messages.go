@@ -950,32 +950,3 @@ func (db *DB) Body(ctx context.Context, id int64) ([]byte, error) {
 		// read the new one.
 	}
 }
-
-// Search returns up to limit messages of account (all accounts when empty)
-// matching query in subject, addresses or body, best match first. The query
-// is taken as words, each of which must occur (as a prefix).
-func (db *DB) Search(ctx context.Context, account, query string, limit int) ([]Message, error) {
-	match := ftsQuery(query)
-	if match == "" {
-		return nil, nil
-	}
-	q := `SELECT ` + messageCols + ` FROM messages WHERE hidden = 0 AND id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?)`
-	args := []any{match, limit}
-	if account != "" {
-		q += ` AND account = ?`
-		args = append(args, account)
-	}
-	q += ` ORDER BY internal_date DESC`
-	return db.queryMessages(ctx, q, args...)
-}
-
-// ftsQuery turns user words into an FTS5 query where every word is a quoted
-// prefix term, so that no user input is read as FTS syntax.
-func ftsQuery(s string) string {
-	var terms []string
-	for _, w := range strings.Fields(s) {
-		w = strings.ReplaceAll(w, `"`, `""`)
-		terms = append(terms, `"`+w+`"*`)
-	}
-	return strings.Join(terms, " ")
-}

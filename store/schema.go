@@ -296,4 +296,10 @@ WHERE instr(' ' || flags || ' ', ' \Recent ') > 0;
 	`
 ALTER TABLE mailboxes ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
 `,
+	// 15: all mail newest first, for searches over all folders (Find walks
+	// it and stops when a page is full, where without it every search
+	// sorted every message).
+	`
+CREATE INDEX messages_newest ON messages (internal_date DESC, id DESC) WHERE hidden = 0;
+`,
 }

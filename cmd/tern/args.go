@@ -33,6 +33,11 @@ func parseArgs(in []string, spec map[string]bool) (*args, error) {
 		if k, v, ok := strings.Cut(name, "="); ok {
 			name, value, hasValue = k, v, true
 		}
+		if strings.ContainsAny(name, `:"`) {
+			// No flag is named so: a negated search term (-from:bob).
+			a.pos = append(a.pos, s)
+			continue
+		}
 		takes, known := spec[name]
 		if !known {
 			return nil, fmt.Errorf("unknown flag --%s", name)

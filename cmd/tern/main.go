@@ -40,7 +40,11 @@ Usage:
   tern folders [--account ID]
   tern list FOLDER [--limit N] [--account ID]
   tern show FOLDER UID [--account ID]
-  tern search QUERY [--limit N] [--account ID]
+  tern search QUERY [--folder F] [--server] [--limit N] [--account ID]
+                                          words, "phrases", from: to: cc: subject: has:attachment
+                                          is:unread|read|starred before:|after:YYYY-MM-DD in:FOLDER
+                                          account:ID, -TERM negates; --server asks the server too
+                                          (a negated word goes after --: tern search -- x -word)
   tern send [--account ID] --to A [--cc B] [--bcc C] [--subject S] [--attach FILE]... [--at TIME] [--timeout 2m] < body
   tern send [--account ID] --eml FILE     send a message file as it is (Bcc is taken out)
   tern outbox [--account ID]              messages waiting, sent or failed
@@ -109,8 +113,10 @@ func dispatch(argv []string, e *env) error {
 	switch verb {
 	case "account":
 		extra = map[string]bool{"email": true, "name": true, "password-stdin": false, "imap": true, "smtp": true, "username": true, "accept-cert": true}
-	case "list", "search":
+	case "list":
 		extra = map[string]bool{"limit": true}
+	case "search":
+		extra = map[string]bool{"limit": true, "folder": true, "server": false}
 	case "send", "outbox":
 		extra = sendFlags
 	}
@@ -168,7 +174,7 @@ func dispatch(argv []string, e *env) error {
 }
 
 // valueFlags are the flags, of any verb, that take a value.
-var valueFlags = map[string]bool{"home": true, "account": true, "limit": true, "email": true, "name": true,
+var valueFlags = map[string]bool{"home": true, "account": true, "limit": true, "folder": true, "email": true, "name": true,
 	"imap": true, "smtp": true, "username": true, "accept-cert": true,
 	"to": true, "cc": true, "bcc": true, "subject": true, "attach": true, "eml": true, "timeout": true}
 

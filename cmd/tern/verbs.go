@@ -297,21 +297,6 @@ func cmdList(ctx context.Context, core *app.Core, a *args, pos []string, e *env)
 	return printMessages(e, a, msgs)
 }
 
-func cmdSearch(ctx context.Context, core *app.Core, a *args, pos []string, e *env) error {
-	if len(pos) == 0 {
-		return fmt.Errorf("usage: tern search QUERY")
-	}
-	limit, err := a.int("limit", 50)
-	if err != nil {
-		return err
-	}
-	msgs, err := core.Search(ctx, a.str("account"), strings.Join(pos, " "), limit)
-	if err != nil {
-		return err
-	}
-	return printMessages(e, a, msgs)
-}
-
 // cmdShow prints one message. Text output escapes control and bidi
 // characters in every header and file name, and control characters in the
 // body, and prints the reader's sender warnings above the headers; --json
