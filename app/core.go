@@ -84,6 +84,8 @@ type Core struct {
 	// crashBackoff is the first wait before a crashed engine restarts;
 	// 0 means crashBackoffMin (tests shorten it).
 	crashBackoff time.Duration
+	// views are the folders' FolderViews (view.go), read on first use.
+	views folderViews
 }
 
 // engineRun is an account's sync engine. A one-shot engine (made by
