@@ -65,6 +65,8 @@ type messageList struct {
 	selIndex   int // row of selectedID in the widget, -1 if none
 	pending    int // a selected row whose page was loading, -1 if none
 	quiet      bool
+	sort       app.Sort // the open folder's order
+	sortBar    *sortBar
 }
 
 func newMessageList(w *MainWindow) *messageList {
@@ -79,7 +81,8 @@ func newMessageList(w *MainWindow) *messageList {
 	l.empty = widget.NewLabel("")
 	l.empty.Alignment = fyne.TextAlignCenter
 	l.empty.Importance = widget.LowImportance
-	l.root = container.NewStack(l.list, container.NewCenter(l.empty))
+	l.sortBar = newSortBar(l)
+	l.root = container.NewBorder(l.sortBar.root, nil, nil, nil, container.NewStack(l.list, container.NewCenter(l.empty)))
 	l.updateEmpty()
 	return l
 }
@@ -126,11 +129,11 @@ func (l *messageList) requestPage(p int) {
 		return
 	}
 	l.loading[p] = true
-	mailboxID, gen := l.mailbox.ID, l.gen
+	mailboxID, order, gen := l.mailbox.ID, l.sort, l.gen
 	l.w.spawn("load messages", func() {
 		ctx, cancel := context.WithTimeout(l.w.ctx, 30*time.Second)
 		readAt := l.w.writes.Load()
-		msgs, err := l.w.core.Messages(ctx, mailboxID, p*pageSize, pageSize)
+		msgs, err := l.w.core.MessagesSorted(ctx, mailboxID, order, p*pageSize, pageSize)
 		cancel()
 		l.w.do(func() {
 			if gen != l.gen {
@@ -185,12 +188,15 @@ func (l *messageList) publish() {
 	}
 	slices.Sort(pages)
 	l.w.view.set(l.mailbox.Account, l.mailbox.ID, pages)
+	l.w.view.setSort(l.sort)
 }
 
 // open shows folder b, from its first page.
 func (l *messageList) open(b app.Mailbox) {
 	l.mailbox = b
 	l.count = b.Total
+	l.sort = app.Sort{}
+	l.sortBar.show(l.sort, outgoing(b))
 	l.reset()
 	l.selectedID, l.selIndex = 0, -1
 	l.quietly(l.list.UnselectAll)
@@ -205,11 +211,12 @@ func (l *messageList) open(b app.Mailbox) {
 	l.w.spawn("open folder", func() {
 		ctx, cancel := context.WithTimeout(l.w.ctx, 30*time.Second)
 		defer cancel()
+		order := l.w.core.FolderView(b).Sort
 		readAt := l.w.writes.Load()
 		n, err := l.w.core.CountMessages(ctx, mailboxID)
 		var msgs []app.Message
 		if err == nil {
-			msgs, err = l.w.core.Messages(ctx, mailboxID, 0, pageSize)
+			msgs, err = l.w.core.MessagesSorted(ctx, mailboxID, order, 0, pageSize)
 		}
 		l.w.do(func() {
 			if gen != l.gen {
@@ -221,7 +228,9 @@ func (l *messageList) open(b app.Mailbox) {
 				l.empty.SetText("Could not read this folder: " + err.Error())
 				return
 			}
-			l.replace(&pageSnapshot{mailboxID: mailboxID, count: n, pages: map[int][]app.Message{0: msgs}, readAt: readAt})
+			l.sort = order
+			l.sortBar.show(order, outgoing(b))
+			l.replace(&pageSnapshot{mailboxID: mailboxID, sort: order, count: n, pages: map[int][]app.Message{0: msgs}, readAt: readAt})
 		})
 	})
 }
@@ -249,7 +258,7 @@ func (l *messageList) reset() {
 // replace installs fresh pages of the visible folder, keeping the selected
 // message selected.
 func (l *messageList) replace(ps *pageSnapshot) {
-	if ps.mailboxID != l.mailbox.ID {
+	if ps.mailboxID != l.mailbox.ID || ps.sort != l.sort {
 		return
 	}
 	l.gen++

@@ -121,12 +121,27 @@ type viewState struct {
 	account   string
 	mailboxID int64
 	pages     []int
+	sort      app.Sort
 }
 
 func (v *viewState) set(account string, mailboxID int64, pages []int) {
 	v.mu.Lock()
 	v.account, v.mailboxID, v.pages = account, mailboxID, pages
 	v.mu.Unlock()
+}
+
+// setSort records the visible folder's order.
+func (v *viewState) setSort(o app.Sort) {
+	v.mu.Lock()
+	v.sort = o
+	v.mu.Unlock()
+}
+
+// order returns the visible folder's order.
+func (v *viewState) order() app.Sort {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.sort
 }
 
 func (v *viewState) get() (account string, mailboxID int64, pages []int) {
