@@ -66,6 +66,7 @@ type messageList struct {
 	pending    int // a selected row whose page was loading, -1 if none
 	quiet      bool
 	sort       app.Sort // the open folder's order
+	searching  bool     // the rows are search results (search.go), not the folder's
 	sortBar    *sortBar
 }
 
@@ -125,7 +126,7 @@ func (l *messageList) touch(p int) {
 
 // requestPage loads page p of the visible folder in a goroutine.
 func (l *messageList) requestPage(p int) {
-	if l.loading[p] || l.mailbox.ID == 0 {
+	if l.loading[p] || l.mailbox.ID == 0 || l.searching {
 		return
 	}
 	l.loading[p] = true
@@ -187,6 +188,10 @@ func (l *messageList) publish() {
 		pages = append(pages, p)
 	}
 	slices.Sort(pages)
+	if l.searching {
+		l.w.view.set("", 0, nil) // results are not reloaded by the pump
+		return
+	}
 	l.w.view.set(l.mailbox.Account, l.mailbox.ID, pages)
 	l.w.view.setSort(l.sort)
 }
@@ -195,6 +200,7 @@ func (l *messageList) publish() {
 func (l *messageList) open(b app.Mailbox) {
 	l.mailbox = b
 	l.count = b.Total
+	l.searching = false
 	l.sort = app.Sort{}
 	l.sortBar.show(l.sort, outgoing(b))
 	l.reset()
@@ -238,6 +244,7 @@ func (l *messageList) open(b app.Mailbox) {
 // close shows no folder.
 func (l *messageList) close() {
 	l.mailbox = app.Mailbox{}
+	l.searching = false
 	l.count = 0
 	l.reset()
 	l.selectedID, l.selIndex = 0, -1
@@ -258,7 +265,7 @@ func (l *messageList) reset() {
 // replace installs fresh pages of the visible folder, keeping the selected
 // message selected.
 func (l *messageList) replace(ps *pageSnapshot) {
-	if ps.mailboxID != l.mailbox.ID || ps.sort != l.sort {
+	if ps.mailboxID != l.mailbox.ID || ps.sort != l.sort || l.searching {
 		return
 	}
 	l.gen++

@@ -94,6 +94,7 @@ type MainWindow struct {
 	list         *messageList
 	reader       *reader
 	panes        *panes
+	search       *searchBox
 	status       *statusBar
 	starBtn      *widget.Button
 	unreadBtn    *widget.Button
@@ -183,6 +184,7 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 	w.win.SetContent(w.content)
 	w.win.SetMainMenu(w.buildMenu())
 	w.win.Canvas().SetOnTypedRune(w.typedRune)
+	w.search.addShortcuts()
 	w.win.SetOnClosed(w.Close)
 
 	w.spawn("event pump", w.pump)
@@ -276,7 +278,8 @@ func (w *MainWindow) buildMain() fyne.CanvasObject {
 		bar.Add(b)
 	}
 	// The toolbar scrolls rather than setting the window's narrowest.
-	top := container.NewVBox(container.NewHScroll(bar), widget.NewSeparator())
+	w.search = newSearchBox(w)
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, w.search.root, container.NewHScroll(bar)), widget.NewSeparator())
 
 	w.panes = newPanes(w)
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, w.compose.bar, w.status.root))
@@ -412,6 +415,7 @@ func (w *MainWindow) autoSelect() {
 // openMailbox shows folder b in the message list.
 func (w *MainWindow) openMailbox(b app.Mailbox) {
 	w.reader.clear()
+	w.search.folderOpened()
 	w.list.open(b)
 	w.panes.folderOpened()
 	w.updateActions()
@@ -561,6 +565,8 @@ func (w *MainWindow) typedRune(r rune) {
 		w.archiveSelected()
 	case '#':
 		w.deleteSelected()
+	case '/':
+		w.search.focus()
 	}
 }
 
