@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -145,5 +146,46 @@ func BenchmarkMessagesSortedSwitch(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkPutMessagesSortIndexes is BenchmarkPutMessagesInitialSync with
+// all of the sort orders' indexes (migration 16), without the two on
+// addresses, and without any, side by side in one process, for what the
+// indexes cost a sync.
+func BenchmarkPutMessagesSortIndexes(b *testing.B) {
+	const n, batch = 20_000, 1000
+	msgs := benchMessages(n)
+	ctx := context.Background()
+	for _, drop := range [][]string{nil, {"messages_by_sender", "messages_by_recipient"}, {"messages_by_sender", "messages_by_recipient", "messages_by_subject", "messages_by_size"}} {
+		b.Run(fmt.Sprintf("without=%d", len(drop)), func(b *testing.B) {
+			for it := 0; it < b.N; it++ {
+				b.StopTimer()
+				db, inbox := benchInbox(b)
+				if drop != nil {
+					err := db.write(ctx, func(tx *sql.Tx) error {
+						for _, ix := range drop {
+							if _, err := tx.Exec(`DROP INDEX ` + ix); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				for i := 0; i < n; i += batch {
+					if err := db.PutMessages(ctx, "a", inbox, msgs[i:min(i+batch, n)]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				db.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
 	}
 }
