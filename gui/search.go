@@ -78,7 +78,7 @@ func newSearchBox(w *MainWindow) *searchBox {
 	s.summary = &widget.Label{Importance: widget.LowImportance, SizeName: theme.SizeNameCaptionText}
 	s.summary.Hide()
 	field := container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), s.scopeBtn, s.entry)
-	s.root = container.NewVBox(container.New(&minWidth{width: 320}, field), s.errLabel, s.summary)
+	s.root = container.NewVBox(container.New(&minWidth{width: 240}, field), s.errLabel, s.summary)
 	return s
 }
 
