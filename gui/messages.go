@@ -201,6 +201,7 @@ func (l *messageList) open(b app.Mailbox) {
 	l.mailbox = b
 	l.count = b.Total
 	l.searching = false
+	l.sortBar.setEnabled(true)
 	l.sort = app.Sort{}
 	l.sortBar.show(l.sort, outgoing(b))
 	l.reset()
@@ -245,6 +246,7 @@ func (l *messageList) open(b app.Mailbox) {
 func (l *messageList) close() {
 	l.mailbox = app.Mailbox{}
 	l.searching = false
+	l.sortBar.setEnabled(true)
 	l.count = 0
 	l.reset()
 	l.selectedID, l.selIndex = 0, -1

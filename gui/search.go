@@ -246,6 +246,7 @@ func (s *searchBox) folderOpened() {
 func (l *messageList) showResults(msgs []app.Message) {
 	l.reset()
 	l.searching = true
+	l.sortBar.setEnabled(false)
 	l.count = len(msgs)
 	for i := 0; i < len(msgs); i += pageSize {
 		p := i / pageSize

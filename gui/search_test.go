@@ -132,6 +132,11 @@ func TestSearchField(t *testing.T) {
 		t.Errorf("folder scope: %d rows, want %d", got, len(want.Messages)+len(want.Server))
 	}
 
+	// Results come newest first: the sort bar waits until they are gone.
+	if !h.w.list.sortBar.key.Disabled() || !h.w.list.sortBar.dirBtn.Disabled() {
+		t.Error("the sort bar is enabled over search results")
+	}
+
 	// A bad query says what is wrong and leaves the results alone.
 	shown := h.shownIDs()
 	test.Type(s.entry, " form:ann")
@@ -148,7 +153,10 @@ func TestSearchField(t *testing.T) {
 	if s.entry.Text != "" || s.errLabel.Visible() || s.summary.Visible() || h.w.list.searching {
 		t.Fatalf("after Escape: field %q, error shown %v, label shown %v, searching %v", s.entry.Text, s.errLabel.Visible(), s.summary.Visible(), h.w.list.searching)
 	}
-	h.waitRows(inbox, app.Sort{}, func() bool { return h.w.list.count == inbox.Total || h.w.list.count > 0 })
+	h.waitRows(inbox, app.Sort{}, func() bool { return h.w.list.count > 0 })
+	if h.w.list.sortBar.key.Disabled() {
+		t.Error("the sort bar stays disabled after Escape")
+	}
 	if canvas.Focused() != h.w.list.list {
 		t.Errorf("after Escape the focus is on %T, want the list", canvas.Focused())
 	}

@@ -73,6 +73,18 @@ func (s *sortBar) show(o app.Sort, outgoingFolder bool) {
 	s.key.Refresh()
 }
 
+// setEnabled enables the bar, or disables it while the list shows search
+// results, which come newest first.
+func (s *sortBar) setEnabled(on bool) {
+	if on {
+		s.key.Enable()
+		s.dirBtn.Enable()
+	} else {
+		s.key.Disable()
+		s.dirBtn.Disable()
+	}
+}
+
 // order returns what the bar shows.
 func (s *sortBar) order() app.Sort {
 	o := s.l.sort
@@ -103,7 +115,7 @@ func (s *sortBar) flip() {
 // selected message selected if it is among the rows read, and remembers
 // o for the folder.
 func (l *messageList) setSort(o app.Sort) {
-	if l.mailbox.ID == 0 || o == l.sort {
+	if l.mailbox.ID == 0 || o == l.sort || l.searching {
 		l.sortBar.show(l.sort, outgoing(l.mailbox))
 		return
 	}
