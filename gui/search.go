@@ -62,6 +62,9 @@ type searchBox struct {
 	timer   *time.Timer
 	cancel  context.CancelFunc
 	quiet   bool
+	running bool              // a search of gen has not shown its final results
+	opts    app.SearchOptions // the last search run, for refresh
+	last    app.SearchResult  // its final results
 }
 
 func newSearchBox(w *MainWindow) *searchBox {
@@ -138,6 +141,7 @@ func (s *searchBox) changed() {
 // stop drops the search waiting or running.
 func (s *searchBox) stop() {
 	s.gen++
+	s.running = false
 	if s.timer != nil {
 		s.timer.Stop()
 		s.timer = nil
@@ -165,6 +169,7 @@ func (s *searchBox) run(gen int) {
 	}
 	ctx, cancel := context.WithCancel(s.w.ctx)
 	s.cancel = cancel
+	s.running, s.opts = true, opts
 	s.w.spawn("search", func() {
 		defer cancel()
 		res, err := s.w.core.Search(ctx, opts)
@@ -186,9 +191,15 @@ func (s *searchBox) show(gen int, res app.SearchResult, err error, final bool) {
 	if gen != s.gen {
 		return
 	}
+	if final || err != nil {
+		s.running = false
+	}
 	if err != nil {
 		s.showError(err)
 		return
+	}
+	if final {
+		s.last = res
 	}
 	msgs := append(append([]app.Message(nil), res.Messages...), res.Server...)
 	s.w.list.showResults(msgs)
@@ -203,6 +214,38 @@ func (s *searchBox) show(gen int, res app.SearchResult, err error, final bool) {
 	}
 	s.summary.SetText(text)
 	s.summary.Show()
+}
+
+// refresh runs the last search again in the store, after the store
+// changed (a result deleted, moved or marked), keeping what the servers
+// found the last time: asking them again at every change of a sync would
+// load them for nothing. It does nothing while a search is running.
+func (s *searchBox) refresh() {
+	if !s.w.list.searching || s.running {
+		return
+	}
+	gen, opts, last := s.gen, s.opts, s.last
+	ctx, cancel := context.WithCancel(s.w.ctx)
+	s.cancel = cancel
+	s.running = true
+	s.w.spawn("search again", func() {
+		defer cancel()
+		res, err := s.w.core.Search(ctx, opts)
+		if err == nil {
+			here := make(map[int64]bool, len(res.Messages))
+			for _, m := range res.Messages {
+				here[m.ID] = true
+			}
+			for _, m := range last.Server {
+				if !here[m.ID] {
+					res.Server = append(res.Server, m)
+				}
+			}
+			res.ServerCount = max(last.ServerCount-(len(last.Server)-len(res.Server)), len(res.Server))
+			res.ServerErr = last.ServerErr
+		}
+		s.w.do(func() { s.show(gen, res, err, true) })
+	})
 }
 
 // showError shows what is wrong with the query under the field, or hides

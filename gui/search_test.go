@@ -132,6 +132,17 @@ func TestSearchField(t *testing.T) {
 		t.Errorf("folder scope: %d rows, want %d", got, len(want.Messages)+len(want.Server))
 	}
 
+	// A result deleted leaves the results.
+	gone, _ := h.w.list.at(0)
+	h.w.list.list.Select(0)
+	h.w.deleteSelected()
+	h.waitFor("the deleted message out of the results", func() bool {
+		return h.w.list.searching && h.w.list.count == len(want.Messages)+len(want.Server)-1 && !slices.Contains(h.shownIDs(), gone.ID)
+	})
+	if !strings.Contains(s.summary.Text, "here") {
+		t.Errorf("label after a delete: %q", s.summary.Text)
+	}
+
 	// Results come newest first: the sort bar waits until they are gone.
 	if !h.w.list.sortBar.key.Disabled() || !h.w.list.sortBar.dirBtn.Disabled() {
 		t.Error("the sort bar is enabled over search results")

@@ -374,6 +374,9 @@ func (w *MainWindow) apply(s *snapshot) {
 	if s.page != nil {
 		w.list.replace(s.page)
 	}
+	if s.full || len(s.boxes) > 0 {
+		w.search.refresh()
+	}
 	w.autoSelect()
 	for _, f := range s.failures {
 		w.status.notice(failureText(f))
