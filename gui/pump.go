@@ -81,6 +81,7 @@ type snapshot struct {
 // pageSnapshot is the count and the cached pages of the visible folder.
 type pageSnapshot struct {
 	mailboxID int64
+	sort      app.Sort // the order pages were read in
 	count     int
 	pages     map[int][]app.Message
 	readAt    uint64 // MainWindow.writes before the read
@@ -171,8 +172,9 @@ func (w *MainWindow) load(b *batch) *snapshot {
 		}
 	}
 	account, mailboxID, pages := w.view.get()
+	order := w.view.order()
 	if mailboxID != 0 && (s.full || b.messages[mailboxID] || b.bodyAccts[account]) {
-		ps := &pageSnapshot{mailboxID: mailboxID, pages: map[int][]app.Message{}, readAt: w.writes.Load()}
+		ps := &pageSnapshot{mailboxID: mailboxID, sort: order, pages: map[int][]app.Message{}, readAt: w.writes.Load()}
 		n, err := w.core.CountMessages(ctx, mailboxID)
 		if err != nil {
 			w.logf("gui: count messages: %v", err)
@@ -183,7 +185,7 @@ func (w *MainWindow) load(b *batch) *snapshot {
 			if p*pageSize >= n {
 				continue
 			}
-			msgs, err := w.core.Messages(ctx, mailboxID, p*pageSize, pageSize)
+			msgs, err := w.core.MessagesSorted(ctx, mailboxID, order, p*pageSize, pageSize)
 			if err != nil {
 				w.logf("gui: messages: %v", err)
 				return s
