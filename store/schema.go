@@ -302,12 +302,4 @@ ALTER TABLE mailboxes ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
 	`
 CREATE INDEX messages_newest ON messages (internal_date DESC, id DESC) WHERE hidden = 0;
 `,
-	// 16: the list's other orders (MessagesSorted): each key's expression
-	// exactly as sortExpr writes it, then the date and UID.
-	`
-CREATE INDEX messages_by_sender ON messages (mailbox_id, hidden, lower(CASE WHEN json_valid(from_addr) THEN coalesce(nullif(json_extract(from_addr, '$[0].n'), ''), json_extract(from_addr, '$[0].e'), '') ELSE '' END), internal_date, uid);
-CREATE INDEX messages_by_recipient ON messages (mailbox_id, hidden, lower(CASE WHEN json_valid(to_addr) THEN coalesce(nullif(json_extract(to_addr, '$[0].n'), ''), json_extract(to_addr, '$[0].e'), '') ELSE '' END), internal_date, uid);
-CREATE INDEX messages_by_subject ON messages (mailbox_id, hidden, subject COLLATE NOCASE, internal_date, uid);
-CREATE INDEX messages_by_size ON messages (mailbox_id, hidden, size, internal_date, uid);
-`,
 }
