@@ -1,0 +1,108 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/accounts/health"
+	"github.com/ternmail/tern/internal/mailtest"
+	"github.com/ternmail/tern/message"
+	"github.com/ternmail/tern/sync/outbox"
+)
+
+func newHealthCore(t *testing.T, opts *mailtest.ServerOptions, bodyDays int) (*Core, *mailtest.Server, accounts.Account) {
+	t.Helper()
+	srv := mailtest.ServerForTest(t, opts)
+	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets(),
+		Outbox: &outbox.Options{UndoDelay: time.Millisecond, RetryBase: 50 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	a := mailtest.DemoAccount(srv)
+	a.Sync.BodiesMaxAgeDays = bodyDays
+	acct, err := c.AddAccount(context.Background(), a, srv.Password, &AddOptions{SkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, srv, acct
+}
+
+// TestHealthOfAWorkingAccount: both servers pass with the stored
+// password, and the local state reports the sync and the bodies not
+// downloaded (those older than the account's limit).
+func TestHealthOfAWorkingAccount(t *testing.T) {
+	c, _, acct := newHealthCore(t, &mailtest.ServerOptions{TLS: true, Seed: mailtest.DemoSeed(time.Now())}, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.SyncOnce(ctx, acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Health(ctx, acct.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Failed() {
+		t.Fatalf("a working account failed: %+v %+v %+v", r.Incoming.Steps, r.Outgoing.Steps, r.Local)
+	}
+	for _, s := range []*HealthServer{r.Incoming, r.Outgoing} {
+		if st, ok := s.Step(health.StepSignIn); !ok || st.Status != health.StatusOK {
+			t.Errorf("%s sign-in: %+v", s.Protocol, st)
+		}
+	}
+	l := r.Local
+	if l.Folders == 0 || l.SyncedFolders != l.Folders || l.LastSynced.IsZero() || l.OldestSynced.After(l.LastSynced) {
+		t.Errorf("sync state %+v", l)
+	}
+	if l.MissingBodies == 0 {
+		t.Errorf("no body missing, though bodies older than 2 days are not downloaded: %+v", l)
+	}
+	if l.Pending != 0 || l.OutboxWaiting != 0 || len(l.OutboxFailed) != 0 {
+		t.Errorf("pending/outbox %+v", l)
+	}
+}
+
+// TestHealthMessageTooBig: a message the server refused for its SIZE is
+// diagnosed with the server's words and its limit.
+func TestHealthMessageTooBig(t *testing.T) {
+	c, _, acct := newHealthCore(t, &mailtest.ServerOptions{TLS: true, SMTPMaxBytes: 4000}, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d := &message.Draft{To: []message.Address{{Email: "bob@example.com"}}, Subject: "Holiday photos",
+		Text: strings.Repeat("a long line of text that makes the message big\n", 400)}
+	it, err := c.Send(ctx, acct.ID, d, &SendOptions{NoUndo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.startOutboxLocked()
+	c.mu.Unlock()
+	if it, err = c.WaitSent(ctx, it.ID); err == nil && it.State == OutboxSent {
+		t.Fatalf("a message over SIZE was sent: %+v", it)
+	}
+	r, err := c.Health(ctx, acct.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Outgoing.SizeLimit != 4000 {
+		t.Errorf("SizeLimit %d", r.Outgoing.SizeLimit)
+	}
+	if len(r.Local.OutboxFailed) != 1 || r.Local.OutboxFailed[0].LastError == "" {
+		t.Fatalf("outbox %+v", r.Local.OutboxFailed)
+	}
+	var got *HealthDiagnosis
+	for i := range r.Local.Diagnoses {
+		if r.Local.Diagnoses[i].Code == health.DiagTooBig {
+			got = &r.Local.Diagnoses[i]
+		}
+	}
+	if got == nil || !strings.Contains(got.Summary, "Holiday photos") || !strings.Contains(got.Summary, "3.9 KiB") {
+		t.Fatalf("diagnoses %+v", r.Local.Diagnoses)
+	}
+	if !r.Failed() {
+		t.Error("the report does not count the refused message as a failure")
+	}
+}
