@@ -50,6 +50,8 @@ Usage:
   tern outbox [--account ID]              messages waiting, sent or failed
   tern outbox retry ID | outbox cancel ID
   tern outbox resend ID | outbox mark-sent ID   for a message that may or may not have been sent
+  tern doctor [--account ID] [--trace FILE]   check each account's servers and state, step by
+                                          step, and say what is wrong and how to fix it
   tern version
 
 Every verb takes --json for machine-readable output and --home DIR (or
@@ -119,6 +121,8 @@ func dispatch(argv []string, e *env) error {
 		extra = map[string]bool{"limit": true, "folder": true, "server": false}
 	case "send", "outbox":
 		extra = sendFlags
+	case "doctor":
+		extra = map[string]bool{"trace": true}
 	}
 	a, err := parseArgs(argv, spec(extra))
 	if err != nil {
@@ -169,6 +173,8 @@ func dispatch(argv []string, e *env) error {
 		return cmdSend(ctx, core, a, pos, e)
 	case "outbox":
 		return cmdOutbox(ctx, core, a, pos, e)
+	case "doctor":
+		return cmdDoctor(ctx, core, a, e)
 	}
 	return fmt.Errorf("unknown command %q (try tern --help)", verb)
 }
@@ -176,7 +182,7 @@ func dispatch(argv []string, e *env) error {
 // valueFlags are the flags, of any verb, that take a value.
 var valueFlags = map[string]bool{"home": true, "account": true, "limit": true, "folder": true, "email": true, "name": true,
 	"imap": true, "smtp": true, "username": true, "accept-cert": true,
-	"to": true, "cc": true, "bcc": true, "subject": true, "attach": true, "eml": true, "timeout": true}
+	"to": true, "cc": true, "bcc": true, "subject": true, "attach": true, "eml": true, "timeout": true, "trace": true}
 
 // findVerb returns the first argument that is neither a flag nor a flag's
 // value.
@@ -202,7 +208,7 @@ func findVerb(argv []string) string {
 // coreOptions works out where Tern keeps its files: --home, TERN_HOME, or
 // the XDG directories. --demo without a home runs in a throwaway one.
 func coreOptions(a *args, e *env) (app.Options, func(), error) {
-	opts := app.Options{Home: a.str("home"), Secrets: e.secrets, StartDemo: startDemo}
+	opts := app.Options{Home: a.str("home"), Secrets: e.secrets, StartDemo: startDemo, Autoconfig: e.autoconfig}
 	if e.getenv("TERN_DEBUG") != "" {
 		logger := log.New(e.stderr, "tern: ", log.LstdFlags)
 		opts.Logf = logger.Printf
