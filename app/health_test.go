@@ -106,3 +106,46 @@ func TestHealthMessageTooBig(t *testing.T) {
 		t.Error("the report does not count the refused message as a failure")
 	}
 }
+
+// TestHealthMessageOverPostfixLimit: real Postfix with a small
+// message_size_limit refuses a message; the report names the message, the
+// limit the server announced, and the server's words.
+func TestHealthMessageOverPostfixLimit(t *testing.T) {
+	alice := mailtest.RealUser{Name: "alice@example.test", Password: "alice-pw-h"}
+	real := mailtest.RealForTest(t, alice)
+	if err := real.ReconfigurePostfix("message_size_limit = 3000"); err != nil {
+		t.Fatal(err)
+	}
+	c, acct := coreWithRealAccount(t, real, alice)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d := &message.Draft{To: []message.Address{{Email: "bob@example.test"}}, Subject: "Scanned contract",
+		Text: strings.Repeat("a long line of text that makes the message big\n", 200)}
+	it, err := c.Send(ctx, acct.ID, d, &SendOptions{NoUndo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.startOutboxLocked()
+	c.mu.Unlock()
+	if it, err = c.WaitSent(ctx, it.ID); err == nil && it.State == OutboxSent {
+		t.Fatalf("a message over message_size_limit was sent: %+v", it)
+	}
+	r, err := c.Health(ctx, acct.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Outgoing.SizeLimit != 3000 || r.Outgoing.Failed() {
+		t.Errorf("SizeLimit %d, steps %+v", r.Outgoing.SizeLimit, r.Outgoing.Steps)
+	}
+	var got *HealthDiagnosis
+	for i := range r.Local.Diagnoses {
+		if r.Local.Diagnoses[i].Code == health.DiagTooBig {
+			got = &r.Local.Diagnoses[i]
+		}
+	}
+	if got == nil || !strings.Contains(got.Summary, "Scanned contract") || !strings.Contains(got.Summary, "2.9 KiB the server accepts") {
+		t.Fatalf("diagnoses %+v, outbox %+v", r.Local.Diagnoses, r.Local.OutboxFailed)
+	}
+	t.Logf("%s / %s", got.Summary, got.Evidence)
+}
