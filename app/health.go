@@ -231,3 +231,30 @@ func sizeWords(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// SwitchEndpoint applies a health report's ActionSwitchEndpoint: it sets
+// account's server for protocol ("IMAP" or "SMTP") to ep's host, port and
+// security, keeping the user name and the sign-in method, saves the
+// account (UpdateAccount: the sync restarts with it) and checks the
+// account again, returning the new report.
+func (c *Core) SwitchEndpoint(ctx context.Context, account, protocol string, ep accounts.Endpoint, opts *HealthOptions) (*HealthReport, error) {
+	a, ok := c.Account(account)
+	if !ok {
+		return nil, fmt.Errorf("no account %q", account)
+	}
+	a = a.Clone()
+	var target *accounts.Endpoint
+	switch strings.ToUpper(protocol) {
+	case "IMAP":
+		target = &a.IMAP
+	case "SMTP":
+		target = &a.SMTP
+	default:
+		return nil, fmt.Errorf("unknown protocol %q (want IMAP or SMTP)", protocol)
+	}
+	target.Host, target.Port, target.Security = ep.Host, ep.Port, ep.Security
+	if err := c.UpdateAccount(ctx, a, "", nil); err != nil {
+		return nil, err
+	}
+	return c.Health(ctx, account, opts)
+}

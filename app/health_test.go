@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/accounts/autoconfig"
 	"github.com/ternmail/tern/accounts/health"
 	"github.com/ternmail/tern/internal/mailtest"
 	"github.com/ternmail/tern/message"
@@ -148,4 +150,58 @@ func TestHealthMessageOverPostfixLimit(t *testing.T) {
 		t.Fatalf("diagnoses %+v, outbox %+v", r.Local.Diagnoses, r.Local.OutboxFailed)
 	}
 	t.Logf("%s / %s", got.Summary, got.Evidence)
+}
+
+// TestHealthSwitchEndpoint: an account set to a port that refuses gets the
+// diagnosis with the working port as its action; applying it saves the
+// account with that port and the re-check passes.
+func TestHealthSwitchEndpoint(t *testing.T) {
+	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{TLS: true})
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(srv.CertPEM) {
+		t.Fatal("no certificate")
+	}
+	portMap := func(_ string, port int) string {
+		switch port {
+		case 993:
+			return srv.IMAPAddr
+		case 465:
+			return srv.SMTPAddr
+		}
+		return "127.0.0.1:1" // refuses
+	}
+	home := t.TempDir()
+	c, err := New(Options{Home: home, Secrets: accounts.NewMemorySecrets(), Autoconfig: &autoconfig.Options{Roots: roots, PortMap: portMap}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	a := accounts.Account{Email: srv.Username,
+		IMAP: accounts.Endpoint{Host: "127.0.0.1", Port: 143, Security: accounts.SecuritySTARTTLS, Username: srv.Username},
+		SMTP: accounts.Endpoint{Host: "127.0.0.1", Port: 465, Security: accounts.SecurityTLS, Username: srv.Username}}
+	acct, err := c.AddAccount(context.Background(), a, srv.Password, &AddOptions{SkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := c.Health(ctx, acct.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := r.Incoming.Diagnosis(health.DiagRefused)
+	if !ok || d.Action == nil || d.Action.Kind != health.ActionSwitchEndpoint || d.Action.Endpoint == nil {
+		t.Fatalf("diagnoses %+v", r.Incoming.Diagnoses)
+	}
+	r, err = c.SwitchEndpoint(ctx, acct.ID, r.Incoming.Protocol, *d.Action.Endpoint, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Failed() {
+		t.Fatalf("the re-check failed: %+v", r.Incoming.Steps)
+	}
+	saved, _ := c.Account(acct.ID)
+	if saved.IMAP.Port != 993 || saved.IMAP.Security != accounts.SecurityTLS || saved.IMAP.Username != srv.Username {
+		t.Errorf("saved %+v", saved.IMAP)
+	}
 }
