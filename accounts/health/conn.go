@@ -211,6 +211,12 @@ func (p *probe) silent(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout() && p.raw.read.Load() == 0
 }
 
+// oneLine says what err means in a line: the step's own words, then the
+// plain-word explanation of the error beneath.
 func oneLine(err error) string {
+	var se *stepError
+	if errors.As(err, &se) {
+		return se.msg + ": " + accounts.Explain(se.err)
+	}
 	return accounts.Explain(err)
 }

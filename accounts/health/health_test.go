@@ -356,7 +356,9 @@ func TestBlockedSubmissionPort(t *testing.T) {
 	o := &health.Options{Roots: roots, Timeout: 500 * time.Millisecond,
 		PortMap: ports(map[int]string{465: swallower(t), 587: smtpSrv.Addr})}
 	s := check(t, "SMTP", endpoint(465, accounts.SecurityTLS), o)
-	wantStep(t, s, health.StepTLS, health.StatusFail)
+	if st := wantStep(t, s, health.StepTLS, health.StatusFail); !strings.Contains(st.Detail, "no answer to the TLS handshake") {
+		t.Errorf("TLS step %q does not say the server never answered", st.Detail)
+	}
 	d := wantDiagnosis(t, s, health.DiagPortBlocked)
 	if !strings.Contains(d.Summary, "port 465") || !strings.Contains(d.Summary, "port 587") {
 		t.Errorf("summary %q", d.Summary)

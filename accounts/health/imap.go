@@ -142,12 +142,21 @@ func (p *probe) runIMAP(ctx context.Context) (plainOnTLS, silent bool) {
 	return false, false
 }
 
+// stepError is a failure whose words say more than the error beneath.
+type stepError struct {
+	msg string
+	err error
+}
+
+func (e *stepError) Error() string { return e.msg + ": " + e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
 func handshakeErr(err error, silent, plain bool) error {
 	switch {
 	case silent:
-		return fmt.Errorf("no answer to the TLS handshake: %w", err)
+		return &stepError{"no answer to the TLS handshake", err}
 	case plain:
-		return fmt.Errorf("the server answered in plaintext, not TLS: %w", err)
+		return &stepError{"the server answered in plaintext, not TLS (a STARTTLS port?)", err}
 	}
 	return err
 }
