@@ -95,8 +95,11 @@ func printHealth(w io.Writer, r *app.HealthReport, diags []diagnosisJSON) {
 	wrap(w, "  sync        ", 14, sync)
 	wrap(w, "  synced      ", 14, fmt.Sprintf("%d of %d folders; last %s", l.SyncedFolders, l.Folders, ago(l.LastSynced)))
 	push := "not connected"
-	if l.Push {
+	switch {
+	case l.Push:
 		push = "connected (IDLE)"
+	case l.Sync == "stopped":
+		push = "not running in this process (the window keeps it)"
 	}
 	wrap(w, "  push        ", 14, push)
 	pending := fmt.Sprintf("%d", l.Pending)
