@@ -78,6 +78,9 @@ type LocalHealth struct {
 	// with the server's last words.
 	OutboxWaiting int
 	OutboxFailed  []OutboxProblem
+	// SentCopyFailed are messages sent whose copy the server refused to
+	// store in the Sent folder.
+	SentCopyFailed []OutboxProblem
 	// MissingBodies counts the messages whose body is not downloaded yet.
 	MissingBodies int
 	Diagnoses     []HealthDiagnosis
@@ -174,6 +177,10 @@ func (c *Core) localHealth(ctx context.Context, a accounts.Account, r *HealthRep
 			l.OutboxWaiting++
 		case OutboxFailed, OutboxPartial, OutboxUncertain:
 			l.OutboxFailed = append(l.OutboxFailed, OutboxProblem{ID: it.ID, Subject: it.Subject, Size: it.Size, State: it.State, LastError: it.LastError})
+		case OutboxSent:
+			if it.LastError != "" {
+				l.SentCopyFailed = append(l.SentCopyFailed, OutboxProblem{ID: it.ID, Subject: it.Subject, Size: it.Size, State: it.State, LastError: it.LastError})
+			}
 		}
 	}
 	diagnoseLocal(l, r.Outgoing, r.Incoming)
@@ -209,7 +216,12 @@ func diagnoseLocal(l *LocalHealth, smtpSrv, imapSrv *HealthServer) {
 			add(overQuota(p.LastError))
 		}
 	}
-	if w := strings.ToLower(l.PendingLastError); strings.Contains(w, "overquota") || strings.Contains(w, "quota") {
+	for _, p := range l.SentCopyFailed {
+		if strings.Contains(strings.ToLower(p.LastError), "quota") {
+			add(overQuota(p.LastError))
+		}
+	}
+	if w := strings.ToLower(l.PendingLastError); strings.Contains(w, "quota") {
 		add(overQuota(l.PendingLastError))
 	}
 }

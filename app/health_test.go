@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/x509"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +205,67 @@ func TestHealthSwitchEndpoint(t *testing.T) {
 	if saved.IMAP.Port != 993 || saved.IMAP.Security != accounts.SecurityTLS || saved.IMAP.Username != srv.Username {
 		t.Errorf("saved %+v", saved.IMAP)
 	}
+}
+
+// TestHealthSentCopyOverQuota: on a real Dovecot with the mailbox over its
+// quota, a message is sent but its copy to Sent is refused
+// ([OVERQUOTA]); the report shows the refused copy and diagnoses the full
+// mailbox from it, as from the quota the server reports.
+func TestHealthSentCopyOverQuota(t *testing.T) {
+	alice := mailtest.RealUser{Name: "alice@example.test", Password: "alice-pw-q"}
+	bob := mailtest.RealUser{Name: "bob@example.test", Password: "bob-pw-q"}
+	real := mailtest.RealForTest(t, alice, bob)
+	c, acct := coreWithRealAccount(t, real, alice)
+	c.Start()
+	waitFirstSync(t, c, acct)
+	for i := range 3 {
+		msg := "From: bob@example.test\r\nTo: alice@example.test\r\nSubject: big " + strconv.Itoa(i) + "\r\n\r\n" + strings.Repeat("x", 2000) + "\r\n"
+		if err := real.Deliver(alice.Name, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := real.ReconfigureDovecot(`mail_plugins = $mail_plugins quota
+protocol imap {
+  mail_plugins = $mail_plugins imap_quota
+}
+plugin {
+  quota = count:User quota
+  quota_rule = *:storage=4K
+  quota_vsizes = yes
+}`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	it, err := c.Send(ctx, acct.ID, &message.Draft{To: []message.Address{{Email: bob.Name}}, Subject: "Minutes", Text: "Short.\n"}, &SendOptions{NoUndo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it, err = c.WaitSent(ctx, it.ID); err != nil || it.State != OutboxSent {
+		t.Fatalf("send: %+v %v", it, err)
+	}
+	waitUntil(t, "the refused copy to Sent", func() bool {
+		got, err := c.OutboxItem(ctx, it.ID)
+		return err == nil && got.LastError != ""
+	})
+	r, err := c.Health(ctx, acct.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Local.SentCopyFailed) != 1 || !strings.Contains(r.Local.SentCopyFailed[0].LastError, "OVERQUOTA") {
+		t.Fatalf("sent copies %+v", r.Local.SentCopyFailed)
+	}
+	var got *HealthDiagnosis
+	for i := range r.Local.Diagnoses {
+		if r.Local.Diagnoses[i].Code == health.DiagOverQuota {
+			got = &r.Local.Diagnoses[i]
+		}
+	}
+	if got == nil || !strings.Contains(got.Evidence, "OVERQUOTA") {
+		t.Fatalf("diagnoses %+v", r.Local.Diagnoses)
+	}
+	if _, ok := r.Incoming.Diagnosis(health.DiagOverQuota); !ok {
+		t.Errorf("the IMAP check did not find the quota full: %+v", r.Incoming.Steps)
+	}
+	t.Logf("%s / %s", got.Summary, got.Evidence)
 }

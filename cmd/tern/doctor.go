@@ -101,6 +101,7 @@ type localJSON struct {
 	PendingLastError string           `json:"pending_last_error,omitempty"`
 	OutboxWaiting    int              `json:"outbox_waiting"`
 	OutboxFailed     []outboxFailJSON `json:"outbox_failed"`
+	SentCopyFailed   []outboxFailJSON `json:"sent_copy_failed"`
 	MissingBodies    int              `json:"bodies_not_downloaded"`
 }
 
@@ -201,9 +202,12 @@ func healthOut(r *app.HealthReport) healthJSON {
 		Local: localJSON{Sync: l.Sync, SyncSince: when(l.SyncSince), SyncError: l.SyncError, Push: l.Push,
 			LastSynced: when(l.LastSynced), OldestSynced: when(l.OldestSynced), Folders: l.Folders, SyncedFolders: l.SyncedFolders,
 			Pending: l.Pending, OldestPending: when(l.OldestPending), PendingLastError: l.PendingLastError,
-			OutboxWaiting: l.OutboxWaiting, OutboxFailed: []outboxFailJSON{}, MissingBodies: l.MissingBodies}}
+			OutboxWaiting: l.OutboxWaiting, OutboxFailed: []outboxFailJSON{}, SentCopyFailed: []outboxFailJSON{}, MissingBodies: l.MissingBodies}}
 	for _, p := range l.OutboxFailed {
 		j.Local.OutboxFailed = append(j.Local.OutboxFailed, outboxFailJSON{ID: p.ID, Subject: p.Subject, Size: p.Size, State: p.State, LastError: p.LastError})
+	}
+	for _, p := range l.SentCopyFailed {
+		j.Local.SentCopyFailed = append(j.Local.SentCopyFailed, outboxFailJSON{ID: p.ID, Subject: p.Subject, Size: p.Size, State: p.State, LastError: p.LastError})
 	}
 	return j
 }

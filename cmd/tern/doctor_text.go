@@ -114,6 +114,9 @@ func printHealth(w io.Writer, r *app.HealthReport, diags []diagnosisJSON) {
 	for _, p := range l.OutboxFailed {
 		wrap(w, "    ", 6, fmt.Sprintf("#%d %q (%d bytes): %s", p.ID, p.Subject, p.Size, p.LastError))
 	}
+	for _, p := range l.SentCopyFailed {
+		wrap(w, "    sent, ", 6, fmt.Sprintf("#%d %q: %s", p.ID, p.Subject, p.LastError))
+	}
 	wrap(w, "  bodies      ", 14, fmt.Sprintf("%d not downloaded yet", l.MissingBodies))
 	fmt.Fprintln(w)
 	if len(diags) == 0 {
