@@ -55,6 +55,7 @@ func TestCLIDoctorHealthy(t *testing.T) {
 		t.Errorf("size %d, diagnoses %+v", r.Outgoing.SizeLimit, r.Diagnoses)
 	}
 	text := c.ok("", "doctor")
+	t.Log(text)
 	checkWidth(t, text)
 	for _, want := range []string{"Incoming: IMAP", "Outgoing: SMTP", "sign-in", "No problem found."} {
 		if !strings.Contains(text, want) {
