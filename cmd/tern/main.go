@@ -54,6 +54,8 @@ Usage:
   tern outbox [--account ID]              messages waiting, sent or failed
   tern outbox retry ID | outbox cancel ID
   tern outbox resend ID | outbox mark-sent ID   for a message that may or may not have been sent
+  tern doctor [--account ID] [--trace FILE]   check each account's servers and state, step by
+                                          step, and say what is wrong and how to fix it
   tern version
 
 Every verb takes --json for machine-readable output and --home DIR (or
@@ -122,6 +124,7 @@ var verbFlags = map[string]map[string]bool{
 	"move":    actFlags,
 	"delete":  actFlags,
 	"archive": actFlags,
+	"doctor":  {"trace": true},
 }
 
 func dispatch(argv []string, e *env) error {
@@ -178,6 +181,8 @@ func dispatch(argv []string, e *env) error {
 		return cmdOutbox(ctx, core, a, pos, e)
 	case "mark", "move", "delete", "archive":
 		return cmdAct(ctx, core, verb, a, pos, e)
+	case "doctor":
+		return cmdDoctor(ctx, core, a, e)
 	}
 	return fmt.Errorf("unknown command %q (try tern --help)", verb)
 }
@@ -220,7 +225,7 @@ func findVerb(argv []string) string {
 // coreOptions works out where Tern keeps its files: --home, TERN_HOME, or
 // the XDG directories. --demo without a home runs in a throwaway one.
 func coreOptions(a *args, e *env) (app.Options, func(), error) {
-	opts := app.Options{Home: a.str("home"), Secrets: e.secrets, StartDemo: startDemo}
+	opts := app.Options{Home: a.str("home"), Secrets: e.secrets, StartDemo: startDemo, Autoconfig: e.autoconfig}
 	if e.getenv("TERN_DEBUG") != "" {
 		logger := log.New(e.stderr, "tern: ", log.LstdFlags)
 		opts.Logf = logger.Printf
