@@ -127,7 +127,7 @@ func threadMessages(tx *sql.Tx, account string, msgs []threadInput) error {
 		parent[b] = a
 		return a
 	}
-	dirty := map[string]bool{} // keys to write
+	dirty := map[string]bool{}     // keys to write
 	subjects := map[string]int64{} // "s:" keys to add unless stored (first wins)
 	threadOf := make([]int64, len(msgs))
 	for i := range msgs {
