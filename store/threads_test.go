@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -281,4 +282,37 @@ func TestThreadNumbersNotReused(t *testing.T) {
 	th := threadsByMsgID(t, db)
 	otherThread(t, th, "c", "r")
 	otherThread(t, th, "a", "c")
+}
+
+// TestConversationPageDeep checks that the grouped reading of deep pages
+// finds the same conversations in the same order as the walk of the
+// first pages, dates that tie included.
+func TestConversationPageDeep(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	inbox, _, _ := threadBoxes(t, db, "acct")
+	var msgs []Message
+	for i := 1; i <= 120; i++ {
+		m := tmsg(uint32(i), fmt.Sprintf("m%d", i), fmt.Sprintf("s%d", i%37), "")
+		m.InternalDate = threadBase.Add(time.Duration(i/3) * time.Hour) // three a date
+		if i%4 != 0 && i > 37 {
+			m.InReplyTo = fmt.Sprintf("m%d", i-37)
+		}
+		msgs = append(msgs, m)
+	}
+	put(t, db, inbox, msgs...)
+	n, err := db.CountConversations(ctx, inbox.ID)
+	if err != nil || n < 40 {
+		t.Fatalf("%d conversations, %v", n, err)
+	}
+	for _, off := range []int{0, 5, 17, n - 3} {
+		wi, wl, err1 := db.walkThreads(ctx, inbox.ID, off, 10)
+		gi, gl, err2 := db.groupThreads(ctx, inbox.ID, off, 10)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if fmt.Sprint(wi, wl) != fmt.Sprint(gi, gl) {
+			t.Errorf("offset %d: walk %v %v, group %v %v", off, wi, wl, gi, gl)
+		}
+	}
 }
