@@ -92,6 +92,7 @@ type MainWindow struct {
 	welcome      *welcome
 	folders      *folderTree
 	list         *messageList
+	convs        *conversationView
 	reader       *reader
 	status       *statusBar
 	starBtn      *widget.Button
@@ -156,6 +157,7 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 
 	w.folders = newFolderTree(w)
 	w.list = newMessageList(w)
+	w.convs = newConversationView(w)
 	w.reader = newReader(w)
 	w.status = newStatusBar(w)
 	w.welcome = newWelcome(w)
@@ -261,7 +263,8 @@ func (w *MainWindow) buildMain() fyne.CanvasObject {
 	}
 	top := container.NewVBox(bar, widget.NewSeparator())
 
-	right := container.NewHSplit(w.list.root, w.reader.root)
+	middle := container.NewBorder(w.convs.bar, nil, nil, nil, container.NewStack(w.list.root, w.convs.root))
+	right := container.NewHSplit(middle, w.reader.root)
 	right.SetOffset(0.42)
 	split := container.NewHSplit(w.folders.root, right)
 	split.SetOffset(0.2)
@@ -349,6 +352,7 @@ func (w *MainWindow) apply(s *snapshot) {
 		} else {
 			// The folder (or its account) is gone.
 			w.list.close()
+			w.convs.open(app.Mailbox{})
 			w.reader.clear()
 			w.folders.unselect()
 			w.autoSelected = false
@@ -356,6 +360,7 @@ func (w *MainWindow) apply(s *snapshot) {
 	}
 	if s.page != nil {
 		w.list.replace(s.page)
+		w.convs.reload()
 	}
 	w.autoSelect()
 	for _, f := range s.failures {
@@ -399,6 +404,7 @@ func (w *MainWindow) autoSelect() {
 func (w *MainWindow) openMailbox(b app.Mailbox) {
 	w.reader.clear()
 	w.list.open(b)
+	w.convs.open(b)
 	w.updateActions()
 }
 
