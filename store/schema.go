@@ -317,7 +317,6 @@ CREATE TABLE thread_seq (n INTEGER NOT NULL);
 INSERT INTO thread_seq (n) VALUES (0);
 CREATE INDEX messages_by_thread ON messages (account, thread_id);
 CREATE INDEX messages_folder_threads ON messages (mailbox_id, hidden, thread_id, internal_date, uid);
-CREATE INDEX messages_unthreaded ON messages (id) WHERE thread_id = 0;
 CREATE INDEX messages_flagged ON messages (internal_date DESC) WHERE flagged = 1 AND hidden = 0;
 `,
 }

@@ -333,51 +333,58 @@ func normSubject(subject string) (string, bool) {
 // transaction. Open calls it; it does nothing once every row has a thread.
 func (db *DB) threadUnthreaded(ctx context.Context) error {
 	const batch = 2000
-	for {
-		var more bool
-		// Quiet: Open calls it before the body files are set up.
-		err := db.writeQuiet(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.Query(`SELECT id, account, message_id, in_reply_to, refs, subject FROM messages
-				WHERE thread_id = 0 ORDER BY id LIMIT ?`, batch)
-			if err != nil {
-				return err
-			}
-			byAccount := map[string][]threadInput{}
-			var order []string
-			n := 0
-			for rows.Next() {
-				var in threadInput
-				var account, refs string
-				if err := rows.Scan(&in.id, &account, &in.messageID, &in.inReplyTo, &refs, &in.subject); err != nil {
-					rows.Close()
-					return err
-				}
-				in.references = strings.Fields(refs)
-				if _, ok := byAccount[account]; !ok {
-					order = append(order, account)
-				}
-				byAccount[account] = append(byAccount[account], in)
-				n++
-			}
+	var accts []string
+	rows, err := db.w.QueryContext(ctx, `SELECT DISTINCT account FROM mailboxes`)
+	if err != nil {
+		return fmt.Errorf("store: thread stored messages: %w", err)
+	}
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
 			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			for _, a := range order {
-				if err := threadMessages(tx, a, byAccount[a]); err != nil {
+			return err
+		}
+		accts = append(accts, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, account := range accts {
+		for more := true; more; {
+			// Quiet: Open calls it before the body files are set up. The
+			// rows of (account, thread 0) come in ID order from the
+			// index messages_by_thread.
+			err := db.writeQuiet(ctx, func(tx *sql.Tx) error {
+				rows, err := tx.Query(`SELECT id, message_id, in_reply_to, refs, subject FROM messages
+					WHERE account = ? AND thread_id = 0 ORDER BY id LIMIT ?`, account, batch)
+				if err != nil {
 					return err
 				}
+				var in []threadInput
+				for rows.Next() {
+					var m threadInput
+					var refs string
+					if err := rows.Scan(&m.id, &m.messageID, &m.inReplyTo, &refs, &m.subject); err != nil {
+						rows.Close()
+						return err
+					}
+					m.references = strings.Fields(refs)
+					in = append(in, m)
+				}
+				rows.Close()
+				if err := rows.Err(); err != nil {
+					return err
+				}
+				more = len(in) == batch
+				return threadMessages(tx, account, in)
+			})
+			if err != nil {
+				return fmt.Errorf("store: thread stored messages: %w", err)
 			}
-			more = n == batch
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("store: thread stored messages: %w", err)
-		}
-		if !more {
-			return nil
 		}
 	}
+	return nil
 }
 
 // Conversation is a snapshot of one thread as a folder's conversation
