@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"image/color"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,9 @@ type conversationView struct {
 	list   *mailList
 	root   *fyne.Container // the list; shown only in conversation mode
 	toggle *widget.Check   // the per-folder switch
-	bar    *fyne.Container
+	stack  *fyne.Container // holds the flat list or root, the one shown
+	// pane is the middle pane: the switch above the flat list or root.
+	pane *fyne.Container
 
 	on       map[int64]bool // folders shown as conversations
 	mailbox  app.Mailbox
@@ -39,6 +42,7 @@ type conversationView struct {
 	gen      int
 	expanded map[int64][]app.Message // thread → its messages, for expanded rows
 	rowH     float32                 // the height of one message row
+	itemH    float32                 // the height of a collapsed conversation row
 	quiet    bool
 }
 
@@ -47,6 +51,7 @@ func newConversationView(w *MainWindow) *conversationView {
 		loading: map[int]bool{}, expanded: map[int64][]app.Message{}}
 	icons := widgets.RowIcons{Star: w.icons.starOn, StarOutline: w.icons.starOutline, Attachment: theme.MailAttachmentIcon()}
 	v.rowH = widgets.NewMessageRow(icons).MinSize().Height
+	v.itemH = newConvItem(v, icons).MinSize().Height
 	v.list = &mailList{onRune: w.typedRune, onKey: v.typedKey}
 	v.list.Length = func() int { return v.count }
 	v.list.CreateItem = func() fyne.CanvasObject { return newConvItem(v, icons) }
@@ -54,14 +59,14 @@ func newConversationView(w *MainWindow) *conversationView {
 	v.list.OnSelected = v.selected
 	v.list.ExtendBaseWidget(v.list)
 	v.root = container.NewStack(v.list)
-	v.root.Hide()
 	v.toggle = widget.NewCheck("Conversations", func(on bool) {
 		if v.quiet {
 			return
 		}
 		v.setOn(on)
 	})
-	v.bar = container.NewHBox(v.toggle)
+	v.stack = container.NewStack(w.list.root)
+	v.pane = container.NewBorder(container.NewHBox(v.toggle), nil, nil, nil, v.stack)
 	return v
 }
 
@@ -96,15 +101,30 @@ func (v *conversationView) setOn(on bool) {
 // show shows the conversation list or the flat one and loads the first.
 func (v *conversationView) show() {
 	if !v.active() {
-		v.root.Hide()
-		v.w.list.root.Show()
+		v.swap(v.w.list.root)
 		return
 	}
-	v.w.list.root.Hide()
-	v.root.Show()
+	v.swap(v.root)
 	v.list.ScrollToTop()
 	v.list.UnselectAll()
 	v.load(true)
+}
+
+// swap puts list, the flat list or root, in the middle pane. The other one
+// leaves the window's tree, so that nothing draws or lays out a list that
+// is not seen (a hidden list refreshed meanwhile was sometimes not drawn
+// again once shown).
+func (v *conversationView) swap(list *fyne.Container) {
+	if len(v.stack.Objects) == 1 && v.stack.Objects[0] == list {
+		return
+	}
+	v.stack.Objects = []fyne.CanvasObject{list}
+	v.stack.Refresh()
+}
+
+// shown reports whether the conversation list is in the middle pane.
+func (v *conversationView) shown() bool {
+	return len(v.stack.Objects) == 1 && v.stack.Objects[0] == v.root
 }
 
 func (v *conversationView) reset() {
@@ -173,7 +193,8 @@ func (v *conversationView) load(first bool) {
 				return
 			}
 			v.count = n
-			v.pages = map[int][]app.Conversation{}
+			// Only the pages read are replaced: one loaded meanwhile is
+			// as new.
 			for p, cs := range got {
 				for i := range cs {
 					v.w.overlay([]app.Message{cs[i].Latest}, readAt)
@@ -181,8 +202,10 @@ func (v *conversationView) load(first bool) {
 				v.pages[p] = cs
 			}
 			for t, ms := range msgs {
-				v.w.overlay(ms, readAt)
-				v.expanded[t] = ms
+				if _, open := v.expanded[t]; open { // not collapsed meanwhile
+					v.w.overlay(ms, readAt)
+					v.expanded[t] = ms
+				}
 			}
 			v.relayout()
 		})
@@ -245,7 +268,7 @@ func (v *conversationView) at(i int) (app.Conversation, bool) {
 func (v *conversationView) relayout() {
 	for p, page := range v.pages {
 		for j, c := range page {
-			v.list.SetItemHeight(p*pageSize+j, v.rowH*float32(1+len(v.expanded[c.ThreadID])))
+			v.list.SetItemHeight(p*pageSize+j, v.itemH+v.rowH*float32(len(v.expanded[c.ThreadID])))
 		}
 	}
 	v.list.Refresh()
@@ -284,7 +307,7 @@ func (v *conversationView) expand(i int) {
 func (v *conversationView) collapse(i int) {
 	if c, ok := v.at(i); ok {
 		delete(v.expanded, c.ThreadID)
-		v.list.SetItemHeight(i, v.rowH)
+		v.list.SetItemHeight(i, v.itemH)
 		v.list.Refresh()
 	}
 }
@@ -444,7 +467,7 @@ func newConvItem(v *conversationView, icons widgets.RowIcons) *convItem {
 	it.disclose = widget.NewButton("▸", func() { it.v.toggleRow(it.row) })
 	it.disclose.Importance = widget.LowImportance
 	top := container.NewBorder(nil, nil, container.NewCenter(it.disclose), nil, it.head)
-	indent := canvas.NewRectangle(nil)
+	indent := canvas.NewRectangle(color.Transparent)
 	indent.SetMinSize(fyne.NewSize(4*theme.Padding()+theme.IconInlineSize(), 1))
 	it.content = container.NewBorder(top, nil, nil, nil, container.NewBorder(nil, nil, indent, nil, it.children))
 	it.ExtendBaseWidget(it)

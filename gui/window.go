@@ -263,8 +263,7 @@ func (w *MainWindow) buildMain() fyne.CanvasObject {
 	}
 	top := container.NewVBox(bar, widget.NewSeparator())
 
-	middle := container.NewBorder(w.convs.bar, nil, nil, nil, container.NewStack(w.list.root, w.convs.root))
-	right := container.NewHSplit(middle, w.reader.root)
+	right := container.NewHSplit(w.convs.pane, w.reader.root)
 	right.SetOffset(0.42)
 	split := container.NewHSplit(w.folders.root, right)
 	split.SetOffset(0.2)
