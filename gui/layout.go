@@ -73,7 +73,7 @@ func (p *panes) setNarrow(narrow bool) {
 	p.drawerPanel().Objects = nil
 	if !narrow {
 		p.drawerOpen = false
-		p.w.list.root.Show()
+		p.w.convs.pane.Show()
 		p.w.reader.root.Show()
 		p.w.folders.root.Show()
 		p.buildWide(p.wide.Offset, p.right.Offset)
@@ -82,7 +82,7 @@ func (p *panes) setNarrow(narrow bool) {
 	}
 	blank := func() fyne.CanvasObject { return container.NewStack() }
 	p.right.Leading, p.right.Trailing, p.wide.Leading = blank(), blank(), blank()
-	p.single.Objects = []fyne.CanvasObject{p.w.list.root, p.w.reader.root}
+	p.single.Objects = []fyne.CanvasObject{p.w.convs.pane, p.w.reader.root}
 	p.drawerPanel().Objects = []fyne.CanvasObject{p.w.folders.root}
 	p.root.Objects = []fyne.CanvasObject{container.NewBorder(container.NewVBox(p.nav, widget.NewSeparator()), nil, nil, nil, p.single), p.drawer}
 	p.update()
@@ -91,7 +91,7 @@ func (p *panes) setNarrow(narrow bool) {
 // buildWide makes the wide arrangement's splits, their dividers at the
 // given offsets.
 func (p *panes) buildWide(left, middle float64) {
-	p.right = container.NewHSplit(p.w.list.root, p.w.reader.root)
+	p.right = container.NewHSplit(p.w.convs.pane, p.w.reader.root)
 	p.right.SetOffset(middle)
 	p.wide = container.NewHSplit(p.w.folders.root, p.right)
 	p.wide.SetOffset(left)
@@ -109,12 +109,12 @@ func (p *panes) update() {
 		return
 	}
 	if p.readerOpen {
-		p.w.list.root.Hide()
+		p.w.convs.pane.Hide()
 		p.w.reader.root.Show()
 		p.backBtn.Show()
 	} else {
 		p.w.reader.root.Hide()
-		p.w.list.root.Show()
+		p.w.convs.pane.Show()
 		p.backBtn.Hide()
 	}
 	p.w.folders.root.Show()
@@ -185,7 +185,7 @@ func (l *panesLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 
 func (l *panesLayout) MinSize([]fyne.CanvasObject) fyne.Size {
 	p := l.p
-	list, reader := p.w.list.root.MinSize(), p.w.reader.root.MinSize()
+	list, reader := p.w.convs.pane.MinSize(), p.w.reader.root.MinSize()
 	nav := p.nav.MinSize()
 	return fyne.NewSize(max(list.Width, reader.Width, nav.Width), nav.Height+max(list.Height, reader.Height))
 }

@@ -98,7 +98,11 @@ func (l *messageList) updateItem(id widget.ListItemID, obj fyne.CanvasObject) {
 	}
 	msgID := m.ID
 	row.OnStar = func() { l.w.toggleStar(msgID) }
-	row.Set(rowData(l.mailbox, m, time.Now()))
+	rd := rowData(l.mailbox, m, time.Now())
+	if l.mailbox.ID < 0 { // a unified folder: say whose message it is
+		rd.Sender = l.w.accountLabel(m.Account) + " · " + rd.Sender
+	}
+	row.Set(rd)
 }
 
 // at returns the message of row id if its page is cached, and asks for the
@@ -134,7 +138,7 @@ func (l *messageList) requestPage(p int) {
 	l.w.spawn("load messages", func() {
 		ctx, cancel := context.WithTimeout(l.w.ctx, 30*time.Second)
 		readAt := l.w.writes.Load()
-		msgs, err := l.w.core.MessagesSorted(ctx, mailboxID, order, p*pageSize, pageSize)
+		msgs, err := l.w.pageMessages(ctx, mailboxID, order, p*pageSize, pageSize)
 		cancel()
 		l.w.do(func() {
 			if gen != l.gen {
@@ -220,10 +224,10 @@ func (l *messageList) open(b app.Mailbox) {
 		defer cancel()
 		order := l.w.core.FolderView(b).Sort
 		readAt := l.w.writes.Load()
-		n, err := l.w.core.CountMessages(ctx, mailboxID)
+		n, err := l.w.countMessages(ctx, mailboxID)
 		var msgs []app.Message
 		if err == nil {
-			msgs, err = l.w.core.MessagesSorted(ctx, mailboxID, order, 0, pageSize)
+			msgs, err = l.w.pageMessages(ctx, mailboxID, order, 0, pageSize)
 		}
 		l.w.do(func() {
 			if gen != l.gen {
@@ -330,7 +334,7 @@ func (l *messageList) message(id int64) (app.Message, bool) {
 	if i := l.indexOf(id); i >= 0 {
 		return l.pages[i/pageSize][i%pageSize], true
 	}
-	return app.Message{}, false
+	return l.w.convs.message(id)
 }
 
 func (l *messageList) selected(id widget.ListItemID) {
@@ -372,6 +376,7 @@ func (l *messageList) typedKey(ev *fyne.KeyEvent) bool {
 
 // setFlag changes a flag of a cached message and redraws its row.
 func (l *messageList) setFlag(id int64, flag string, on bool) {
+	l.w.convs.setFlag(id, flag, on)
 	i := l.indexOf(id)
 	if i < 0 {
 		return

@@ -173,9 +173,10 @@ func (w *MainWindow) load(b *batch) *snapshot {
 	}
 	account, mailboxID, pages := w.view.get()
 	order := w.view.order()
-	if mailboxID != 0 && (s.full || b.messages[mailboxID] || b.bodyAccts[account]) {
+	unified := mailboxID < 0 && len(b.messages)+len(b.bodyAccts) > 0
+	if mailboxID != 0 && (s.full || unified || b.messages[mailboxID] || b.bodyAccts[account]) {
 		ps := &pageSnapshot{mailboxID: mailboxID, sort: order, pages: map[int][]app.Message{}, readAt: w.writes.Load()}
-		n, err := w.core.CountMessages(ctx, mailboxID)
+		n, err := w.countMessages(ctx, mailboxID)
 		if err != nil {
 			w.logf("gui: count messages: %v", err)
 			return s
@@ -185,7 +186,7 @@ func (w *MainWindow) load(b *batch) *snapshot {
 			if p*pageSize >= n {
 				continue
 			}
-			msgs, err := w.core.MessagesSorted(ctx, mailboxID, order, p*pageSize, pageSize)
+			msgs, err := w.pageMessages(ctx, mailboxID, order, p*pageSize, pageSize)
 			if err != nil {
 				w.logf("gui: messages: %v", err)
 				return s

@@ -92,6 +92,7 @@ type MainWindow struct {
 	welcome      *welcome
 	folders      *folderTree
 	list         *messageList
+	convs        *conversationView
 	reader       *reader
 	panes        *panes
 	search       *searchBox
@@ -173,6 +174,7 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 
 	w.folders = newFolderTree(w)
 	w.list = newMessageList(w)
+	w.convs = newConversationView(w)
 	w.reader = newReader(w)
 	w.status = newStatusBar(w)
 	w.welcome = newWelcome(w)
@@ -366,6 +368,7 @@ func (w *MainWindow) apply(s *snapshot) {
 		} else {
 			// The folder (or its account) is gone.
 			w.list.close()
+			w.convs.open(app.Mailbox{})
 			w.reader.clear()
 			w.folders.unselect()
 			w.autoSelected = false
@@ -373,6 +376,7 @@ func (w *MainWindow) apply(s *snapshot) {
 	}
 	if s.page != nil {
 		w.list.replace(s.page)
+		w.convs.reload()
 	}
 	if s.full || len(s.boxes) > 0 {
 		w.search.refresh()
@@ -420,6 +424,7 @@ func (w *MainWindow) openMailbox(b app.Mailbox) {
 	w.reader.clear()
 	w.search.folderOpened()
 	w.list.open(b)
+	w.convs.open(b)
 	w.panes.folderOpened()
 	w.updateActions()
 }

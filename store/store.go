@@ -71,6 +71,10 @@ func Open(path string) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
+	if err := db.threadUnthreaded(context.Background()); err != nil {
+		w.Close()
+		return nil, err
+	}
 	q.Add("_pragma", "query_only(1)")
 	r, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
