@@ -172,17 +172,19 @@ func (s *searchBox) run(gen int) {
 	s.running, s.opts = true, opts
 	s.w.spawn("search", func() {
 		defer cancel()
-		res, err := s.w.core.Search(ctx, opts)
-		s.w.do(func() { s.show(gen, res, err, false) })
+		// Each result has variables of its own: the UI goroutine reads the
+		// first while this one runs the second.
+		here, err := s.w.core.Search(ctx, opts)
+		s.w.do(func() { s.show(gen, here, err, false) })
 		if err != nil || ctx.Err() != nil {
 			return
 		}
 		opts.Server = true
-		res, err = s.w.core.Search(ctx, opts)
+		merged, serr := s.w.core.Search(ctx, opts)
 		if ctx.Err() != nil {
 			return
 		}
-		s.w.do(func() { s.show(gen, res, err, true) })
+		s.w.do(func() { s.show(gen, merged, serr, true) })
 	})
 }
 
