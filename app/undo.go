@@ -16,13 +16,14 @@ var ErrGone = errors.New("the message cannot be brought back")
 // through the action queue:
 //
 //   - a flag change is reversed (a change queued after the first one);
-//   - a move or delete the engine has not replayed yet is cancelled: its
-//     pending action is dropped and the message shown again where it was;
-//   - a move the engine has replayed is answered by a move back, keyed by
-//     the message's Message-ID because the server gave it a new UID in the
-//     folder it went to; the message shows again when the engine has moved
-//     it back and synced its folder;
-//   - a delete for good that was replayed cannot be undone.
+//   - a move, whether or not the engine has replayed it yet, is answered
+//     by a move back keyed by the message's Message-ID, because the server
+//     gives the message a new UID in the folder it went to; a move still
+//     pending shows the message again at once (its row leaves and comes
+//     back when the engine replays the two), one already replayed when the
+//     engine has moved it back and synced its folder;
+//   - a delete for good still pending is cancelled; one replayed cannot be
+//     undone.
 //
 // It returns an error wrapping ErrGone when some message could not be
 // brought back; the others are.
@@ -37,11 +38,11 @@ func (c *Core) Undo(ctx context.Context, step *Step) error {
 		case store.ActionAddFlag, store.ActionRemoveFlag:
 			flags = append(flags, store.Change{ID: it.before.ID, Kind: flagKind(it.before.HasFlag(it.change.Flag)), Flag: it.change.Flag})
 		case store.ActionMove, store.ActionExpunge:
-			ok, err := c.store.CancelHide(ctx, it.before.ID)
+			done, err := c.store.UndoHide(ctx, it.before.ID)
 			if err != nil {
 				return err
 			}
-			if ok {
+			if done == store.UndoneCancelled {
 				continue
 			}
 			if it.change.Kind == store.ActionExpunge || it.before.MessageID == "" {
@@ -60,7 +61,7 @@ func (c *Core) Undo(ctx context.Context, step *Step) error {
 	}
 	c.changed(step.items)
 	if gone > 0 {
-		return fmt.Errorf("%d of %d messages were deleted for good: %w", gone, step.Count, ErrGone)
+		return fmt.Errorf("%d of %d messages: %w", gone, step.Count, ErrGone)
 	}
 	return nil
 }

@@ -119,8 +119,8 @@ func TestActFailsWhole(t *testing.T) {
 }
 
 // TestUndoPendingMove takes back a move before the engine replayed it: the
-// messages show again at once, nothing is queued, and the server never
-// moves them.
+// messages show again at once, and after replay (the move, then the move
+// back) they are where they were on the server.
 func TestUndoPendingMove(t *testing.T) {
 	c, acct, inbox := demoCore(t)
 	ctx := context.Background()
@@ -137,16 +137,45 @@ func TestUndoPendingMove(t *testing.T) {
 	if n, _ := c.CountMessages(ctx, inbox.ID); n != total {
 		t.Fatalf("inbox shows %d after undo, want %d", n, total)
 	}
-	if acts, _ := c.store.PendingActions(ctx, acct.ID); len(acts) != 0 {
-		t.Fatalf("%d pending actions after undo", len(acts))
-	}
 	before := len(messageIDs(t, c, junk.ID))
 	syncOnce(t, c, acct.ID)
 	if n := len(messageIDs(t, c, junk.ID)); n != before {
 		t.Fatalf("Junk has %d messages after sync, want %d", n, before)
 	}
-	if n, _ := c.CountMessages(ctx, inbox.ID); n != total {
-		t.Fatalf("inbox has %d after sync, want %d", n, total)
+	got := messageIDs(t, c, inbox.ID)
+	for _, m := range msgs {
+		if _, ok := got[m.MessageID]; !ok {
+			t.Fatalf("%q not in the inbox after sync", m.Subject)
+		}
+	}
+	if len(got) != total {
+		t.Fatalf("inbox has %d after sync, want %d", len(got), total)
+	}
+	if acts, _ := c.store.PendingActions(ctx, acct.ID); len(acts) != 0 {
+		t.Fatalf("%d pending actions left: %+v", len(acts), acts)
+	}
+}
+
+// TestUndoPendingExpunge cancels a delete for good that waits for replay:
+// the message stays on the server.
+func TestUndoPendingExpunge(t *testing.T) {
+	c, acct, _ := demoCore(t)
+	ctx := context.Background()
+	trash, _ := c.MailboxByRole(ctx, acct.ID, RoleTrash)
+	m := firstN(t, c, trash, 1)
+	step, err := c.Act(ctx, ids(m), ActDelete, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Undo(ctx, step); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := messageIDs(t, c, trash.ID)[m[0].MessageID]; !ok {
+		t.Fatal("the message is not shown again at once")
+	}
+	syncOnce(t, c, acct.ID)
+	if _, ok := messageIDs(t, c, trash.ID)[m[0].MessageID]; !ok {
+		t.Fatal("the message was deleted on the server")
 	}
 }
 

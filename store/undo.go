@@ -6,14 +6,30 @@ import (
 	"time"
 )
 
-// CancelHide takes back a move or delete of message id that waits for
-// replay: the pending action is dropped and the message shown again, in
-// one transaction. It reports false, changing nothing, when no such action
-// is pending (the engine has replayed it, or there was none).
-func (db *DB) CancelHide(ctx context.Context, id int64) (bool, error) {
-	var found bool
+// Undone says what UndoHide did.
+type Undone int
+
+const (
+	// UndoneNothing: no move or delete of the message is pending (the
+	// engine has replayed it); nothing changed.
+	UndoneNothing Undone = iota
+	// UndoneCancelled: a pending delete was dropped and the message shown
+	// again.
+	UndoneCancelled
+	// UndoneShown: the message is shown again where it was, but its
+	// pending move stays queued, because the engine may be replaying it at
+	// this moment: the caller queues the move back (QueueMoveBack).
+	UndoneShown
+)
+
+// UndoHide takes back, locally, the move or delete of message id that waits
+// for replay, in one transaction; see Undone for what it did. A pending
+// delete is dropped: an engine that read it just before still deletes the
+// message, which then leaves the list again.
+func (db *DB) UndoHide(ctx context.Context, id int64) (Undone, error) {
+	var done Undone
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		found = false
+		done = UndoneNothing
 		m, err := scanMessage(tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
 		if err == sql.ErrNoRows {
 			return nil
@@ -21,20 +37,27 @@ func (db *DB) CancelHide(ctx context.Context, id int64) (bool, error) {
 		if err != nil {
 			return err
 		}
-		res, err := tx.Exec(`DELETE FROM pending_actions WHERE id = (SELECT max(id) FROM pending_actions
-			WHERE mailbox_id = ? AND uidvalidity = ? AND uid = ? AND kind IN (?, ?))`,
-			m.MailboxID, m.UIDValidity, m.UID, ActionMove, ActionExpunge)
+		var actID int64
+		var kind string
+		err = tx.QueryRow(`SELECT id, kind FROM pending_actions WHERE mailbox_id = ? AND uidvalidity = ? AND uid = ? AND kind IN (?, ?) ORDER BY id DESC LIMIT 1`,
+			m.MailboxID, m.UIDValidity, m.UID, ActionMove, ActionExpunge).Scan(&actID, &kind)
+		if err == sql.ErrNoRows {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
+		done = UndoneShown
+		if kind == ActionExpunge {
+			done = UndoneCancelled
+			if _, err := tx.Exec(`DELETE FROM pending_actions WHERE id = ?`, actID); err != nil {
+				return err
+			}
 		}
-		found = true
 		_, err = tx.Exec(`UPDATE messages SET hidden = 0 WHERE id = ?`, id)
 		return err
 	})
-	return found, err
+	return done, err
 }
 
 // QueueMoveBack records a move, for replay, of the message whose
