@@ -25,12 +25,43 @@ const (
 	flagFlagged = app.FlagFlagged
 )
 
-// mailList is a widget.List that passes typed runes and arrow keys to the
-// window, so that shortcuts work while the list has the focus.
+// mailList is a widget.List that passes typed runes and keys to the
+// window, so that shortcuts work while the list has the focus, and tells
+// when it gains or loses the focus and which modifier keys are held.
 type mailList struct {
 	widget.List
-	onRune func(rune)
-	onKey  func(*fyne.KeyEvent) bool
+	onRune    func(rune)
+	onKey     func(*fyne.KeyEvent) bool
+	onFocus   func(bool)
+	onKeyDown func(ev *fyne.KeyEvent, down bool)
+}
+
+func (l *mailList) FocusGained() {
+	l.List.FocusGained()
+	if l.onFocus != nil {
+		l.onFocus(true)
+	}
+}
+
+func (l *mailList) FocusLost() {
+	l.List.FocusLost()
+	if l.onFocus != nil {
+		l.onFocus(false)
+	}
+}
+
+// KeyDown implements desktop.Keyable, to follow the modifier keys.
+func (l *mailList) KeyDown(ev *fyne.KeyEvent) {
+	if l.onKeyDown != nil {
+		l.onKeyDown(ev, true)
+	}
+}
+
+// KeyUp implements desktop.Keyable.
+func (l *mailList) KeyUp(ev *fyne.KeyEvent) {
+	if l.onKeyDown != nil {
+		l.onKeyDown(ev, false)
+	}
 }
 
 func (l *mailList) TypedRune(r rune) {
@@ -65,28 +96,32 @@ type messageList struct {
 	selIndex   int // row of selectedID in the widget, -1 if none
 	pending    int // a selected row whose page was loading, -1 if none
 	quiet      bool
+	sel        selection
 }
 
 func newMessageList(w *MainWindow) *messageList {
-	l := &messageList{w: w, pages: map[int][]app.Message{}, used: map[int]uint64{}, loading: map[int]bool{}, selIndex: -1, pending: -1}
+	l := &messageList{w: w, pages: map[int][]app.Message{}, used: map[int]uint64{}, loading: map[int]bool{}, selIndex: -1, pending: -1, sel: newSelection()}
 	rowIcons := widgets.RowIcons{Star: w.icons.starOn, StarOutline: w.icons.starOutline, Attachment: theme.MailAttachmentIcon()}
-	l.list = &mailList{onRune: w.typedRune, onKey: l.typedKey}
+	l.list = &mailList{onRune: w.typedRune, onKey: w.typedKeyEvent, onFocus: l.focusChanged, onKeyDown: l.trackModifier}
 	l.list.Length = func() int { return l.count }
-	l.list.CreateItem = func() fyne.CanvasObject { return widgets.NewMessageRow(rowIcons) }
+	l.list.CreateItem = func() fyne.CanvasObject { return newSelRow(l, widgets.NewMessageRow(rowIcons)) }
 	l.list.UpdateItem = l.updateItem
 	l.list.OnSelected = l.selected
 	l.list.ExtendBaseWidget(l.list)
 	l.empty = widget.NewLabel("")
 	l.empty.Alignment = fyne.TextAlignCenter
 	l.empty.Importance = widget.LowImportance
-	l.root = container.NewStack(l.list, container.NewCenter(l.empty))
+	l.root = container.NewStack(l.list, container.NewCenter(l.empty), l.sel.ring)
 	l.updateEmpty()
 	return l
 }
 
 func (l *messageList) updateItem(id widget.ListItemID, obj fyne.CanvasObject) {
-	row := obj.(*widgets.MessageRow)
+	sr := obj.(*selRow)
+	sr.id = id
+	row := sr.row
 	m, ok := l.at(id)
+	sr.setMarked(ok && l.sel.marked[m.ID])
 	if !ok {
 		row.OnStar = nil
 		row.Set(widgets.RowData{Placeholder: true})
@@ -168,6 +203,7 @@ func (l *messageList) requestPage(p int) {
 				l.pending = -1
 				l.selected(i)
 			}
+			l.pageArrived()
 		})
 	})
 }
@@ -256,6 +292,9 @@ func (l *messageList) close() {
 
 func (l *messageList) reset() {
 	l.gen++
+	l.sel.marked = map[int64]bool{}
+	l.sel.anchor, l.sel.jump = -1, -1
+	l.sel.gen++
 	l.pending = -1
 	l.pages = map[int][]app.Message{}
 	l.used = map[int]uint64{}
@@ -283,6 +322,7 @@ func (l *messageList) replace(ps *pageSnapshot) {
 	l.restoreSelection()
 	l.list.Refresh()
 	l.updateEmpty()
+	l.pageArrived()
 }
 
 // restoreSelection selects the row that now holds the selected message.
@@ -345,27 +385,6 @@ func (l *messageList) selected(id widget.ListItemID) {
 	}
 	l.selectedID = m.ID
 	l.w.openMessage(m.ID)
-}
-
-// typedKey moves the selection with the arrow keys.
-func (l *messageList) typedKey(ev *fyne.KeyEvent) bool {
-	next := l.selIndex
-	switch ev.Name {
-	case fyne.KeyDown:
-		next++
-	case fyne.KeyUp:
-		next--
-	case fyne.KeyDelete:
-		l.w.deleteSelected()
-		return true
-	default:
-		return false
-	}
-	if next < 0 || next >= l.count {
-		return true
-	}
-	l.list.Select(next)
-	return true
 }
 
 // setFlag changes a flag of a cached message and redraws its row.
