@@ -97,6 +97,7 @@ type messageList struct {
 	pending    int // a selected row whose page was loading, -1 if none
 	quiet      bool
 	sel        selection
+	drag       *drag // messages being dragged, nil if none
 }
 
 func newMessageList(w *MainWindow) *messageList {

@@ -100,12 +100,11 @@ func (u *undoBar) undo() {
 // messages as one step: on screen at once, in the store and the action
 // queue off the UI goroutine; the step is then offered for undo. Messages
 // that leave the list give their place to the next one.
-func (w *MainWindow) act(a app.Act, target int64) {
-	if !w.showingMain() {
-		return
-	}
-	ids := w.list.selection()
-	if len(ids) == 0 {
+func (w *MainWindow) act(a app.Act, target int64) { w.actOn(w.list.selection(), a, target) }
+
+// actOn is act on the messages ids of the shown folder.
+func (w *MainWindow) actOn(ids []int64, a app.Act, target int64) {
+	if !w.showingMain() || len(ids) == 0 {
 		return
 	}
 	var edits []*localEdit
