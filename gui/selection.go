@@ -107,13 +107,13 @@ func (r *selRow) TappedSecondary(ev *fyne.PointEvent) {
 	r.l.w.showMessageMenu(ev.AbsolutePosition)
 }
 
-// modifiers returns the modifier keys held now.
+// modifiers returns the modifier keys held now: the driver's word where
+// it has one, else those the list saw pressed while it had the focus.
 func (l *messageList) modifiers() fyne.KeyModifier {
-	mods := l.sel.mods
 	if d, ok := fyne.CurrentApp().Driver().(desktop.Driver); ok {
-		mods |= d.CurrentKeyModifiers()
+		return d.CurrentKeyModifiers()
 	}
-	return mods
+	return l.sel.mods
 }
 
 // trackModifier follows the modifier keys pressed while the list has the
@@ -144,8 +144,10 @@ func (l *messageList) focus() {
 	}
 }
 
-// focusChanged shows or hides the focus ring.
+// focusChanged shows or hides the focus ring. Keys released while the
+// list had no focus were not seen, so the modifiers start over.
 func (l *messageList) focusChanged(on bool) {
+	l.sel.mods = 0
 	if on {
 		l.sel.ring.StrokeColor = theme.Color(theme.ColorNameFocus)
 		l.sel.ring.Show()
