@@ -84,17 +84,16 @@ func (w *MainWindow) installKeys() {
 	c := w.win.Canvas()
 	c.SetOnTypedRune(w.typedRune)
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) { w.typedKeyEvent(ev) })
-	for i := range w.keys {
-		b := &w.keys[i]
+	for i, b := range w.keys {
 		for j, s := range b.shortcuts {
-			do := b.do
-			if do == nil { // Ctrl+1 … Ctrl+9
-				n := j
-				do = func() { w.openFolderN(n) }
-			}
 			c.AddShortcut(s, func(fyne.Shortcut) {
-				if w.keysOn() {
+				if !w.keysOn() {
+					return
+				}
+				if do := w.keys[i].do; do != nil {
 					do()
+				} else { // Ctrl+1 … Ctrl+9
+					w.openFolderN(j)
 				}
 			})
 		}

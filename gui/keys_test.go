@@ -305,6 +305,10 @@ func TestOtherKeys(t *testing.T) {
 	if h.w.reader.zoom >= 1 {
 		t.Errorf("zoom %v after Ctrl+− twice", h.w.reader.zoom)
 	}
+	h.shortcut(fyne.Key0, fyne.KeyModifierShortcutDefault)
+	if h.w.reader.zoom != 1 {
+		t.Errorf("zoom %v after Ctrl+0", h.w.reader.zoom)
+	}
 
 	h.w.win.Canvas().Focus(h.w.list.list)
 	h.press(fyne.KeyF1)
@@ -366,6 +370,10 @@ func TestMultiSelectAndBulkUndo(t *testing.T) {
 	if n := len(h.w.list.sel.marked); n != 2 || !h.w.list.isSelected(3) {
 		// The anchor is row 2 (the Ctrl+click): Shift+Down selects 2..3.
 		t.Fatalf("Shift+Down: %d selected", n)
+	}
+	h.withKeyHeld(desktop.KeyShiftLeft, func() { h.press(fyne.KeyUp) })
+	if n := len(h.w.list.sel.marked); n != 0 || h.w.list.selIndex != 2 {
+		t.Fatalf("Shift+Up back to the anchor: %d selected, cursor %d", n, h.w.list.selIndex)
 	}
 	h.shortcut(fyne.KeyA, fyne.KeyModifierShortcutDefault)
 	h.waitFor("all selected", func() bool { return len(h.w.list.sel.marked) == total })
@@ -445,4 +453,45 @@ func (h *harness) listHasMessageID(id string) bool {
 		}
 	}
 	return false
+}
+
+// TestEveryBindingIsWired sends each key of the table the way the driver
+// would (a rune, a key with or without Shift, a shortcut) and checks that
+// it runs its own binding and no other.
+func TestEveryBindingIsWired(t *testing.T) {
+	h, _ := newServerHarness(t)
+	h.click(0, 0)
+	ran := -1
+	for i := range h.w.keys {
+		if h.w.keys[i].do != nil {
+			h.w.keys[i].do = func() { ran = i }
+		}
+	}
+	check := func(i int, how string, send func()) {
+		t.Helper()
+		ran = -1
+		h.w.win.Canvas().Focus(h.w.list.list)
+		send()
+		if ran != i {
+			t.Errorf("%s ran binding %d, want %d (%s)", how, ran, i, h.w.keys[i].desc)
+		}
+	}
+	for i, b := range h.w.keys {
+		for _, r := range b.runes {
+			check(i, "rune "+string(r), func() { h.typeKey(r) })
+		}
+		for _, n := range b.names {
+			if b.shift {
+				check(i, "Shift+"+string(n), func() { h.withKeyHeld(desktop.KeyShiftLeft, func() { h.press(n) }) })
+			} else {
+				check(i, string(n), func() { h.press(n) })
+			}
+		}
+		if b.do == nil {
+			continue // Ctrl+1 … Ctrl+9, tested in TestOtherKeys
+		}
+		for _, s := range b.shortcuts {
+			check(i, s.ShortcutName(), func() { h.shortcut(s.KeyName, s.Modifier) })
+		}
+	}
 }
