@@ -10,19 +10,25 @@ import (
 	"github.com/ternmail/tern/app"
 )
 
-// messageMenuItems are the actions on the selected messages, for the
-// Message menu and the list's context menu.
+// messageMenuItems are the context menu of the selected messages.
 func (w *MainWindow) messageMenuItems() []*fyne.MenuItem {
 	junk := "Junk (!)"
 	if w.list.mailbox.Role == app.RoleJunk {
 		junk = "Not junk (!)"
 	}
-	return []*fyne.MenuItem{
+	return append([]*fyne.MenuItem{
 		fyne.NewMenuItem("Open in a new window (Enter)", w.openInWindow),
 		fyne.NewMenuItem("Reply (R)", func() { w.compose.reply(false) }),
 		fyne.NewMenuItem("Reply all (A)", func() { w.compose.reply(true) }),
 		fyne.NewMenuItem("Forward (F)", func() { w.compose.forward(false) }),
 		fyne.NewMenuItemSeparator(),
+	}, w.messageActions(junk)...)
+}
+
+// messageActions are the acts on the selected messages, for the context
+// menu and the window's Message menu; junk labels the junk item.
+func (w *MainWindow) messageActions(junk string) []*fyne.MenuItem {
+	return []*fyne.MenuItem{
 		fyne.NewMenuItem("Mark as read", func() { w.act(app.ActRead, 0) }),
 		fyne.NewMenuItem("Mark as unread", func() { w.act(app.ActUnread, 0) }),
 		fyne.NewMenuItem("Star or unstar (S)", w.toggleStarSelected),

@@ -36,6 +36,7 @@ type mailList struct {
 	onKeyDown func(ev *fyne.KeyEvent, down bool)
 }
 
+// FocusGained implements fyne.Focusable.
 func (l *mailList) FocusGained() {
 	l.List.FocusGained()
 	if l.onFocus != nil {
@@ -43,6 +44,7 @@ func (l *mailList) FocusGained() {
 	}
 }
 
+// FocusLost implements fyne.Focusable.
 func (l *mailList) FocusLost() {
 	l.List.FocusLost()
 	if l.onFocus != nil {

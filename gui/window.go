@@ -285,7 +285,7 @@ func (w *MainWindow) buildMenu() *fyne.MainMenu {
 			fyne.NewMenuItemSeparator(),
 			&fyne.MenuItem{Label: "Quit", IsQuit: true, Action: w.app.Quit},
 		),
-		fyne.NewMenu("Message", append(append(w.messageMenuItems()[5:],
+		fyne.NewMenu("Message", append(append(w.messageActions("Junk or not junk (!)"),
 			fyne.NewMenuItemSeparator(),
 			fyne.NewMenuItem("Select all (Ctrl+A)", w.list.selectAll),
 			fyne.NewMenuItem("Undo (Ctrl+Z)", w.undo.undo),
