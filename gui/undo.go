@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -135,10 +136,10 @@ func (w *MainWindow) actOn(ids []int64, a app.Act, target int64) {
 				e.done = n
 			}
 			if err != nil {
+				w.edits = slices.DeleteFunc(w.edits, func(x *localEdit) bool { return slices.Contains(edits, x) })
 				for _, e := range edits {
 					w.setLocalFlag(e.id, e.flag, !e.on)
 				}
-				w.settle(n)
 				w.status.notice("Could not change the messages: " + err.Error())
 				return
 			}
