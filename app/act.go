@@ -11,20 +11,6 @@ import (
 	"github.com/ternmail/tern/sync/imapsync"
 )
 
-// ActKind is what Act does to the messages it names.
-type ActKind string
-
-// The kinds of ActRequest.
-const (
-	ActRead    ActKind = "read"    // mark read (\Seen)
-	ActUnread  ActKind = "unread"  // mark unread
-	ActStar    ActKind = "star"    // star (\Flagged)
-	ActUnstar  ActKind = "unstar"  // take the star away
-	ActMove    ActKind = "move"    // move to ActRequest.To
-	ActArchive ActKind = "archive" // move to the account's Archive folder
-	ActDelete  ActKind = "delete"  // move to Trash, or delete for good from Trash
-)
-
 // ActRequest names messages by folder and UID, the way the command line
 // does, and what to do to them.
 type ActRequest struct {
@@ -32,19 +18,19 @@ type ActRequest struct {
 	// Folder is the messages' folder, as FindMailbox takes it.
 	Folder string
 	UIDs   []uint32
-	Kind   ActKind
+	Kind   Act // ActRead, ActUnread, ActStar, ActUnstar, ActMove, ActArchive or ActDelete
 	// To is the target folder of ActMove, as FindMailbox takes it.
 	To string
 }
 
-// Act applies req to each message it names through the pending-action
+// ActOnUIDs applies req to each message it names through the pending-action
 // queue, as the window's actions do: locally at once, on the server at the
 // engine's next pass (ReplayNow runs one). Everything is checked before
 // anything changes: an unknown folder, a UID the store does not hold (or
 // holds hidden, moved or deleted already), or a move to the same folder is
 // an error and changes nothing. It returns how many messages changed (a
 // message that is read already is not marked read again).
-func (c *Core) Act(ctx context.Context, req ActRequest) (int, error) {
+func (c *Core) ActOnUIDs(ctx context.Context, req ActRequest) (int, error) {
 	if len(req.UIDs) == 0 {
 		return 0, errors.New("no UID given")
 	}
@@ -72,7 +58,7 @@ func (c *Core) Act(ctx context.Context, req ActRequest) (int, error) {
 			return 0, err
 		}
 	default:
-		return 0, fmt.Errorf("unknown action %q", req.Kind)
+		return 0, fmt.Errorf("unknown action %d", req.Kind)
 	}
 	msgs, err := c.messagesByUID(ctx, mb, req.UIDs)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
-	"github.com/ternmail/tern/gui/widgets"
 )
 
 // folderTree is the left pane: one branch per account with its folders.
@@ -27,6 +26,7 @@ type folderTree struct {
 	accts    map[string]accounts.Account // by node UID
 	folders  map[string]app.Mailbox      // by node UID
 	opened   map[string]bool             // branches opened once already
+	cells    map[string]*folderCell      // by node UID: the last cell that showed it, for drops
 	quiet    bool
 }
 
@@ -39,13 +39,14 @@ func newFolderTree(w *MainWindow) *folderTree {
 		boxes:  map[string][]app.Mailbox{},
 		status: map[string]app.Status{},
 		opened: map[string]bool{},
+		cells:  map[string]*folderCell{},
 	}
 	f.tree = &widget.Tree{
 		ChildUIDs: func(uid widget.TreeNodeID) []widget.TreeNodeID { return f.children[uid] },
 		IsBranch: func(uid widget.TreeNodeID) bool {
 			return uid == "" || strings.HasPrefix(uid, "a/") || len(f.children[uid]) > 0
 		},
-		CreateNode: func(bool) fyne.CanvasObject { return widgets.NewFolderRow() },
+		CreateNode: func(bool) fyne.CanvasObject { return newFolderCell(f) },
 		UpdateNode: f.updateNode,
 		OnSelected: f.selected,
 	}
@@ -135,7 +136,10 @@ func (f *folderTree) openOnce(uid string) {
 }
 
 func (f *folderTree) updateNode(uid widget.TreeNodeID, _ bool, obj fyne.CanvasObject) {
-	row := obj.(*widgets.FolderRow)
+	cell := obj.(*folderCell)
+	cell.uid = uid
+	f.cells[uid] = cell
+	row := cell.row
 	if a, ok := f.accts[uid]; ok {
 		name := a.Name
 		if name == "" {

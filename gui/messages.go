@@ -25,12 +25,45 @@ const (
 	flagFlagged = app.FlagFlagged
 )
 
-// mailList is a widget.List that passes typed runes and arrow keys to the
-// window, so that shortcuts work while the list has the focus.
+// mailList is a widget.List that passes typed runes and keys to the
+// window, so that shortcuts work while the list has the focus, and tells
+// when it gains or loses the focus and which modifier keys are held.
 type mailList struct {
 	widget.List
-	onRune func(rune)
-	onKey  func(*fyne.KeyEvent) bool
+	onRune    func(rune)
+	onKey     func(*fyne.KeyEvent) bool
+	onFocus   func(bool)
+	onKeyDown func(ev *fyne.KeyEvent, down bool)
+}
+
+// FocusGained implements fyne.Focusable.
+func (l *mailList) FocusGained() {
+	l.List.FocusGained()
+	if l.onFocus != nil {
+		l.onFocus(true)
+	}
+}
+
+// FocusLost implements fyne.Focusable.
+func (l *mailList) FocusLost() {
+	l.List.FocusLost()
+	if l.onFocus != nil {
+		l.onFocus(false)
+	}
+}
+
+// KeyDown implements desktop.Keyable, to follow the modifier keys.
+func (l *mailList) KeyDown(ev *fyne.KeyEvent) {
+	if l.onKeyDown != nil {
+		l.onKeyDown(ev, true)
+	}
+}
+
+// KeyUp implements desktop.Keyable.
+func (l *mailList) KeyUp(ev *fyne.KeyEvent) {
+	if l.onKeyDown != nil {
+		l.onKeyDown(ev, false)
+	}
 }
 
 func (l *mailList) TypedRune(r rune) {
@@ -68,14 +101,16 @@ type messageList struct {
 	sort       app.Sort // the open folder's order
 	searching  bool     // the rows are search results (search.go), not the folder's
 	sortBar    *sortBar
+	sel        selection
+	drag       *drag // messages being dragged, nil if none
 }
 
 func newMessageList(w *MainWindow) *messageList {
-	l := &messageList{w: w, pages: map[int][]app.Message{}, used: map[int]uint64{}, loading: map[int]bool{}, selIndex: -1, pending: -1}
+	l := &messageList{w: w, pages: map[int][]app.Message{}, used: map[int]uint64{}, loading: map[int]bool{}, selIndex: -1, pending: -1, sel: newSelection()}
 	rowIcons := widgets.RowIcons{Star: w.icons.starOn, StarOutline: w.icons.starOutline, Attachment: theme.MailAttachmentIcon()}
-	l.list = &mailList{onRune: w.typedRune, onKey: l.typedKey}
+	l.list = &mailList{onRune: w.typedRune, onKey: w.typedKeyEvent, onFocus: l.focusChanged, onKeyDown: l.trackModifier}
 	l.list.Length = func() int { return l.count }
-	l.list.CreateItem = func() fyne.CanvasObject { return widgets.NewMessageRow(rowIcons) }
+	l.list.CreateItem = func() fyne.CanvasObject { return newSelRow(l, widgets.NewMessageRow(rowIcons)) }
 	l.list.UpdateItem = l.updateItem
 	l.list.OnSelected = l.selected
 	l.list.ExtendBaseWidget(l.list)
@@ -83,14 +118,17 @@ func newMessageList(w *MainWindow) *messageList {
 	l.empty.Alignment = fyne.TextAlignCenter
 	l.empty.Importance = widget.LowImportance
 	l.sortBar = newSortBar(l)
-	l.root = container.NewBorder(l.sortBar.root, nil, nil, nil, container.NewStack(l.list, container.NewCenter(l.empty)))
+	l.root = container.NewBorder(l.sortBar.root, nil, nil, nil, container.NewStack(l.list, container.NewCenter(l.empty), l.sel.ring))
 	l.updateEmpty()
 	return l
 }
 
 func (l *messageList) updateItem(id widget.ListItemID, obj fyne.CanvasObject) {
-	row := obj.(*widgets.MessageRow)
+	sr := obj.(*selRow)
+	sr.id = id
+	row := sr.row
 	m, ok := l.at(id)
+	sr.setMarked(ok && l.sel.marked[m.ID])
 	if !ok {
 		row.OnStar = nil
 		row.Set(widgets.RowData{Placeholder: true})
@@ -160,6 +198,7 @@ func (l *messageList) requestPage(p int) {
 				l.pending = -1
 				l.selected(i)
 			}
+			l.pageArrived()
 		})
 	})
 }
@@ -262,6 +301,9 @@ func (l *messageList) close() {
 
 func (l *messageList) reset() {
 	l.gen++
+	l.sel.marked = map[int64]bool{}
+	l.sel.anchor, l.sel.jump = -1, -1
+	l.sel.gen++
 	l.pending = -1
 	l.pages = map[int][]app.Message{}
 	l.used = map[int]uint64{}
@@ -289,6 +331,7 @@ func (l *messageList) replace(ps *pageSnapshot) {
 	l.restoreSelection()
 	l.list.Refresh()
 	l.updateEmpty()
+	l.pageArrived()
 }
 
 // restoreSelection selects the row that now holds the selected message.
@@ -351,27 +394,6 @@ func (l *messageList) selected(id widget.ListItemID) {
 	}
 	l.selectedID = m.ID
 	l.w.openMessage(m.ID)
-}
-
-// typedKey moves the selection with the arrow keys.
-func (l *messageList) typedKey(ev *fyne.KeyEvent) bool {
-	next := l.selIndex
-	switch ev.Name {
-	case fyne.KeyDown:
-		next++
-	case fyne.KeyUp:
-		next--
-	case fyne.KeyDelete:
-		l.w.deleteSelected()
-		return true
-	default:
-		return false
-	}
-	if next < 0 || next >= l.count {
-		return true
-	}
-	l.list.Select(next)
-	return true
 }
 
 // setFlag changes a flag of a cached message and redraws its row.

@@ -96,13 +96,17 @@ func (r *reader) privateCopy(v *app.ReaderView, a message.Attachment) (string, e
 
 // showNested shows an attached message, rendered like any other (remote
 // content blocked, the sender checked), in a window of its own.
-func (r *reader) showNested(v *app.ReaderView) {
+func (r *reader) showNested(v *app.ReaderView) { r.showInWindow("Attached message — ", v) }
+
+// showInWindow shows message v in a window of its own, titled prefix and
+// its subject.
+func (r *reader) showInWindow(prefix string, v *app.ReaderView) {
 	m := v.Message
 	subject := m.Subject
 	if subject == "" {
 		subject = "(no subject)"
 	}
-	win := r.w.app.NewWindow("Attached message — " + subject)
+	win := r.w.app.NewWindow(prefix + subject)
 	rows := []fyne.CanvasObject{widget.NewLabelWithStyle(subject, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
 	field := func(name string, list []message.Address) {
 		if len(list) == 0 {

@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -83,11 +82,6 @@ func newSearchBox(w *MainWindow) *searchBox {
 	field := container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), s.scopeBtn, s.entry)
 	s.root = container.NewVBox(container.New(&minWidth{width: 240}, field), s.errLabel, s.summary)
 	return s
-}
-
-// addShortcuts binds Ctrl+K on the window's canvas.
-func (s *searchBox) addShortcuts() {
-	s.w.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyK, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { s.focus() })
 }
 
 // focus puts the keyboard in the search field.

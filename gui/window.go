@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -102,6 +103,11 @@ type MainWindow struct {
 	archiveBtn   *widget.Button
 	deleteBtn    *widget.Button
 	compose      *composers // composer windows, undo send, outbox view
+	keys         []binding  // the keyboard shortcuts (keys.go)
+	undo         *undoBar
+	cheat        dialog.Dialog // the open cheat sheet, nil if none
+	picker       *folderPicker // the open folder picker, nil if none
+	menu         *widget.PopUpMenu
 	autoSelected bool
 	edits        []*localEdit
 	applied      int // snapshots applied (tests)
@@ -179,14 +185,14 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 	w.status = newStatusBar(w)
 	w.welcome = newWelcome(w)
 	w.compose = newComposers(w)
+	w.undo = newUndoBar(w)
 	w.mainUI = w.buildMain()
 
 	loading := widget.NewLabel("Loading…")
 	w.content = container.NewStack(container.NewCenter(loading))
 	w.win.SetContent(w.content)
 	w.win.SetMainMenu(w.buildMenu())
-	w.win.Canvas().SetOnTypedRune(w.typedRune)
-	w.search.addShortcuts()
+	w.installKeys()
 	w.win.SetOnClosed(w.Close)
 
 	w.spawn("event pump", w.pump)
@@ -284,7 +290,7 @@ func (w *MainWindow) buildMain() fyne.CanvasObject {
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, w.search.root, container.NewHScroll(bar)), widget.NewSeparator())
 
 	w.panes = newPanes(w)
-	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, w.compose.bar, w.status.root))
+	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, container.NewHBox(w.undo.root, w.compose.bar), w.status.root))
 	return container.NewBorder(top, bottom, nil, nil, w.panes.root)
 }
 
@@ -297,19 +303,19 @@ func (w *MainWindow) buildMenu() *fyne.MainMenu {
 			fyne.NewMenuItemSeparator(),
 			&fyne.MenuItem{Label: "Quit", IsQuit: true, Action: w.app.Quit},
 		),
-		fyne.NewMenu("Message", append([]*fyne.MenuItem{
-			fyne.NewMenuItem("Star or unstar (S)", w.toggleStarSelected),
-			fyne.NewMenuItem("Mark as unread (U)", w.markUnreadSelected),
-			fyne.NewMenuItem("Archive (E)", w.archiveSelected),
-			fyne.NewMenuItem("Delete (Delete)", w.deleteSelected),
+		fyne.NewMenu("Message", append(append(w.messageActions("Junk or not junk (!)"),
 			fyne.NewMenuItemSeparator(),
-		}, w.compose.menuItems()...)...),
+			fyne.NewMenuItem("Select all (Ctrl+A)", w.list.selectAll),
+			fyne.NewMenuItem("Undo (Ctrl+Z)", w.undo.undo),
+			fyne.NewMenuItemSeparator(),
+		), w.compose.menuItems()...)...),
 		w.reader.viewMenu(),
 		fyne.NewMenu("Folder",
 			fyne.NewMenuItem("New folder…", w.newFolder),
 			fyne.NewMenuItem("Rename folder…", w.renameFolder),
 			fyne.NewMenuItem("Delete folder…", w.deleteFolder),
 		),
+		fyne.NewMenu("Help", fyne.NewMenuItem("Keyboard shortcuts (F1)", w.showCheatSheet)),
 	)
 }
 
@@ -445,20 +451,6 @@ func (w *MainWindow) openMessage(id int64) {
 
 func (w *MainWindow) selectedID() int64 { return w.list.selectedID }
 
-func (w *MainWindow) toggleStarSelected() {
-	if id := w.selectedID(); id != 0 {
-		w.toggleStar(id)
-	}
-	w.focusList()
-}
-
-func (w *MainWindow) markUnreadSelected() {
-	if id := w.selectedID(); id != 0 {
-		w.setSeen(id, false)
-	}
-	w.focusList()
-}
-
 // focusList gives the keyboard focus back to the message list after a
 // button took it, so that the single-key shortcuts keep working.
 func (w *MainWindow) focusList() {
@@ -561,48 +553,6 @@ func (w *MainWindow) updateActions() {
 	} else {
 		w.starBtn.SetText("Star")
 	}
-}
-
-func (w *MainWindow) typedRune(r rune) {
-	switch r {
-	case 's', 'S':
-		w.toggleStarSelected()
-	case 'u', 'U':
-		w.markUnreadSelected()
-	case 'e', 'E':
-		w.archiveSelected()
-	case '#':
-		w.deleteSelected()
-	case '/':
-		w.search.focus()
-	}
-}
-
-// archiveSelected archives the selected message.
-func (w *MainWindow) archiveSelected() { w.removeSelected("archive", w.core.Archive) }
-
-// deleteSelected moves the selected message to Trash (or deletes it for
-// good in Trash).
-func (w *MainWindow) deleteSelected() { w.removeSelected("delete", w.core.Delete) }
-
-// removeSelected takes the selected message out of the list through act,
-// off the UI goroutine; the list reloads from the store's event.
-func (w *MainWindow) removeSelected(what string, act func(context.Context, int64) error) {
-	id := w.selectedID()
-	if id == 0 {
-		return
-	}
-	w.spawn(what, func() {
-		ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
-		defer cancel()
-		err := act(ctx, id)
-		w.do(func() {
-			if err != nil {
-				w.status.notice("Could not " + what + " the message: " + err.Error())
-			}
-		})
-	})
-	w.focusList()
 }
 
 func (w *MainWindow) syncNow() {

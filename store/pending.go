@@ -40,31 +40,37 @@ type Action struct {
 // already has records nothing. It returns the updated message.
 func (db *DB) SetFlag(ctx context.Context, id int64, flag string, on bool) (Message, error) {
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		m, err := scanMessage(tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
-		if err == sql.ErrNoRows {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if hasFlag(m.Flags, flag) == on {
-			return nil
-		}
-		kind := ActionAddFlag
-		if !on {
-			kind = ActionRemoveFlag
-		}
-		if err := applyFlag(tx, id, m.Flags, flag, on); err != nil {
-			return err
-		}
-		_, err = tx.Exec(`INSERT INTO pending_actions (account, mailbox_id, uidvalidity, uid, kind, arg, created) VALUES (?,?,?,?,?,?,?)`,
-			m.Account, m.MailboxID, m.UIDValidity, m.UID, kind, flag, time.Now().Unix())
+		_, err := setFlagTx(tx, id, flag, on)
 		return err
 	})
 	if err != nil {
 		return Message{}, err
 	}
 	return db.Message(ctx, id)
+}
+
+// setFlagTx is SetFlag inside tx. It returns the message as it was before.
+func setFlagTx(tx *sql.Tx, id int64, flag string, on bool) (Message, error) {
+	m, err := scanMessage(tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
+	if err == sql.ErrNoRows {
+		return m, ErrNotFound
+	}
+	if err != nil {
+		return m, err
+	}
+	if hasFlag(m.Flags, flag) == on {
+		return m, nil
+	}
+	kind := ActionAddFlag
+	if !on {
+		kind = ActionRemoveFlag
+	}
+	if err := applyFlag(tx, id, m.Flags, flag, on); err != nil {
+		return m, err
+	}
+	_, err = tx.Exec(`INSERT INTO pending_actions (account, mailbox_id, uidvalidity, uid, kind, arg, created) VALUES (?,?,?,?,?,?,?)`,
+		m.Account, m.MailboxID, m.UIDValidity, m.UID, kind, flag, time.Now().Unix())
+	return m, err
 }
 
 func applyFlag(tx *sql.Tx, id int64, flags []string, flag string, on bool) error {
@@ -212,37 +218,43 @@ func (db *DB) hide(ctx context.Context, id int64, kind string, target int64) (Me
 	var m Message
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		m, err = scanMessage(tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE id = ? AND hidden = 0`, id))
-		if err == sql.ErrNoRows {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		arg := ""
-		if target != 0 {
-			if target == m.MailboxID {
-				return fmt.Errorf("store: the message is already in that folder")
-			}
-			var account string
-			if err := tx.QueryRow(`SELECT name, account FROM mailboxes WHERE id = ?`, target).Scan(&arg, &account); err != nil {
-				if err == sql.ErrNoRows {
-					return ErrNotFound
-				}
-				return err
-			}
-			if account != m.Account {
-				return fmt.Errorf("store: moving mail between accounts is not supported")
-			}
-		}
-		if kind != ActionCopy {
-			if _, err := tx.Exec(`UPDATE messages SET hidden = 1 WHERE id = ?`, id); err != nil {
-				return err
-			}
-		}
-		_, err = tx.Exec(`INSERT INTO pending_actions (account, mailbox_id, uidvalidity, uid, kind, arg, created) VALUES (?,?,?,?,?,?,?)`,
-			m.Account, m.MailboxID, m.UIDValidity, m.UID, kind, arg, time.Now().Unix())
+		m, err = hideTx(tx, id, kind, target)
 		return err
 	})
+	return m, err
+}
+
+// hideTx is hide inside tx. It returns the message as it was before.
+func hideTx(tx *sql.Tx, id int64, kind string, target int64) (Message, error) {
+	m, err := scanMessage(tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE id = ? AND hidden = 0`, id))
+	if err == sql.ErrNoRows {
+		return m, ErrNotFound
+	}
+	if err != nil {
+		return m, err
+	}
+	arg := ""
+	if target != 0 {
+		if target == m.MailboxID {
+			return m, fmt.Errorf("store: the message is already in that folder")
+		}
+		var account string
+		if err := tx.QueryRow(`SELECT name, account FROM mailboxes WHERE id = ?`, target).Scan(&arg, &account); err != nil {
+			if err == sql.ErrNoRows {
+				return m, ErrNotFound
+			}
+			return m, err
+		}
+		if account != m.Account {
+			return m, fmt.Errorf("store: moving mail between accounts is not supported")
+		}
+	}
+	if kind != ActionCopy {
+		if _, err := tx.Exec(`UPDATE messages SET hidden = 1 WHERE id = ?`, id); err != nil {
+			return m, err
+		}
+	}
+	_, err = tx.Exec(`INSERT INTO pending_actions (account, mailbox_id, uidvalidity, uid, kind, arg, created) VALUES (?,?,?,?,?,?,?)`,
+		m.Account, m.MailboxID, m.UIDValidity, m.UID, kind, arg, time.Now().Unix())
 	return m, err
 }

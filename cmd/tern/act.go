@@ -35,12 +35,16 @@ type actJSON struct {
 // succeeds: the next sync, or the window, sends them. A refusal by the
 // server (the change is then undone locally) is an error.
 func cmdAct(ctx context.Context, core *app.Core, verb string, a *args, pos []string, e *env) error {
-	var kinds []app.ActKind
+	var kinds []app.Act
+	var names []string
 	switch verb {
 	case "mark":
-		for _, k := range []app.ActKind{app.ActRead, app.ActUnread, app.ActStar, app.ActUnstar} {
-			if a.has(string(k)) {
-				kinds = append(kinds, k)
+		for _, f := range []struct {
+			name string
+			act  app.Act
+		}{{"read", app.ActRead}, {"unread", app.ActUnread}, {"star", app.ActStar}, {"unstar", app.ActUnstar}} {
+			if a.has(f.name) {
+				kinds, names = append(kinds, f.act), append(names, f.name)
 			}
 		}
 		if len(kinds) == 0 {
@@ -53,11 +57,11 @@ func cmdAct(ctx context.Context, core *app.Core, verb string, a *args, pos []str
 		if a.str("to") == "" {
 			return fmt.Errorf("usage: tern move FOLDER UID... --to FOLDER")
 		}
-		kinds = []app.ActKind{app.ActMove}
+		kinds = []app.Act{app.ActMove}
 	case "archive":
-		kinds = []app.ActKind{app.ActArchive}
+		kinds = []app.Act{app.ActArchive}
 	case "delete":
-		kinds = []app.ActKind{app.ActDelete}
+		kinds = []app.Act{app.ActDelete}
 	}
 	for _, f := range []string{"read", "unread", "star", "unstar"} {
 		if verb != "mark" && a.has(f) {
@@ -79,17 +83,15 @@ func cmdAct(ctx context.Context, core *app.Core, verb string, a *args, pos []str
 		return err
 	}
 	res := actJSON{Action: verb, Folder: pos[0], To: a.str("to"), UIDs: uids}
-	var done []string
 	for _, k := range kinds {
-		n, err := core.Act(ctx, app.ActRequest{Account: acct.ID, Folder: pos[0], UIDs: uids, Kind: k, To: a.str("to")})
+		n, err := core.ActOnUIDs(ctx, app.ActRequest{Account: acct.ID, Folder: pos[0], UIDs: uids, Kind: k, To: a.str("to")})
 		res.Changed += n
 		if err != nil {
 			return err
 		}
-		done = append(done, string(k))
 	}
 	if verb == "mark" {
-		res.Action = "mark " + strings.Join(done, " ")
+		res.Action = "mark " + strings.Join(names, " ")
 	}
 	rep, err := core.ReplayNow(ctx, acct.ID)
 	if rep == nil {
@@ -119,7 +121,7 @@ func cmdAct(ctx context.Context, core *app.Core, verb string, a *args, pos []str
 			fmt.Fprintf(w, "queued: %d %s will be sent at the next sync%s\n", res.Queued, plural(res.Queued, "action", "actions"), why)
 			return
 		}
-		line := actSummary(verb, done, res.Changed, message.Printable(pos[0]), message.Printable(res.To))
+		line := actSummary(verb, names, res.Changed, message.Printable(pos[0]), message.Printable(res.To))
 		if res.SyncError != "" {
 			line += " (the sync after it failed: " + res.SyncError + ")"
 		}

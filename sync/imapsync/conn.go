@@ -57,6 +57,9 @@ type conn struct {
 	selected string
 	// selUIDValidity is the UIDVALIDITY of the selected mailbox.
 	selUIDValidity uint32
+	// selKeywords says the selected mailbox's PERMANENTFLAGS has \*: any
+	// keyword may be set.
+	selKeywords bool
 	// selects counts the SELECTs sent, so that tests can tell a reused
 	// selection from a new one.
 	selects int
@@ -492,6 +495,7 @@ func (cn *conn) selectMailbox(name string, condstore bool) (*imap.SelectData, er
 		return nil, err
 	}
 	cn.selected, cn.selUIDValidity = name, data.UIDValidity
+	cn.selKeywords = allowsKeywords(data.PermanentFlags)
 	return data, nil
 }
 

@@ -137,6 +137,7 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 	if err != nil || len(acts) == 0 {
 		return 0, err
 	}
+	junk, _ := e.roleFolder(ctx, store.RoleJunk)
 	done := 0
 	for _, a := range acts {
 		if a.Attempts >= MaxActionAttempts {
@@ -170,6 +171,9 @@ func (e *Engine) replayActions(ctx context.Context, cn *conn) (int, error) {
 		var expunged bool
 		err := cn.do(func() error {
 			var err error
+			if err := junkKeywords(cn, a, junk); err != nil {
+				return err
+			}
 			expunged, err = e.apply(cn, a)
 			return err
 		})
