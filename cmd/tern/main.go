@@ -20,7 +20,6 @@ import (
 	// cleanlocale's init runs before Fyne's and turns a locale Fyne cannot
 	// parse (C.UTF-8) into English, so no verb prints Fyne's locale error.
 	_ "github.com/ternmail/tern/cmd/tern/internal/cleanlocale"
-	"github.com/ternmail/tern/gui"
 )
 
 // version is set by the build (-ldflags "-X main.version=…").
@@ -50,6 +49,8 @@ Usage:
   tern outbox [--account ID]              messages waiting, sent or failed
   tern outbox retry ID | outbox cancel ID
   tern outbox resend ID | outbox mark-sent ID   for a message that may or may not have been sent
+  tern mailto:ADDR?subject=S&body=B      open the composer filled in (in the running window, if any)
+  tern FILE.eml                           open a message file in a reader window
   tern version
 
 Every verb takes --json for machine-readable output and --home DIR (or
@@ -130,6 +131,9 @@ func dispatch(argv []string, e *env) error {
 	if verb == "version" {
 		return out(e, a, map[string]string{"version": version}, func(w io.Writer) { fmt.Fprintf(w, "tern %s\n", version) })
 	}
+	if verb == "" || isOpenArg(verb) {
+		return runWindow(a, e)
+	}
 	opts, cleanup, err := coreOptions(a, e)
 	if err != nil {
 		return err
@@ -141,10 +145,6 @@ func dispatch(argv []string, e *env) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if verb == "" {
-		defer core.Shutdown()
-		return gui.Run(core, &gui.Options{Demo: a.has("demo"), Logf: opts.Logf})
-	}
 	defer core.Shutdown()
 	if len(a.pos) == 0 || a.pos[0] != verb {
 		return errUsage

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ternmail/tern/app"
+)
+
+// buildTern builds the binary into a temporary directory.
+func buildTern(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "tern")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runtimeDir returns a private directory short enough for a socket.
+func runtimeDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "tr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// headless runs bin in dir with an environment that has no graphical
+// session, as over ssh: only PATH, HOME and XDG_RUNTIME_DIR.
+func headless(t *testing.T, bin, dir, home, run string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_RUNTIME_DIR=" + run}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String(), errb.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String(), errb.String()
+}
+
+// TestWindowWithoutDisplaySaysSo starts the window where there is no
+// graphical session: one line says so, the exit code is not zero, and no
+// panic or goroutine dump is printed; the verbs work as ever.
+func TestWindowWithoutDisplaySaysSo(t *testing.T) {
+	bin := buildTern(t)
+	home := t.TempDir()
+	run := runtimeDir(t)
+	for _, args := range [][]string{{}, {"--demo"}, {"mailto:bob@example.com?subject=Hi"}} {
+		code, stdout, stderr := headless(t, bin, home, home, run, append([]string{"--home", filepath.Join(home, "tern")}, args...)...)
+		if code != 1 || stdout != "" || strings.Count(stderr, "\n") != 1 ||
+			!strings.HasPrefix(stderr, "tern: the window needs a graphical session") ||
+			!strings.Contains(stderr, "command-line verbs work without one") {
+			t.Errorf("tern %v: exit %d\nstdout %q\nstderr %q", args, code, stdout, stderr)
+		}
+	}
+	if code, stdout, stderr := headless(t, bin, home, home, run, "--home", filepath.Join(home, "tern"), "account", "list", "--json"); code != 0 {
+		t.Errorf("account list without a display: exit %d %q %q", code, stdout, stderr)
+	}
+}
+
+// TestSecondLaunchHandsItsArguments plays the running window with an
+// instance in this process; a second process launched with a mailto: link
+// and a message file (relative to its working directory) hands both over
+// and exits 0, without a display and without opening the store.
+func TestSecondLaunchHandsItsArguments(t *testing.T) {
+	bin := buildTern(t)
+	home := t.TempDir()
+	data := filepath.Join(home, "tern")
+	run := runtimeDir(t)
+	sock, err := app.InstanceSocket(data, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := app.ClaimInstance(sock, nil, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	got := make(chan []string, 1)
+	first.Serve(func(args []string) { got <- args })
+
+	work := t.TempDir()
+	if err := os.WriteFile(filepath.Join(work, "note.eml"), []byte("Subject: x\r\n\r\nhi\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := "mailto:bob@example.com?subject=Hi&body=a%20b"
+	code, stdout, stderr := headless(t, bin, work, home, run, "--home", data, link, "note.eml")
+	if code != 0 || stdout != "" || stderr != "" {
+		t.Fatalf("second launch: exit %d %q %q", code, stdout, stderr)
+	}
+	want := []string{link, filepath.Join(work, "note.eml")}
+	if args := <-got; !slices.Equal(args, want) {
+		t.Fatalf("the running one got %q, want %q", args, want)
+	}
+	if _, err := os.Stat(filepath.Join(data, "tern.db")); !os.IsNotExist(err) {
+		t.Fatalf("the second launch opened the store: %v", err)
+	}
+	// A file that is not there is an error of the launch, not of the window.
+	code, _, stderr = headless(t, bin, work, home, run, "--home", data, "missing.eml")
+	if code != 1 || !strings.HasPrefix(stderr, "tern: cannot open missing.eml") {
+		t.Fatalf("missing file: exit %d %q", code, stderr)
+	}
+}
