@@ -18,9 +18,11 @@ import (
 // maxEML bounds the message file a launch may open.
 const maxEML = 64 << 20
 
-// serveDesktop takes the launch's own arguments and, through inst, those
-// of later launches: each raises the window and opens what it names.
-func (w *MainWindow) serveDesktop(inst *app.Instance, open []string) {
+// joinDesktop takes the launch's own arguments and, through inst, those
+// of later launches: each raises the window and opens what it names. It
+// also starts the new-mail notifications.
+func (w *MainWindow) joinDesktop(inst *app.Instance, open []string) {
+	w.startNotifier(nil)
 	if inst != nil {
 		inst.Serve(func(args []string) {
 			w.do(func() {

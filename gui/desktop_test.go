@@ -33,7 +33,7 @@ func TestMailtoFromASecondLaunchFillsTheComposer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inst.Close()
-	h.w.serveDesktop(inst, nil)
+	h.w.joinDesktop(inst, nil)
 
 	link := "mailto:bob@example.com,carol@example.com?cc=dan@example.com&bcc=eve@example.com" +
 		"&subject=Caf%C3%A9%20at%202&body=Line%20one%0D%0ALine%20two"
@@ -61,7 +61,7 @@ func TestMessageFileOpensInAReader(t *testing.T) {
 	if err := os.WriteFile(path, []byte(raw), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h.w.serveDesktop(nil, []string{path})
+	h.w.joinDesktop(nil, []string{path})
 	var win fyne.Window
 	h.waitFor("the reader window", func() bool { win = h.windowTitled("Lunch on Friday"); return win != nil })
 	buttons := test.LaidOutObjects(win.Content())

@@ -49,7 +49,7 @@ func Run(core *app.Core, opts *Options) error {
 	a.SetIcon(w.icons.app)
 	w.win.SetIcon(w.icons.app)
 	w.win.SetMaster()
-	w.serveDesktop(w.opts.Instance, w.opts.Open)
+	w.joinDesktop(w.opts.Instance, w.opts.Open)
 	core.Start()
 	w.win.ShowAndRun()
 	w.Close()
