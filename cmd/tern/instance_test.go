@@ -2,14 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ternmail/tern/app"
+	"github.com/ternmail/tern/internal/mailtest"
 )
 
 // buildTern builds the binary into a temporary directory.
@@ -112,5 +117,55 @@ func TestSecondLaunchHandsItsArguments(t *testing.T) {
 	code, _, stderr = headless(t, bin, work, home, run, "--home", data, "missing.eml")
 	if code != 1 || !strings.HasPrefix(stderr, "tern: cannot open missing.eml") {
 		t.Fatalf("missing file: exit %d %q", code, stderr)
+	}
+}
+
+// TestVerbsBesideTheWindow runs tern sync and tern list while a window's
+// core (store open, engine running) works on the same home: the verbs run
+// their own short pass on the same store, and the messages end up stored
+// once each, seen by both.
+func TestVerbsBesideTheWindow(t *testing.T) {
+	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{Username: "ann@example.test", TLS: true})
+	c := newCLI(t)
+	addDemoAccount(t, c, srv)
+	window, err := app.New(app.Options{Home: c.home, Secrets: c.secrets, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer window.Shutdown()
+	window.Start()
+
+	appendN := func(from, n int) {
+		for i := from; i < from+n; i++ {
+			raw := fmt.Sprintf("From: bob@example.test\r\nTo: ann@example.test\r\nSubject: beside %d\r\n\r\nhi\r\n", i)
+			if _, err := srv.Append("INBOX", []byte(raw), nil, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	appendN(0, 3)
+	window.SyncNow("")
+	c.ok("", "sync")
+	appendN(3, 2)
+	window.SyncNow("")
+	c.ok("", "sync")
+
+	var msgs []messageJSON
+	if err := json.Unmarshal([]byte(c.ok("", "list", "INBOX", "--limit", "100", "--json")), &msgs); err != nil {
+		t.Fatal(err)
+	}
+	subjects := map[string]int{}
+	for _, m := range msgs {
+		subjects[m.Subject]++
+	}
+	if len(msgs) != 5 || len(subjects) != 5 {
+		t.Fatalf("INBOX after two engines: %d messages, subjects %v", len(msgs), subjects)
+	}
+	inbox, err := window.MailboxByRole(context.Background(), window.Accounts()[0].ID, app.RoleInbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := window.CountMessages(context.Background(), inbox.ID); err != nil || n != 5 {
+		t.Fatalf("the window's core counts %d (%v)", n, err)
 	}
 }
