@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # that the keychain tests use a real Secret Service.
 KEYRING := dbus-run-session -- bash scripts/with-keyring.sh
 
-.PHONY: run demo build deps deps-test test test-short bench screenshot vet fmt clean install uninstall
+.PHONY: run demo build deps deps-test test test-short soak bench screenshot vet fmt clean install uninstall
 
 run: build
 	./$(BIN)
@@ -40,6 +40,13 @@ test: deps-test vet
 
 test-short: deps
 	$(GO) test -count=1 ./...
+
+# The crash loop: tern is killed with SIGKILL at random points of syncing,
+# sending actions and sending mail against real Dovecot and Postfix, 50
+# times; then the store must equal the server. TERN_SOAK_SEED=N replays
+# a run's choices.
+soak: deps-test
+	TERN_SOAK=1 $(KEYRING) $(GO) test -count=1 -timeout 15m -run '^TestSoakCrashLoop$$' -v ./cmd/tern/
 
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 90m ./...

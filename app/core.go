@@ -84,6 +84,8 @@ type Core struct {
 	// crashBackoff is the first wait before a crashed engine restarts;
 	// 0 means crashBackoffMin (tests shorten it).
 	crashBackoff time.Duration
+	// views are the folders' FolderViews (view.go), read on first use.
+	views folderViews
 }
 
 // engineRun is an account's sync engine. A one-shot engine (made by
@@ -605,6 +607,12 @@ func (c *Core) Mailboxes(ctx context.Context, account string) ([]Mailbox, error)
 	return c.store.Mailboxes(ctx, account)
 }
 
+// Mailbox returns the mailbox with local ID id, or an error wrapping
+// ErrNotFound.
+func (c *Core) Mailbox(ctx context.Context, id int64) (Mailbox, error) {
+	return c.store.Mailbox(ctx, id)
+}
+
 // MailboxByRole returns the mailbox of account with role, or an error
 // wrapping ErrNotFound when the account has none (or its folders were never
 // listed).
@@ -658,11 +666,6 @@ func (c *Core) CountMessages(ctx context.Context, mailboxID int64) (int, error) 
 // Message returns one message's headers and state.
 func (c *Core) Message(ctx context.Context, id int64) (Message, error) {
 	return c.store.Message(ctx, id)
-}
-
-// Mailbox returns the stored mailbox id, or an error wrapping ErrNotFound.
-func (c *Core) Mailbox(ctx context.Context, id int64) (Mailbox, error) {
-	return c.store.Mailbox(ctx, id)
 }
 
 // MessageByUID returns the message of mailbox mb with the server's UID uid

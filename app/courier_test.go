@@ -130,7 +130,9 @@ func TestCourierNamespace(t *testing.T) {
 		if sel.NumMessages == 0 {
 			return nil
 		}
-		bufs, err := other.Fetch(imap.SeqSetNum(1, sel.NumMessages), &imap.FetchOptions{Envelope: true}).Collect()
+		var all imap.SeqSet
+		all.AddRange(1, sel.NumMessages)
+		bufs, err := other.Fetch(all, &imap.FetchOptions{Envelope: true}).Collect()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -91,6 +91,13 @@ func (f *folderTree) rebuild() {
 	f.children = map[string][]string{}
 	f.accts = map[string]accounts.Account{}
 	f.folders = map[string]app.Mailbox{}
+	if len(f.accounts) > 1 {
+		for _, b := range unifiedMailboxes(f.boxes) {
+			uid := mailboxUID(b.ID)
+			f.children[""] = append(f.children[""], uid)
+			f.folders[uid] = b
+		}
+	}
 	for _, a := range f.accounts {
 		auid := accountUID(a.ID)
 		f.children[""] = append(f.children[""], auid)
@@ -167,6 +174,9 @@ func accountBadge(st app.Status) (fyne.Resource, string) {
 
 // folderName is how a folder is labelled.
 func folderName(b app.Mailbox) string {
+	if b.ID < 0 { // unified
+		return b.Name
+	}
 	if b.Role == app.RoleInbox {
 		return "Inbox"
 	}

@@ -65,6 +65,9 @@ type messageList struct {
 	selIndex   int // row of selectedID in the widget, -1 if none
 	pending    int // a selected row whose page was loading, -1 if none
 	quiet      bool
+	sort       app.Sort // the open folder's order
+	searching  bool     // the rows are search results (search.go), not the folder's
+	sortBar    *sortBar
 }
 
 func newMessageList(w *MainWindow) *messageList {
@@ -79,7 +82,8 @@ func newMessageList(w *MainWindow) *messageList {
 	l.empty = widget.NewLabel("")
 	l.empty.Alignment = fyne.TextAlignCenter
 	l.empty.Importance = widget.LowImportance
-	l.root = container.NewStack(l.list, container.NewCenter(l.empty))
+	l.sortBar = newSortBar(l)
+	l.root = container.NewBorder(l.sortBar.root, nil, nil, nil, container.NewStack(l.list, container.NewCenter(l.empty)))
 	l.updateEmpty()
 	return l
 }
@@ -94,23 +98,11 @@ func (l *messageList) updateItem(id widget.ListItemID, obj fyne.CanvasObject) {
 	}
 	msgID := m.ID
 	row.OnStar = func() { l.w.toggleStar(msgID) }
-	row.Set(rowData(m, time.Now()))
-}
-
-func rowData(m app.Message, now time.Time) widgets.RowData {
-	date := m.Date
-	if date.IsZero() {
-		date = m.InternalDate
+	rd := rowData(l.mailbox, m, time.Now())
+	if l.mailbox.ID < 0 { // a unified folder: say whose message it is
+		rd.Sender = l.w.accountLabel(m.Account) + " · " + rd.Sender
 	}
-	return widgets.RowData{
-		Sender:     senderText(m.From),
-		Date:       listDate(date, now),
-		Subject:    subjectText(m.Subject),
-		Preview:    oneLine(m.Preview),
-		Unread:     !m.Seen(),
-		Flagged:    m.Flagged(),
-		Attachment: m.HasAttachments,
-	}
+	row.Set(rd)
 }
 
 // at returns the message of row id if its page is cached, and asks for the
@@ -138,15 +130,15 @@ func (l *messageList) touch(p int) {
 
 // requestPage loads page p of the visible folder in a goroutine.
 func (l *messageList) requestPage(p int) {
-	if l.loading[p] || l.mailbox.ID == 0 {
+	if l.loading[p] || l.mailbox.ID == 0 || l.searching {
 		return
 	}
 	l.loading[p] = true
-	mailboxID, gen := l.mailbox.ID, l.gen
+	mailboxID, order, gen := l.mailbox.ID, l.sort, l.gen
 	l.w.spawn("load messages", func() {
 		ctx, cancel := context.WithTimeout(l.w.ctx, 30*time.Second)
 		readAt := l.w.writes.Load()
-		msgs, err := l.w.core.Messages(ctx, mailboxID, p*pageSize, pageSize)
+		msgs, err := l.w.pageMessages(ctx, mailboxID, order, p*pageSize, pageSize)
 		cancel()
 		l.w.do(func() {
 			if gen != l.gen {
@@ -200,13 +192,22 @@ func (l *messageList) publish() {
 		pages = append(pages, p)
 	}
 	slices.Sort(pages)
+	if l.searching {
+		l.w.view.set("", 0, nil) // results are not reloaded by the pump
+		return
+	}
 	l.w.view.set(l.mailbox.Account, l.mailbox.ID, pages)
+	l.w.view.setSort(l.sort)
 }
 
 // open shows folder b, from its first page.
 func (l *messageList) open(b app.Mailbox) {
 	l.mailbox = b
 	l.count = b.Total
+	l.searching = false
+	l.sortBar.setEnabled(true)
+	l.sort = app.Sort{}
+	l.sortBar.show(l.sort, outgoing(b))
 	l.reset()
 	l.selectedID, l.selIndex = 0, -1
 	l.quietly(l.list.UnselectAll)
@@ -221,11 +222,12 @@ func (l *messageList) open(b app.Mailbox) {
 	l.w.spawn("open folder", func() {
 		ctx, cancel := context.WithTimeout(l.w.ctx, 30*time.Second)
 		defer cancel()
+		order := l.w.core.FolderView(b).Sort
 		readAt := l.w.writes.Load()
-		n, err := l.w.core.CountMessages(ctx, mailboxID)
+		n, err := l.w.countMessages(ctx, mailboxID)
 		var msgs []app.Message
 		if err == nil {
-			msgs, err = l.w.core.Messages(ctx, mailboxID, 0, pageSize)
+			msgs, err = l.w.pageMessages(ctx, mailboxID, order, 0, pageSize)
 		}
 		l.w.do(func() {
 			if gen != l.gen {
@@ -237,7 +239,9 @@ func (l *messageList) open(b app.Mailbox) {
 				l.empty.SetText("Could not read this folder: " + err.Error())
 				return
 			}
-			l.replace(&pageSnapshot{mailboxID: mailboxID, count: n, pages: map[int][]app.Message{0: msgs}, readAt: readAt})
+			l.sort = order
+			l.sortBar.show(order, outgoing(b))
+			l.replace(&pageSnapshot{mailboxID: mailboxID, sort: order, count: n, pages: map[int][]app.Message{0: msgs}, readAt: readAt})
 		})
 	})
 }
@@ -245,6 +249,8 @@ func (l *messageList) open(b app.Mailbox) {
 // close shows no folder.
 func (l *messageList) close() {
 	l.mailbox = app.Mailbox{}
+	l.searching = false
+	l.sortBar.setEnabled(true)
 	l.count = 0
 	l.reset()
 	l.selectedID, l.selIndex = 0, -1
@@ -265,7 +271,7 @@ func (l *messageList) reset() {
 // replace installs fresh pages of the visible folder, keeping the selected
 // message selected.
 func (l *messageList) replace(ps *pageSnapshot) {
-	if ps.mailboxID != l.mailbox.ID {
+	if ps.mailboxID != l.mailbox.ID || ps.sort != l.sort || l.searching {
 		return
 	}
 	l.gen++
@@ -328,7 +334,7 @@ func (l *messageList) message(id int64) (app.Message, bool) {
 	if i := l.indexOf(id); i >= 0 {
 		return l.pages[i/pageSize][i%pageSize], true
 	}
-	return app.Message{}, false
+	return l.w.convs.message(id)
 }
 
 func (l *messageList) selected(id widget.ListItemID) {
@@ -370,6 +376,7 @@ func (l *messageList) typedKey(ev *fyne.KeyEvent) bool {
 
 // setFlag changes a flag of a cached message and redraws its row.
 func (l *messageList) setFlag(id int64, flag string, on bool) {
+	l.w.convs.setFlag(id, flag, on)
 	i := l.indexOf(id)
 	if i < 0 {
 		return

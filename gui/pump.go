@@ -81,6 +81,7 @@ type snapshot struct {
 // pageSnapshot is the count and the cached pages of the visible folder.
 type pageSnapshot struct {
 	mailboxID int64
+	sort      app.Sort // the order pages were read in
 	count     int
 	pages     map[int][]app.Message
 	readAt    uint64 // MainWindow.writes before the read
@@ -171,9 +172,11 @@ func (w *MainWindow) load(b *batch) *snapshot {
 		}
 	}
 	account, mailboxID, pages := w.view.get()
-	if mailboxID != 0 && (s.full || b.messages[mailboxID] || b.bodyAccts[account]) {
-		ps := &pageSnapshot{mailboxID: mailboxID, pages: map[int][]app.Message{}, readAt: w.writes.Load()}
-		n, err := w.core.CountMessages(ctx, mailboxID)
+	order := w.view.order()
+	unified := mailboxID < 0 && len(b.messages)+len(b.bodyAccts) > 0
+	if mailboxID != 0 && (s.full || unified || b.messages[mailboxID] || b.bodyAccts[account]) {
+		ps := &pageSnapshot{mailboxID: mailboxID, sort: order, pages: map[int][]app.Message{}, readAt: w.writes.Load()}
+		n, err := w.countMessages(ctx, mailboxID)
 		if err != nil {
 			w.logf("gui: count messages: %v", err)
 			return s
@@ -183,7 +186,7 @@ func (w *MainWindow) load(b *batch) *snapshot {
 			if p*pageSize >= n {
 				continue
 			}
-			msgs, err := w.core.Messages(ctx, mailboxID, p*pageSize, pageSize)
+			msgs, err := w.pageMessages(ctx, mailboxID, order, p*pageSize, pageSize)
 			if err != nil {
 				w.logf("gui: messages: %v", err)
 				return s

@@ -98,7 +98,10 @@ type MainWindow struct {
 	welcome      *welcome
 	folders      *folderTree
 	list         *messageList
+	convs        *conversationView
 	reader       *reader
+	panes        *panes
+	search       *searchBox
 	status       *statusBar
 	starBtn      *widget.Button
 	unreadBtn    *widget.Button
@@ -126,12 +129,27 @@ type viewState struct {
 	account   string
 	mailboxID int64
 	pages     []int
+	sort      app.Sort
 }
 
 func (v *viewState) set(account string, mailboxID int64, pages []int) {
 	v.mu.Lock()
 	v.account, v.mailboxID, v.pages = account, mailboxID, pages
 	v.mu.Unlock()
+}
+
+// setSort records the visible folder's order.
+func (v *viewState) setSort(o app.Sort) {
+	v.mu.Lock()
+	v.sort = o
+	v.mu.Unlock()
+}
+
+// order returns the visible folder's order.
+func (v *viewState) order() app.Sort {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.sort
 }
 
 func (v *viewState) get() (account string, mailboxID int64, pages []int) {
@@ -162,6 +180,7 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 
 	w.folders = newFolderTree(w)
 	w.list = newMessageList(w)
+	w.convs = newConversationView(w)
 	w.reader = newReader(w)
 	w.status = newStatusBar(w)
 	w.welcome = newWelcome(w)
@@ -173,6 +192,7 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 	w.win.SetContent(w.content)
 	w.win.SetMainMenu(w.buildMenu())
 	w.win.Canvas().SetOnTypedRune(w.typedRune)
+	w.search.addShortcuts()
 	w.win.SetOnClosed(w.Close)
 
 	w.spawn("event pump", w.pump)
@@ -265,14 +285,13 @@ func (w *MainWindow) buildMain() fyne.CanvasObject {
 	for _, b := range w.compose.toolbar() {
 		bar.Add(b)
 	}
-	top := container.NewVBox(bar, widget.NewSeparator())
+	// The toolbar scrolls rather than setting the window's narrowest.
+	w.search = newSearchBox(w)
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, w.search.root, container.NewHScroll(bar)), widget.NewSeparator())
 
-	right := container.NewHSplit(w.list.root, w.reader.root)
-	right.SetOffset(0.42)
-	split := container.NewHSplit(w.folders.root, right)
-	split.SetOffset(0.2)
+	w.panes = newPanes(w)
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, w.compose.bar, w.status.root))
-	return container.NewBorder(top, bottom, nil, nil, split)
+	return container.NewBorder(top, bottom, nil, nil, w.panes.root)
 }
 
 func (w *MainWindow) buildMenu() *fyne.MainMenu {
@@ -355,6 +374,7 @@ func (w *MainWindow) apply(s *snapshot) {
 		} else {
 			// The folder (or its account) is gone.
 			w.list.close()
+			w.convs.open(app.Mailbox{})
 			w.reader.clear()
 			w.folders.unselect()
 			w.autoSelected = false
@@ -362,6 +382,10 @@ func (w *MainWindow) apply(s *snapshot) {
 	}
 	if s.page != nil {
 		w.list.replace(s.page)
+		w.convs.reload()
+	}
+	if s.full || len(s.boxes) > 0 {
+		w.search.refresh()
 	}
 	w.autoSelect()
 	for _, f := range s.failures {
@@ -404,7 +428,10 @@ func (w *MainWindow) autoSelect() {
 // openMailbox shows folder b in the message list.
 func (w *MainWindow) openMailbox(b app.Mailbox) {
 	w.reader.clear()
+	w.search.folderOpened()
 	w.list.open(b)
+	w.convs.open(b)
+	w.panes.folderOpened()
 	w.updateActions()
 }
 
@@ -415,6 +442,7 @@ func (w *MainWindow) openMessage(id int64) {
 		return
 	}
 	w.reader.show(m)
+	w.panes.messageOpened()
 	if !m.Seen() {
 		w.setSeen(id, true)
 	}
@@ -551,6 +579,8 @@ func (w *MainWindow) typedRune(r rune) {
 		w.archiveSelected()
 	case '#':
 		w.deleteSelected()
+	case '/':
+		w.search.focus()
 	}
 }
 

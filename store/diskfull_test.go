@@ -59,7 +59,7 @@ func integrity(t *testing.T, path string) string {
 // every message and body.
 func TestSyncDiskFull(t *testing.T) {
 	t.Run("bodies", func(t *testing.T) { testSyncDiskFull(t, 2<<20, 60, 2000) })
-	t.Run("database", func(t *testing.T) { testSyncDiskFull(t, 320<<10, 400, 1) })
+	t.Run("database", func(t *testing.T) { testSyncDiskFull(t, 384<<10, 400, 1) })
 }
 
 // testSyncDiskFull syncs n messages of lines lines each into a store on a

@@ -161,6 +161,7 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 		}
 		counted := map[int64]bool{}
 		var uses []addressUse
+		var threads []threadInput // the new messages, to thread
 		type key struct{ uidValidity, uid uint32 }
 		at := make(map[key]int, min(putChunk, len(msgs)))
 		args := make([]any, 0, putCols*min(putChunk, len(msgs)))
@@ -248,6 +249,7 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 				}
 				if m.ID > lastID && !counted[m.ID] {
 					counted[m.ID] = true
+					threads = append(threads, threadInput{m.ID, m.MessageID, m.InReplyTo, m.References, m.Subject})
 					date := unix(m.Date)
 					for _, a := range m.From {
 						uses = append(uses, addressUse{a, false, date})
@@ -266,6 +268,9 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 			}
 		}
 		if err := countAddresses(tx, account, uses); err != nil {
+			return err
+		}
+		if err := threadMessages(tx, account, threads); err != nil {
 			return err
 		}
 		return ftsIndex(tx, index)

@@ -302,4 +302,27 @@ ALTER TABLE mailboxes ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
 	`
 CREATE INDEX messages_newest ON messages (internal_date DESC, id DESC) WHERE hidden = 0;
 `,
+	// 16: conversations. Each message gets a thread when it is stored
+	// (threadMessages): thread_keys maps every Message-ID a message has or
+	// names (In-Reply-To, References) and its normalised subject to the
+	// account's thread, and thread_seq hands out thread numbers (message
+	// IDs can be reused after a delete, thread numbers must not). Rows
+	// stored before this migration have thread 0 until Open threads them.
+	// The indexes serve a folder's page of conversations, one
+	// conversation's messages across folders, and the unified Starred list.
+	`
+ALTER TABLE messages ADD COLUMN thread_id INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE thread_keys (
+	account TEXT    NOT NULL,
+	key     TEXT    NOT NULL, -- "m:" Message-ID, "s:"/"r:" normalised subject
+	thread  INTEGER NOT NULL,
+	PRIMARY KEY (account, key)
+) WITHOUT ROWID;
+CREATE INDEX thread_keys_by_thread ON thread_keys (account, thread);
+CREATE TABLE thread_seq (n INTEGER NOT NULL);
+INSERT INTO thread_seq (n) VALUES (0);
+CREATE INDEX messages_by_thread ON messages (account, thread_id);
+CREATE INDEX messages_folder_threads ON messages (mailbox_id, hidden, thread_id, internal_date, uid);
+CREATE INDEX messages_flagged ON messages (internal_date DESC) WHERE flagged = 1 AND hidden = 0;
+`,
 }

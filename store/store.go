@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -38,6 +39,8 @@ type DB struct {
 	w     *sql.DB // the single writer
 	r     *sql.DB // readers
 	files *bodyFiles
+
+	sortIndexes sync.Map // SortKey → struct{}: the orders whose index exists
 }
 
 // Open opens (creating if needed) the store at path and applies pending
@@ -72,6 +75,10 @@ func Open(path string) (*DB, error) {
 	w.SetConnMaxIdleTime(0)
 	db := &DB{w: w}
 	if err := db.migrate(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := db.threadUnthreaded(context.Background()); err != nil {
 		w.Close()
 		return nil, err
 	}

@@ -17,16 +17,6 @@ import (
 	"github.com/ternmail/tern/internal/mailtest"
 )
 
-// buildTern builds the binary into a temporary directory.
-func buildTern(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "tern")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // runtimeDir returns a private directory short enough for a socket.
 func runtimeDir(t *testing.T) string {
 	t.Helper()

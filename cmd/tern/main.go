@@ -44,11 +44,17 @@ Usage:
                                           is:unread|read|starred before:|after:YYYY-MM-DD in:FOLDER
                                           account:ID, -TERM negates; --server asks the server too
                                           (a negated word goes after --: tern search -- x -word)
+  tern mark FOLDER UID... --read|--unread|--star|--unstar [--account ID]
+  tern move FOLDER UID... --to FOLDER | delete FOLDER UID... | archive FOLDER UID...
+                                          applied here at once, then sent to the server; when it
+                                          cannot be reached they stay queued for the next sync
   tern send [--account ID] --to A [--cc B] [--bcc C] [--subject S] [--attach FILE]... [--at TIME] [--timeout 2m] < body
   tern send [--account ID] --eml FILE     send a message file as it is (Bcc is taken out)
   tern outbox [--account ID]              messages waiting, sent or failed
   tern outbox retry ID | outbox cancel ID
   tern outbox resend ID | outbox mark-sent ID   for a message that may or may not have been sent
+  tern doctor [--account ID] [--trace FILE]   check each account's servers and state, step by
+                                          step, and say what is wrong and how to fix it
   tern mailto:ADDR?subject=S&body=B      open the composer filled in (in the running window, if any)
   tern FILE.eml                           open a message file in a reader window
   tern version
@@ -108,19 +114,23 @@ func spec(extra map[string]bool) map[string]bool {
 	return m
 }
 
+// verbFlags are each verb's own flags, beside commonFlags.
+var verbFlags = map[string]map[string]bool{
+	"account": {"email": true, "name": true, "password-stdin": false, "imap": true, "smtp": true, "username": true, "accept-cert": true},
+	"list":    {"limit": true},
+	"search":  {"limit": true, "folder": true, "server": false},
+	"send":    sendFlags,
+	"outbox":  sendFlags,
+	"mark":    actFlags,
+	"move":    actFlags,
+	"delete":  actFlags,
+	"archive": actFlags,
+	"doctor":  {"trace": true},
+}
+
 func dispatch(argv []string, e *env) error {
 	verb := findVerb(argv)
-	extra := map[string]bool{}
-	switch verb {
-	case "account":
-		extra = map[string]bool{"email": true, "name": true, "password-stdin": false, "imap": true, "smtp": true, "username": true, "accept-cert": true}
-	case "list":
-		extra = map[string]bool{"limit": true}
-	case "search":
-		extra = map[string]bool{"limit": true, "folder": true, "server": false}
-	case "send", "outbox":
-		extra = sendFlags
-	}
+	extra := verbFlags[verb]
 	a, err := parseArgs(argv, spec(extra))
 	if err != nil {
 		return err
@@ -169,14 +179,27 @@ func dispatch(argv []string, e *env) error {
 		return cmdSend(ctx, core, a, pos, e)
 	case "outbox":
 		return cmdOutbox(ctx, core, a, pos, e)
+	case "mark", "move", "delete", "archive":
+		return cmdAct(ctx, core, verb, a, pos, e)
+	case "doctor":
+		return cmdDoctor(ctx, core, a, e)
 	}
 	return fmt.Errorf("unknown command %q (try tern --help)", verb)
 }
 
-// valueFlags are the flags, of any verb, that take a value.
-var valueFlags = map[string]bool{"home": true, "account": true, "limit": true, "folder": true, "email": true, "name": true,
-	"imap": true, "smtp": true, "username": true, "accept-cert": true,
-	"to": true, "cc": true, "bcc": true, "subject": true, "attach": true, "eml": true, "timeout": true}
+// takesValue reports whether flag name, of any verb, takes a value, so
+// that findVerb can step over the value (as in "tern --at 17:30 send").
+func takesValue(name string) bool {
+	if commonFlags[name] {
+		return true
+	}
+	for _, flags := range verbFlags {
+		if flags[name] {
+			return true
+		}
+	}
+	return false
+}
 
 // findVerb returns the first argument that is neither a flag nor a flag's
 // value.
@@ -192,7 +215,7 @@ func findVerb(argv []string) string {
 		if !strings.HasPrefix(s, "-") {
 			return s
 		}
-		if name := strings.TrimLeft(s, "-"); !strings.Contains(name, "=") && valueFlags[name] {
+		if name := strings.TrimLeft(s, "-"); !strings.Contains(name, "=") && takesValue(name) {
 			i++
 		}
 	}
@@ -202,7 +225,7 @@ func findVerb(argv []string) string {
 // coreOptions works out where Tern keeps its files: --home, TERN_HOME, or
 // the XDG directories. --demo without a home runs in a throwaway one.
 func coreOptions(a *args, e *env) (app.Options, func(), error) {
-	opts := app.Options{Home: a.str("home"), Secrets: e.secrets, StartDemo: startDemo}
+	opts := app.Options{Home: a.str("home"), Secrets: e.secrets, StartDemo: startDemo, Autoconfig: e.autoconfig}
 	if e.getenv("TERN_DEBUG") != "" {
 		logger := log.New(e.stderr, "tern: ", log.LstdFlags)
 		opts.Logf = logger.Printf

@@ -78,7 +78,9 @@ func sentCount(t *testing.T, real *mailtest.Real, user mailtest.RealUser, subjec
 	if sel.NumMessages == 0 {
 		return 0, false
 	}
-	bufs, err := c.Fetch(imap.SeqSetNum(1, sel.NumMessages), &imap.FetchOptions{Envelope: true}).Collect()
+	var all imap.SeqSet
+	all.AddRange(1, sel.NumMessages)
+	bufs, err := c.Fetch(all, &imap.FetchOptions{Envelope: true}).Collect()
 	if err != nil {
 		t.Fatal(err)
 	}

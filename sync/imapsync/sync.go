@@ -396,6 +396,14 @@ func (e *Engine) openMailbox(ctx context.Context, cn *conn, mb *store.Mailbox, s
 		mb.UIDNext, mb.ModSeq = 0, 0
 		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
 	}
+	if mb.UIDValidity == 0 {
+		// Recorded before the first message is stored: a pass cut short
+		// (killed) must not leave messages whose UIDVALIDITY the folder
+		// does not have, which look-ups by UID would not find.
+		if err := e.st.SetSyncState(ctx, mb.ID, store.SyncState{UIDValidity: sel.UIDValidity}); err != nil {
+			return sel, condstore, err
+		}
+	}
 	mb.UIDValidity = sel.UIDValidity
 	return sel, condstore, nil
 }
