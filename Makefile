@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # that the keychain tests use a real Secret Service.
 KEYRING := dbus-run-session -- bash scripts/with-keyring.sh
 
-.PHONY: run demo build deps deps-test test test-short soak bench screenshot vet fmt clean
+.PHONY: run demo build deps deps-test test test-short soak bench screenshot vet fmt clean install uninstall
 
 run: build
 	./$(BIN)
@@ -54,6 +54,17 @@ bench: deps-test
 # A screenshot of the real window over the demo mailbox, for the README.
 screenshot: build deps-test
 	bash scripts/screenshot.sh $(BIN) docs/screenshot.png
+
+# Install under PREFIX: bin/tern, the desktop entry (the handler of mailto:
+# links and message files), the icon in the hicolor sizes and the AppStream
+# metainfo. Names and version come from FyneApp.toml.
+PREFIX ?= $(HOME)/.local
+
+install: build
+	bash scripts/install.sh install "$(PREFIX)" $(BIN)
+
+uninstall:
+	bash scripts/install.sh uninstall "$(PREFIX)"
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

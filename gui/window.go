@@ -27,6 +27,11 @@ type Options struct {
 	Demo bool
 	// Logf receives diagnostics; nil discards them.
 	Logf func(format string, args ...any)
+	// Instance is this process's instance socket: later launches hand
+	// their arguments through it (see desktop.go); nil means none.
+	Instance *app.Instance
+	// Open lists mailto: links and message files to open at start.
+	Open []string
 
 	// dispatch runs a function on the UI goroutine; nil means fyne.Do.
 	// Tests replace it to run UI updates on the test goroutine.
@@ -45,6 +50,7 @@ func Run(core *app.Core, opts *Options) error {
 	a.SetIcon(w.icons.app)
 	w.win.SetIcon(w.icons.app)
 	w.win.SetMaster()
+	w.joinDesktop(w.opts.Instance, w.opts.Open)
 	core.Start()
 	w.win.ShowAndRun()
 	w.Close()

@@ -6,7 +6,7 @@ set -euo pipefail
 run_pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxext-dev libxcursor-dev
   libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 test_pkgs=("${run_pkgs[@]}" dovecot-imapd dovecot-lmtpd postfix xvfb xauth
-  gnome-keyring dbus dbus-x11 xdotool imagemagick)
+  gnome-keyring dbus dbus-x11 xdotool imagemagick make desktop-file-utils appstream)
 
 case "${1:-run}" in
   run) want=("${run_pkgs[@]}") ;;

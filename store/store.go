@@ -59,7 +59,14 @@ func Open(path string) (*DB, error) {
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
-	dsn := "file:" + path + "?" + q.Encode()
+	// The writer begins its transactions IMMEDIATE: a deferred one that
+	// read first fails at once with SQLITE_BUSY, busy_timeout or not, when
+	// another process (tern sync beside the window) wrote in between.
+	wq := url.Values{"_txlock": {"immediate"}}
+	for k, v := range q {
+		wq[k] = v
+	}
+	dsn := "file:" + path + "?" + wq.Encode()
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

@@ -20,7 +20,6 @@ import (
 	// cleanlocale's init runs before Fyne's and turns a locale Fyne cannot
 	// parse (C.UTF-8) into English, so no verb prints Fyne's locale error.
 	_ "github.com/ternmail/tern/cmd/tern/internal/cleanlocale"
-	"github.com/ternmail/tern/gui"
 )
 
 // version is set by the build (-ldflags "-X main.version=…").
@@ -56,6 +55,8 @@ Usage:
   tern outbox resend ID | outbox mark-sent ID   for a message that may or may not have been sent
   tern doctor [--account ID] [--trace FILE]   check each account's servers and state, step by
                                           step, and say what is wrong and how to fix it
+  tern mailto:ADDR?subject=S&body=B      open the composer filled in (in the running window, if any)
+  tern FILE.eml                           open a message file in a reader window
   tern version
 
 Every verb takes --json for machine-readable output and --home DIR (or
@@ -140,6 +141,9 @@ func dispatch(argv []string, e *env) error {
 	if verb == "version" {
 		return out(e, a, map[string]string{"version": version}, func(w io.Writer) { fmt.Fprintf(w, "tern %s\n", version) })
 	}
+	if verb == "" || isOpenArg(verb) {
+		return runWindow(a, e)
+	}
 	opts, cleanup, err := coreOptions(a, e)
 	if err != nil {
 		return err
@@ -151,10 +155,6 @@ func dispatch(argv []string, e *env) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if verb == "" {
-		defer core.Shutdown()
-		return gui.Run(core, &gui.Options{Demo: a.has("demo"), Logf: opts.Logf})
-	}
 	defer core.Shutdown()
 	if len(a.pos) == 0 || a.pos[0] != verb {
 		return errUsage
