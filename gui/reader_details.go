@@ -29,7 +29,8 @@ const (
 	zoomStep = 0.1
 )
 
-// addShortcuts registers the reader's keyboard shortcuts on the window.
+// addShortcuts registers the reader's keyboard shortcuts on the window
+// (Ctrl+plus and Ctrl+minus zoom the whole window: keys.go).
 func (r *reader) addShortcuts() {
 	c := r.w.win.Canvas()
 	mod := fyne.KeyModifierShortcutDefault
@@ -37,11 +38,6 @@ func (r *reader) addShortcuts() {
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: m}, func(fyne.Shortcut) { fn() })
 	}
 	add(fyne.KeyF, mod, r.openFind)
-	add(fyne.KeyEqual, mod, r.zoomIn)
-	add(fyne.KeyEqual, mod|fyne.KeyModifierShift, r.zoomIn)
-	add(fyne.KeyPlus, mod, r.zoomIn)
-	add(fyne.KeyMinus, mod, r.zoomOut)
-	add(fyne.Key0, mod, r.zoomReset)
 	add(fyne.KeyU, mod, r.viewSource)
 }
 
@@ -50,9 +46,9 @@ func (r *reader) viewMenu() *fyne.Menu {
 	return fyne.NewMenu("View",
 		fyne.NewMenuItem("Find in message (Ctrl+F)", r.openFind),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Zoom in (Ctrl++)", r.zoomIn),
-		fyne.NewMenuItem("Zoom out (Ctrl+−)", r.zoomOut),
-		fyne.NewMenuItem("Actual size (Ctrl+0)", r.zoomReset),
+		fyne.NewMenuItem("Larger text (Ctrl++)", r.w.zoomIn),
+		fyne.NewMenuItem("Smaller text (Ctrl+−)", r.w.zoomOut),
+		fyne.NewMenuItem("Normal text size (Ctrl+0)", r.w.zoomReset),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Message headers", r.showHeaders),
 		fyne.NewMenuItem("Message source (Ctrl+U)", r.viewSource),
