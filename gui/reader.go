@@ -77,10 +77,10 @@ type reader struct {
 	findCount *widget.Label
 	find      *finder // nil when nothing is searched
 
-	// the body (label and rich text) under a theme that zooms its text
+	// the body (label and rich text) under a theme of its own, the
+	// window's (scaled by the text size setting) at Scale 1
 	bodyBox   *container.ThemeOverride
 	bodyTheme *widgets.ScaledTheme
-	zoom      float32
 
 	calendar   *fyne.Container // invitation summaries
 	detailsBtn *widget.Button
@@ -159,7 +159,6 @@ func newReader(w *MainWindow) *reader {
 	r.calendar = container.NewVBox()
 	r.calendar.Hide()
 	r.longNote = r.newLongNote()
-	r.zoom = 1
 	r.bodyTheme = &widgets.ScaledTheme{Base: func() fyne.Theme { return w.app.Settings().Theme() }, Scale: 1}
 	r.bodyBox = container.NewThemeOverride(container.NewVBox(r.body, r.rich), r.bodyTheme)
 	r.buildFindBar()
@@ -246,7 +245,7 @@ func (r *reader) show(m app.Message) {
 		var imgs map[*message.Image]shownImage
 		remote, plain := false, false
 		if err == nil {
-			remote, plain = senderChoices(r.w.core.Settings(), view)
+			remote, plain = senderChoices(r.settings(), view)
 			imgs = loadImages(ctx, loader, view, remote)
 		}
 		r.w.do(func() {

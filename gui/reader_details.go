@@ -22,13 +22,6 @@ import (
 // maxSourceShown bounds the raw message shown by "View source".
 const maxSourceShown = 128 << 10
 
-// Zoom levels of the body text.
-const (
-	minZoom  = 0.5
-	maxZoom  = 3
-	zoomStep = 0.1
-)
-
 // addShortcuts registers the reader's keyboard shortcuts on the window
 // (Ctrl+plus and Ctrl+minus zoom the whole window: keys.go).
 func (r *reader) addShortcuts() {
@@ -54,25 +47,6 @@ func (r *reader) viewMenu() *fyne.Menu {
 		fyne.NewMenuItem("Message source (Ctrl+U)", r.viewSource),
 		fyne.NewMenuItem("Open in browser", r.openInBrowser),
 	)
-}
-
-func (r *reader) zoomIn()    { r.setZoom(r.zoom + zoomStep) }
-func (r *reader) zoomOut()   { r.setZoom(r.zoom - zoomStep) }
-func (r *reader) zoomReset() { r.setZoom(1) }
-
-// setZoom scales the body text of this window.
-func (r *reader) setZoom(z float32) {
-	z = float32(int(z*10+0.5)) / 10 // no drift from repeated steps
-	z = max(minZoom, min(maxZoom, z))
-	if z == r.zoom {
-		return
-	}
-	r.zoom = z
-	r.bodyTheme.Scale = z
-	r.bodyBox.Refresh()
-	if r.st == readerLoaded {
-		r.setLinkStatus(fmt.Sprintf("Zoom %d%%", int(z*100+0.5)))
-	}
 }
 
 // showHeaders shows every header field of the message in a dialog.

@@ -29,3 +29,12 @@ func (r *reader) rememberSender(addr string, edit func(*app.SenderChoice)) {
 		}
 	})
 }
+
+// settings returns the core's settings; a reader without a core (a
+// rendering test) has the defaults.
+func (r *reader) settings() app.Settings {
+	if r.w.core == nil {
+		return app.DefaultSettings()
+	}
+	return r.w.core.Settings()
+}

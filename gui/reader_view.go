@@ -107,10 +107,6 @@ func (r *reader) renderBody() {
 		r.viewBtn.SetText("Formatted")
 	}
 	r.rich.Refresh()
-	if r.zoom != 1 {
-		// Segment visuals made by the refresh take the zoomed theme.
-		r.bodyBox.Refresh()
-	}
 	r.updateFindCount()
 	r.updateRemoteBar()
 }
@@ -151,7 +147,7 @@ func (r *reader) updateRemoteBar() {
 		r.remoteBar.Hide()
 		return
 	}
-	policy := r.w.core.Settings().RemoteContent
+	policy := r.settings().RemoteContent
 	text := remoteBarText(images, d.Trackers, d.RemoteOther, r.remote)
 	if policy == app.RemoteNever && images > 0 {
 		text += " Preferences block remote content."
