@@ -242,3 +242,37 @@ func TestSettingsReachTheEngineAndOutbox(t *testing.T) {
 		t.Error("a message sent without undo was delayed")
 	}
 }
+
+// TestSettingsRestartEngines checks that a change of a setting the engine
+// reads at start restarts it, the new engine only after the old one has
+// returned, and that other changes leave it running.
+func TestSettingsRestartEngines(t *testing.T) {
+	c, _, a := newISOCore(t, nil)
+	c.Start()
+	current := func() *engineRun {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.engines[a.ID]
+	}
+	waitUntil(t, "the first sync", func() bool { return c.Status(a.ID).State == imapsync.StateIdle })
+	old := current()
+	if err := c.UpdateSettings(func(s *Settings) { s.Theme = ThemeDark }); err != nil {
+		t.Fatal(err)
+	}
+	if current() != old {
+		t.Fatal("a theme change restarted the engine")
+	}
+	if err := c.UpdateSettings(func(s *Settings) { s.PollMinutes = 7 }); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "a new engine", func() bool {
+		run := current()
+		return run != nil && run != old && run.running()
+	})
+	select {
+	case <-old.done:
+	default:
+		t.Error("the new engine started before the old one returned")
+	}
+	waitUntil(t, "the new engine idle", func() bool { return c.Status(a.ID).State == imapsync.StateIdle })
+}
