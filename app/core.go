@@ -86,6 +86,8 @@ type Core struct {
 	crashBackoff time.Duration
 	// views are the folders' FolderViews (view.go), read on first use.
 	views folderViews
+	// settings are the user's preferences (settings.go), read at New.
+	settings settingsStore
 }
 
 // engineRun is an account's sync engine. A one-shot engine (made by
@@ -160,6 +162,7 @@ func New(opts Options) (*Core, error) {
 		return nil, err
 	}
 	c.cfg = cfg
+	c.loadSettings()
 	st, err := store.Open(filepath.Join(opts.DataDir, "tern.db"))
 	if err != nil {
 		return nil, err
@@ -427,6 +430,7 @@ func (c *Core) syncOptions() *imapsync.Options {
 
 func (c *Core) newEngine(a accounts.Account) *imapsync.Engine {
 	o := c.syncOptions()
+	c.applySyncSettings(&a, o)
 	id := a.ID
 	o.Password = func(ctx context.Context) (string, error) { return c.password(ctx, id, "imap") }
 	o.OnChange = func(ch imapsync.Change) { c.publishChange(id, ch) }

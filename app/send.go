@@ -170,6 +170,7 @@ func (c *Core) queue(ctx context.Context, m *outbox.Message, opts *SendOptions) 
 	if opts != nil {
 		m.At, m.NoUndo = opts.At, opts.NoUndo
 	}
+	c.applyUndoSetting(m)
 	w := c.outboxWorker(true)
 	return w.Queue(ctx, m)
 }

@@ -76,6 +76,9 @@ func (v *conversationView) active() bool { return v.mailbox.ID > 0 && v.on[v.mai
 // open follows the flat list to folder b, in the mode chosen for b.
 func (v *conversationView) open(b app.Mailbox) {
 	v.mailbox = b
+	if _, ok := v.on[b.ID]; !ok && b.ID > 0 {
+		v.on[b.ID] = v.w.core.Settings().Conversations // the default
+	}
 	v.quiet = true
 	v.toggle.SetChecked(v.on[b.ID])
 	v.quiet = false

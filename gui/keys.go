@@ -68,9 +68,10 @@ func (w *MainWindow) bindings() []binding {
 		{keys: "a", desc: "Reply all", runes: []rune{'a'}, do: func() { w.compose.reply(true) }},
 		{keys: "f", desc: "Forward", runes: []rune{'f'}, do: func() { w.compose.forward(false) }},
 		{keys: "Ctrl+1 … Ctrl+9", desc: "Open the account's 1st … 9th folder", shortcuts: folders},
-		{keys: "Ctrl++", desc: "Zoom the message text in", shortcuts: []*desktop.CustomShortcut{sc(fyne.KeyPlus, ctrl), sc(fyne.KeyEqual, ctrl), sc(fyne.KeyEqual, ctrl|fyne.KeyModifierShift)}, do: w.reader.zoomIn},
-		{keys: "Ctrl+−", desc: "Zoom the message text out", shortcuts: []*desktop.CustomShortcut{sc(fyne.KeyMinus, ctrl)}, do: w.reader.zoomOut},
-		{keys: "Ctrl+0", desc: "Message text at its actual size", shortcuts: []*desktop.CustomShortcut{sc(fyne.Key0, ctrl)}, do: w.reader.zoomReset},
+		{keys: "Ctrl++", desc: "Larger text in the whole window", shortcuts: []*desktop.CustomShortcut{sc(fyne.KeyPlus, ctrl), sc(fyne.KeyEqual, ctrl), sc(fyne.KeyEqual, ctrl|fyne.KeyModifierShift)}, do: w.zoomIn},
+		{keys: "Ctrl+−", desc: "Smaller text in the whole window", shortcuts: []*desktop.CustomShortcut{sc(fyne.KeyMinus, ctrl)}, do: w.zoomOut},
+		{keys: "Ctrl+0", desc: "Text at its normal size", shortcuts: []*desktop.CustomShortcut{sc(fyne.Key0, ctrl)}, do: w.zoomReset},
+		{keys: "Ctrl+,", desc: "Preferences", shortcuts: []*desktop.CustomShortcut{sc(fyne.KeyComma, ctrl)}, do: w.showPrefs},
 		{keys: "/  Ctrl+K", desc: "Search", runes: []rune{'/'}, shortcuts: []*desktop.CustomShortcut{sc(fyne.KeyK, ctrl)}, do: func() { w.search.focus() }},
 		{keys: "F1  ?", desc: "This list of keys", runes: []rune{'?'}, names: []fyne.KeyName{fyne.KeyF1}, do: w.showCheatSheet},
 	}

@@ -296,18 +296,22 @@ func TestOtherKeys(t *testing.T) {
 	h.shortcut(fyne.Key1, fyne.KeyModifierShortcutDefault)
 	h.waitFor("the first folder", func() bool { return h.w.list.mailbox.ID != second.ID && h.w.list.count > 0 })
 
+	// Ctrl+plus and Ctrl+minus size the whole window's text (prefs_test.go
+	// checks that it is saved).
+	textSize := func() float32 { return h.w.app.Settings().Theme().Size(theme.SizeNameText) }
+	base := textSize()
 	h.shortcut(fyne.KeyPlus, fyne.KeyModifierShortcutDefault)
-	if h.w.reader.zoom <= 1 {
-		t.Errorf("zoom %v after Ctrl++", h.w.reader.zoom)
+	if textSize() <= base {
+		t.Errorf("text size %v after Ctrl++, was %v", textSize(), base)
 	}
 	h.shortcut(fyne.KeyMinus, fyne.KeyModifierShortcutDefault)
 	h.shortcut(fyne.KeyMinus, fyne.KeyModifierShortcutDefault)
-	if h.w.reader.zoom >= 1 {
-		t.Errorf("zoom %v after Ctrl+− twice", h.w.reader.zoom)
+	if textSize() >= base {
+		t.Errorf("text size %v after Ctrl+− twice, was %v", textSize(), base)
 	}
 	h.shortcut(fyne.Key0, fyne.KeyModifierShortcutDefault)
-	if h.w.reader.zoom != 1 {
-		t.Errorf("zoom %v after Ctrl+0", h.w.reader.zoom)
+	if textSize() != base {
+		t.Errorf("text size %v after Ctrl+0, want %v", textSize(), base)
 	}
 
 	h.w.win.Canvas().Focus(h.w.list.list)

@@ -6,6 +6,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/ternmail/tern/app"
 )
 
 const (
@@ -30,11 +32,17 @@ type panes struct {
 	narrow     bool
 	readerOpen bool // narrow: the reader, not the list, is shown
 	drawerOpen bool
+	// mode is where the reader sits when wide (the settings' reading pane).
+	mode app.ReadingPane
 
-	wide        *container.Split // folders | (list | reader)
-	right       *container.Split
-	single      *fyne.Container // narrow: list and reader, one shown
-	drawer      *fyne.Container // narrow: the folder tree over the rest
+	// list is the message list's pane under the density's theme.
+	list    *container.ThemeOverride
+	density *densityTheme
+
+	wide        *container.Split // folders | (list | reader), or folders | list with the reader off
+	right       *container.Split // list | reader, or list over reader (unused with the reader off)
+	single      *fyne.Container  // narrow: list and reader, one shown
+	drawer      *fyne.Container  // narrow: the folder tree over the rest
 	nav         *fyne.Container
 	foldersBtn  *widget.Button
 	backBtn     *widget.Button
@@ -43,7 +51,19 @@ type panes struct {
 
 func newPanes(w *MainWindow) *panes {
 	p := &panes{w: w}
-	p.buildWide(0.2, 0.42)
+	s := w.core.Settings()
+	p.mode = s.ReadingPane
+	p.density = &densityTheme{base: func() fyne.Theme { return w.app.Settings().Theme() }}
+	p.density.set(s.Density)
+	p.list = container.NewThemeOverride(w.convs.pane, p.density)
+	left, middle := defaultFolderSplit, defaultListSplit
+	if o := s.Window.FolderSplit; o > 0 && o < 1 {
+		left = o
+	}
+	if o := s.Window.ListSplit; o > 0 && o < 1 {
+		middle = o
+	}
+	p.buildWide(left, middle)
 
 	p.foldersBtn = widget.NewButtonWithIcon("Folders", theme.MenuIcon(), p.toggleDrawer)
 	p.backBtn = widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), p.back)
@@ -73,7 +93,7 @@ func (p *panes) setNarrow(narrow bool) {
 	p.drawerPanel().Objects = nil
 	if !narrow {
 		p.drawerOpen = false
-		p.w.convs.pane.Show()
+		p.list.Show()
 		p.w.reader.root.Show()
 		p.w.folders.root.Show()
 		p.buildWide(p.wide.Offset, p.right.Offset)
@@ -82,20 +102,58 @@ func (p *panes) setNarrow(narrow bool) {
 	}
 	blank := func() fyne.CanvasObject { return container.NewStack() }
 	p.right.Leading, p.right.Trailing, p.wide.Leading = blank(), blank(), blank()
-	p.single.Objects = []fyne.CanvasObject{p.w.convs.pane, p.w.reader.root}
+	p.single.Objects = []fyne.CanvasObject{p.list, p.w.reader.root}
 	p.drawerPanel().Objects = []fyne.CanvasObject{p.w.folders.root}
 	p.root.Objects = []fyne.CanvasObject{container.NewBorder(container.NewVBox(p.nav, widget.NewSeparator()), nil, nil, nil, p.single), p.drawer}
 	p.update()
 }
 
-// buildWide makes the wide arrangement's splits, their dividers at the
-// given offsets.
+// The dividers' default offsets.
+const (
+	defaultFolderSplit = 0.2
+	defaultListSplit   = 0.42
+)
+
+// buildWide makes the wide arrangement's splits for the reading pane's
+// mode, their dividers at the given offsets.
 func (p *panes) buildWide(left, middle float64) {
-	p.right = container.NewHSplit(p.w.convs.pane, p.w.reader.root)
+	switch p.mode {
+	case app.PaneBelow:
+		p.right = container.NewVSplit(p.list, p.w.reader.root)
+	case app.PaneOff:
+		p.right = container.NewHSplit(container.NewStack(), container.NewStack())
+	default:
+		p.right = container.NewHSplit(p.list, p.w.reader.root)
+	}
 	p.right.SetOffset(middle)
-	p.wide = container.NewHSplit(p.w.folders.root, p.right)
+	if p.mode == app.PaneOff {
+		p.wide = container.NewHSplit(p.w.folders.root, p.list)
+	} else {
+		p.wide = container.NewHSplit(p.w.folders.root, p.right)
+	}
 	p.wide.SetOffset(left)
 }
+
+// setMode puts the reader where mode says.
+func (p *panes) setMode(mode app.ReadingPane) {
+	if mode == p.mode {
+		return
+	}
+	p.mode = mode
+	if p.narrow {
+		return // narrow, the reader replaces the list whatever the mode
+	}
+	p.buildWide(p.wide.Offset, p.right.Offset)
+	p.root.Objects = []fyne.CanvasObject{p.wide}
+	p.root.Refresh()
+}
+
+// readerShown reports whether opening a message shows it in the reader
+// (rather than the reader being off).
+func (p *panes) readerShown() bool { return p.narrow || p.mode != app.PaneOff }
+
+// offsets returns the wide arrangement's divider offsets.
+func (p *panes) offsets() (left, middle float64) { return p.wide.Offset, p.right.Offset }
 
 // drawerPanel is the container inside the drawer that holds the tree.
 func (p *panes) drawerPanel() *fyne.Container {
@@ -109,12 +167,12 @@ func (p *panes) update() {
 		return
 	}
 	if p.readerOpen {
-		p.w.convs.pane.Hide()
+		p.list.Hide()
 		p.w.reader.root.Show()
 		p.backBtn.Show()
 	} else {
 		p.w.reader.root.Hide()
-		p.w.convs.pane.Show()
+		p.list.Show()
 		p.backBtn.Hide()
 	}
 	p.w.folders.root.Show()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -78,10 +77,10 @@ type reader struct {
 	findCount *widget.Label
 	find      *finder // nil when nothing is searched
 
-	// the body (label and rich text) under a theme that zooms its text
+	// the body (label and rich text) under a theme of its own, the
+	// window's (scaled by the text size setting) at Scale 1
 	bodyBox   *container.ThemeOverride
 	bodyTheme *widgets.ScaledTheme
-	zoom      float32
 
 	calendar   *fyne.Container // invitation summaries
 	detailsBtn *widget.Button
@@ -99,35 +98,12 @@ type reader struct {
 	plainView bool // the selectable text is shown instead of the rich text
 	remote    bool // remote content allowed for the shown message
 	// loader resolves images off the UI goroutine.
-	loader  *message.ImageLoader
-	senders *senderSet // senders whose remote content is always loaded
+	loader *message.ImageLoader
 
 	msg    app.Message // the shown message, ID 0 when none
 	st     readerState
 	token  int
 	cancel context.CancelFunc
-}
-
-// senderSet is the in-memory set of senders whose remote content is
-// always loaded; it is read by loading goroutines.
-type senderSet struct {
-	mu  sync.Mutex
-	set map[string]bool
-}
-
-func (s *senderSet) has(addr string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return addr != "" && s.set[strings.ToLower(addr)]
-}
-
-func (s *senderSet) add(addr string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.set == nil {
-		s.set = map[string]bool{}
-	}
-	s.set[strings.ToLower(addr)] = true
 }
 
 func newReader(w *MainWindow) *reader {
@@ -155,7 +131,6 @@ func newReader(w *MainWindow) *reader {
 	r.warnings = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance, SizeName: theme.SizeNameCaptionText}
 	r.warnings.Hide()
 	r.loader = &message.ImageLoader{}
-	r.senders = &senderSet{}
 	r.rich = widget.NewRichText()
 	r.rich.Wrapping = fyne.TextWrapWord
 	r.rich.Hide()
@@ -184,7 +159,6 @@ func newReader(w *MainWindow) *reader {
 	r.calendar = container.NewVBox()
 	r.calendar.Hide()
 	r.longNote = r.newLongNote()
-	r.zoom = 1
 	r.bodyTheme = &widgets.ScaledTheme{Base: func() fyne.Theme { return w.app.Settings().Theme() }, Scale: 1}
 	r.bodyBox = container.NewThemeOverride(container.NewVBox(r.body, r.rich), r.bodyTheme)
 	r.buildFindBar()
@@ -265,14 +239,13 @@ func (r *reader) show(m app.Message) {
 	ctx, cancel := context.WithTimeout(r.w.ctx, 2*time.Minute)
 	r.cancel = cancel
 	id := m.ID
-	loader, senders := r.loader, r.senders
+	loader := r.loader
 	r.w.spawn("open message", func() {
 		view, err := r.w.core.OpenForReading(ctx, id)
 		var imgs map[*message.Image]shownImage
-		remote := false
+		remote, plain := false, false
 		if err == nil {
-			// A forged-looking message never loads by its sender.
-			remote = senders.has(senderEmail(view)) && !senderSuspicious(view)
+			remote, plain = senderChoices(r.settings(), view)
 			imgs = loadImages(ctx, loader, view, remote)
 		}
 		r.w.do(func() {
@@ -285,7 +258,7 @@ func (r *reader) show(m app.Message) {
 				r.fail(err)
 				return
 			}
-			r.remote = remote
+			r.remote, r.plainView = remote, plain
 			r.fillView(view, imgs)
 		})
 	})

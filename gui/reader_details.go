@@ -22,14 +22,8 @@ import (
 // maxSourceShown bounds the raw message shown by "View source".
 const maxSourceShown = 128 << 10
 
-// Zoom levels of the body text.
-const (
-	minZoom  = 0.5
-	maxZoom  = 3
-	zoomStep = 0.1
-)
-
-// addShortcuts registers the reader's keyboard shortcuts on the window.
+// addShortcuts registers the reader's keyboard shortcuts on the window
+// (Ctrl+plus and Ctrl+minus zoom the whole window: keys.go).
 func (r *reader) addShortcuts() {
 	c := r.w.win.Canvas()
 	mod := fyne.KeyModifierShortcutDefault
@@ -37,11 +31,6 @@ func (r *reader) addShortcuts() {
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: m}, func(fyne.Shortcut) { fn() })
 	}
 	add(fyne.KeyF, mod, r.openFind)
-	add(fyne.KeyEqual, mod, r.zoomIn)
-	add(fyne.KeyEqual, mod|fyne.KeyModifierShift, r.zoomIn)
-	add(fyne.KeyPlus, mod, r.zoomIn)
-	add(fyne.KeyMinus, mod, r.zoomOut)
-	add(fyne.Key0, mod, r.zoomReset)
 	add(fyne.KeyU, mod, r.viewSource)
 }
 
@@ -50,33 +39,14 @@ func (r *reader) viewMenu() *fyne.Menu {
 	return fyne.NewMenu("View",
 		fyne.NewMenuItem("Find in message (Ctrl+F)", r.openFind),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Zoom in (Ctrl++)", r.zoomIn),
-		fyne.NewMenuItem("Zoom out (Ctrl+−)", r.zoomOut),
-		fyne.NewMenuItem("Actual size (Ctrl+0)", r.zoomReset),
+		fyne.NewMenuItem("Larger text (Ctrl++)", r.w.zoomIn),
+		fyne.NewMenuItem("Smaller text (Ctrl+−)", r.w.zoomOut),
+		fyne.NewMenuItem("Normal text size (Ctrl+0)", r.w.zoomReset),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Message headers", r.showHeaders),
 		fyne.NewMenuItem("Message source (Ctrl+U)", r.viewSource),
 		fyne.NewMenuItem("Open in browser", r.openInBrowser),
 	)
-}
-
-func (r *reader) zoomIn()    { r.setZoom(r.zoom + zoomStep) }
-func (r *reader) zoomOut()   { r.setZoom(r.zoom - zoomStep) }
-func (r *reader) zoomReset() { r.setZoom(1) }
-
-// setZoom scales the body text of this window.
-func (r *reader) setZoom(z float32) {
-	z = float32(int(z*10+0.5)) / 10 // no drift from repeated steps
-	z = max(minZoom, min(maxZoom, z))
-	if z == r.zoom {
-		return
-	}
-	r.zoom = z
-	r.bodyTheme.Scale = z
-	r.bodyBox.Refresh()
-	if r.st == readerLoaded {
-		r.setLinkStatus(fmt.Sprintf("Zoom %d%%", int(z*100+0.5)))
-	}
 }
 
 // showHeaders shows every header field of the message in a dialog.

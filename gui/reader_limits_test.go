@@ -168,7 +168,7 @@ func TestReaderLimitsAndBlockedContent(t *testing.T) {
 		t.Error("“Always for this sender” offered for a forged sender")
 	}
 	r.alwaysRemote()
-	if r.senders.has("phish@evil.example") || r.remote {
+	if r.w.core.Settings().Sender("phish@evil.example").Remote || r.remote {
 		t.Error("alwaysRemote trusted a forged sender")
 	}
 

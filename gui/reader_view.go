@@ -107,10 +107,6 @@ func (r *reader) renderBody() {
 		r.viewBtn.SetText("Formatted")
 	}
 	r.rich.Refresh()
-	if r.zoom != 1 {
-		// Segment visuals made by the refresh take the zoomed theme.
-		r.bodyBox.Refresh()
-	}
 	r.updateFindCount()
 	r.updateRemoteBar()
 }
@@ -151,14 +147,19 @@ func (r *reader) updateRemoteBar() {
 		r.remoteBar.Hide()
 		return
 	}
-	r.remoteText.SetText(remoteBarText(images, d.Trackers, d.RemoteOther, r.remote))
-	if images > 0 {
+	policy := r.settings().RemoteContent
+	text := remoteBarText(images, d.Trackers, d.RemoteOther, r.remote)
+	if policy == app.RemoteNever && images > 0 {
+		text += " Preferences block remote content."
+	}
+	r.remoteText.SetText(text)
+	if images > 0 && policy != app.RemoteNever {
 		r.loadBtn.Show()
 	} else {
 		r.loadBtn.Hide()
 	}
 	// Never offer to trust a sender that looks forged.
-	if images > 0 && senderEmail(v) != "" && !senderSuspicious(v) {
+	if images > 0 && policy == app.RemoteKnown && senderEmail(v) != "" && !senderSuspicious(v) {
 		r.alwaysBtn.Show()
 	} else {
 		r.alwaysBtn.Hide()
@@ -227,21 +228,33 @@ func (r *reader) loadRemote() {
 	})
 }
 
-// alwaysRemote loads remote content for this sender from now on (for this
-// session).
+// alwaysRemote loads remote content for this sender, now and from now on
+// (kept in the settings).
 func (r *reader) alwaysRemote() {
 	if r.view == nil || senderSuspicious(r.view) {
 		return
 	}
 	if addr := senderEmail(r.view); addr != "" {
-		r.senders.add(addr)
+		r.rememberSender(addr, func(c *app.SenderChoice) { c.Remote = true })
 	}
 	r.loadRemote()
 }
 
+// toggleView switches between the formatted and the plain text, and
+// remembers the choice for the sender.
 func (r *reader) toggleView() {
 	r.plainView = !r.plainView
 	r.renderBody()
+	if r.view == nil {
+		return
+	}
+	if addr := senderEmail(r.view); addr != "" {
+		view := app.ViewHTML
+		if r.plainView {
+			view = app.ViewPlain
+		}
+		r.rememberSender(addr, func(c *app.SenderChoice) { c.View = view })
+	}
 }
 
 // copyText puts the body's text on the clipboard.

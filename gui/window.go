@@ -53,6 +53,7 @@ func Run(core *app.Core, opts *Options) error {
 	w.joinDesktop(w.opts.Instance, w.opts.Open)
 	core.Start()
 	w.win.ShowAndRun()
+	w.saveWindowStateNow()
 	w.Close()
 	// Give the window's goroutines a moment to notice, so that the caller
 	// shuts the core down under as few of them as possible.
@@ -114,6 +115,10 @@ type MainWindow struct {
 	cheat        dialog.Dialog // the open cheat sheet, nil if none
 	picker       *folderPicker // the open folder picker, nil if none
 	menu         *widget.PopUpMenu
+	prefs        *prefsWindow // the open Preferences window, nil if none
+	theme        *appTheme
+	winState     windowState // the remembered geometry (prefs_apply.go)
+	stopSettings func()
 	autoSelected bool
 	edits        []*localEdit
 	applied      int // snapshots applied (tests)
@@ -182,7 +187,11 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 	w.sub = core.Subscribe()
 
 	w.win = a.NewWindow("Tern")
-	w.win.Resize(fyne.NewSize(1200, 760))
+	settings := core.Settings()
+	w.theme = newAppTheme()
+	w.theme.set(settings)
+	a.Settings().SetTheme(w.theme)
+	w.win.Resize(windowSize(settings.Window))
 
 	w.folders = newFolderTree(w)
 	w.list = newMessageList(w)
@@ -201,6 +210,7 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 	w.installKeys()
 	w.win.SetOnClosed(w.Close)
 
+	w.followSettings(settings)
 	w.spawn("event pump", w.pump)
 	w.spawn("status ticker", w.tick)
 	w.askMissingPasswords()
@@ -217,6 +227,9 @@ func (w *MainWindow) Window() fyne.Window { return w.win }
 // not close the Fyne window. It may be called from any goroutine, more than
 // once.
 func (w *MainWindow) Close() {
+	if w.stopSettings != nil {
+		w.stopSettings()
+	}
 	w.cancel()
 	w.sub.Close()
 }
@@ -270,6 +283,7 @@ func (w *MainWindow) tick() {
 				if w.status.needsTick() {
 					w.status.refresh()
 				}
+				w.observeWindow()
 			})
 		}
 	}
@@ -306,6 +320,8 @@ func (w *MainWindow) buildMenu() *fyne.MainMenu {
 			fyne.NewMenuItem("Add account…", w.showAddAccount),
 			fyne.NewMenuItem("Accounts…", w.showAccounts),
 			fyne.NewMenuItem("Sync now", w.syncNow),
+			fyne.NewMenuItemSeparator(),
+			fyne.NewMenuItem("Preferences… (Ctrl+,)", w.showPrefs),
 			fyne.NewMenuItemSeparator(),
 			&fyne.MenuItem{Label: "Quit", IsQuit: true, Action: w.app.Quit},
 		),
@@ -419,6 +435,11 @@ func (w *MainWindow) autoSelect() {
 	if w.autoSelected || w.list.mailbox.ID != 0 || len(w.accounts) == 0 {
 		return
 	}
+	if id, ok := w.rememberedFolder(); ok {
+		w.autoSelected = true
+		w.folders.selectMailbox(id)
+		return
+	}
 	for _, a := range w.accounts {
 		for _, b := range w.folders.boxes[a.ID] {
 			if b.Role == app.RoleInbox {
@@ -445,6 +466,10 @@ func (w *MainWindow) openMailbox(b app.Mailbox) {
 func (w *MainWindow) openMessage(id int64) {
 	m, ok := w.list.message(id)
 	if !ok {
+		return
+	}
+	if !w.panes.readerShown() {
+		w.updateActions() // the reader is off: Enter opens a window
 		return
 	}
 	w.reader.show(m)
