@@ -32,6 +32,14 @@ type Options struct {
 	Instance *app.Instance
 	// Open lists mailto: links and message files to open at start.
 	Open []string
+	// NotifyAllowed reports whether new mail in an account's folder (by
+	// its server name) may be notified; nil allows every inbox. It is
+	// called off the UI goroutine.
+	NotifyAllowed func(account, folder string) bool
+	// CloseToTray reports whether closing the window hides it in the tray
+	// rather than quitting; nil means quit. It is called on the UI
+	// goroutine when the window is closed.
+	CloseToTray func() bool
 
 	// dispatch runs a function on the UI goroutine; nil means fyne.Do.
 	// Tests replace it to run UI updates on the test goroutine.

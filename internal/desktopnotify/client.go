@@ -28,8 +28,8 @@ const DefaultAction = "default"
 // CapActions is the capability a server lists when it shows actions.
 const CapActions = "actions"
 
-// ErrNoService means there is no session bus, or no notification service
-// answers on it.
+// ErrNoService means there is no session bus address, or no notification
+// service on the bus (none running and none the bus can start).
 var ErrNoService = errors.New("desktopnotify: no notification service on the session bus")
 
 // Options configures Connect. A nil *Options means the defaults.
@@ -122,6 +122,7 @@ type Event struct {
 // client's own goroutine, never on the caller's.
 type Client struct {
 	conn    *dbus.Conn
+	kill    context.CancelFunc // ends the connection's context
 	obj     dbus.BusObject
 	caps    []string
 	onEvent func(Event)
@@ -136,10 +137,11 @@ type Client struct {
 // maxTracked bounds the notifications a client remembers as its own.
 const maxTracked = 1000
 
-// Connect connects to the bus and asks the service for its capabilities.
-// With no bus address, a bus that does not answer, or no service on it,
-// the error wraps ErrNoService. ctx bounds the connection and the first
-// call.
+// Connect connects to the bus and asks the service for its capabilities,
+// which starts the service when the bus can. With no bus address or no
+// service, the error wraps ErrNoService; other failures (a bus that does
+// not answer, a service that fails) do not. ctx bounds the connection and
+// the first call.
 func Connect(ctx context.Context, opts *Options) (*Client, error) {
 	var o Options
 	if opts != nil {
@@ -155,12 +157,21 @@ func Connect(ctx context.Context, opts *Options) (*Client, error) {
 	if addr == "" {
 		return nil, ErrNoService
 	}
-	conn, err := dbus.Connect(addr, dbus.WithContext(ctx))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoService, err)
+	// The connection lives until Close; ctx bounds only its making.
+	life, kill := context.WithCancel(context.Background())
+	stop := context.AfterFunc(ctx, kill)
+	conn, err := dbus.Connect(addr, dbus.WithContext(life))
+	if !stop() || err != nil {
+		kill()
+		if err == nil {
+			conn.Close()
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("desktopnotify: connect to the session bus: %w", err)
 	}
 	c := &Client{
 		conn:    conn,
+		kill:    kill,
 		obj:     conn.Object(Name, Path),
 		onEvent: o.OnEvent,
 		logf:    o.Logf,
@@ -170,12 +181,18 @@ func Connect(ctx context.Context, opts *Options) (*Client, error) {
 	}
 	if err := c.obj.CallWithContext(ctx, Interface+".GetCapabilities", 0).Store(&c.caps); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("%w: %v", ErrNoService, err)
+		kill()
+		var de dbus.Error
+		if errors.As(err, &de) && de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" {
+			return nil, fmt.Errorf("%w: %v", ErrNoService, err)
+		}
+		return nil, fmt.Errorf("desktopnotify: ask the service: %w", err)
 	}
 	// Signals come from the service's unique name; the match on the
 	// interface and path is what the specification promises.
 	if err := conn.AddMatchSignalContext(ctx, dbus.WithMatchInterface(Interface), dbus.WithMatchObjectPath(Path)); err != nil {
 		conn.Close()
+		kill()
 		return nil, fmt.Errorf("desktopnotify: listen for signals: %w", err)
 	}
 	conn.Signal(c.signals)
@@ -236,6 +253,7 @@ func (c *Client) CloseNotification(ctx context.Context, id uint32) error {
 // Close disconnects from the bus; the event goroutine ends.
 func (c *Client) Close() error {
 	err := c.conn.Close()
+	c.kill()
 	<-c.done
 	return err
 }
@@ -275,3 +293,6 @@ func (c *Client) listen() {
 		}
 	}
 }
+
+// HasCapability reports whether the service listed capability name.
+func (c *Client) HasCapability(name string) bool { return slices.Contains(c.caps, name) }

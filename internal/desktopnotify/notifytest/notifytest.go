@@ -53,7 +53,8 @@ func Bus(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dbus-daemon: %v", err)
 	}
@@ -63,7 +64,9 @@ func Bus(t testing.TB) string {
 	})
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		t.Fatalf("dbus-daemon printed no address: %v", err)
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("dbus-daemon printed no address: %v: %s", err, stderr.String())
 	}
 	return strings.TrimSpace(line)
 }
