@@ -26,8 +26,7 @@ func (w *MainWindow) joinDesktop(inst *app.Instance, open []string) {
 	if inst != nil {
 		inst.Serve(func(args []string) {
 			w.do(func() {
-				w.win.Show()
-				w.win.RequestFocus()
+				w.raise()
 				w.openArgs(args)
 			})
 		})

@@ -243,6 +243,9 @@ func (w *MainWindow) actFromDesktop(ids []int64, a app.Act) {
 
 // raise shows the window, hidden or not, and asks for the focus.
 func (w *MainWindow) raise() {
+	if w.tray != nil {
+		w.tray.hidden = false
+	}
 	w.win.Show()
 	w.win.RequestFocus()
 }

@@ -124,7 +124,8 @@ type MainWindow struct {
 	menu         *widget.PopUpMenu
 	autoSelected bool
 	edits        []*localEdit
-	applied      int // snapshots applied (tests)
+	applied      int   // snapshots applied (tests)
+	tray         *tray // nil without a system tray
 }
 
 // localEdit is a flag change shown on screen before the store has it. It
@@ -208,6 +209,8 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 	w.win.SetMainMenu(w.buildMenu())
 	w.installKeys()
 	w.win.SetOnClosed(w.Close)
+	w.win.SetCloseIntercept(w.closeRequested)
+	w.tray = newTray(w)
 
 	w.spawn("event pump", w.pump)
 	w.spawn("status ticker", w.tick)
@@ -379,6 +382,7 @@ func (w *MainWindow) apply(s *snapshot) {
 	}
 	w.folders.rebuild()
 	w.status.refresh()
+	w.tray.update()
 	w.loaded = true
 	w.showContent()
 
