@@ -22,12 +22,11 @@ const maxEML = 64 << 20
 // of later launches: each raises the window and opens what it names. It
 // also starts the new-mail notifications.
 func (w *MainWindow) joinDesktop(inst *app.Instance, open []string) {
-	w.startNotifier(nil)
+	w.startNotifier(nil, nil)
 	if inst != nil {
 		inst.Serve(func(args []string) {
 			w.do(func() {
-				w.win.Show()
-				w.win.RequestFocus()
+				w.raise()
 				w.openArgs(args)
 			})
 		})

@@ -32,6 +32,14 @@ type Options struct {
 	Instance *app.Instance
 	// Open lists mailto: links and message files to open at start.
 	Open []string
+	// NotifyAllowed reports whether new mail in an account's folder (by
+	// its server name) may be notified; nil allows every inbox. It is
+	// called off the UI goroutine.
+	NotifyAllowed func(account, folder string) bool
+	// CloseToTray reports whether closing the window hides it in the tray
+	// rather than quitting; nil means quit. It is called on the UI
+	// goroutine when the window is closed.
+	CloseToTray func() bool
 
 	// dispatch runs a function on the UI goroutine; nil means fyne.Do.
 	// Tests replace it to run UI updates on the test goroutine.
@@ -121,7 +129,8 @@ type MainWindow struct {
 	stopSettings func()
 	autoSelected bool
 	edits        []*localEdit
-	applied      int // snapshots applied (tests)
+	applied      int   // snapshots applied (tests)
+	tray         *tray // nil without a system tray
 }
 
 // localEdit is a flag change shown on screen before the store has it. It
@@ -209,6 +218,8 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 	w.win.SetMainMenu(w.buildMenu())
 	w.installKeys()
 	w.win.SetOnClosed(w.Close)
+	w.win.SetCloseIntercept(w.closeRequested)
+	w.tray = newTray(w)
 
 	w.followSettings(settings)
 	w.spawn("event pump", w.pump)
@@ -387,6 +398,7 @@ func (w *MainWindow) apply(s *snapshot) {
 	}
 	w.folders.rebuild()
 	w.status.refresh()
+	w.tray.update()
 	w.loaded = true
 	w.showContent()
 
