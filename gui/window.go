@@ -33,12 +33,12 @@ type Options struct {
 	// Open lists mailto: links and message files to open at start.
 	Open []string
 	// NotifyAllowed reports whether new mail in an account's folder (by
-	// its server name) may be notified; nil allows every inbox. It is
-	// called off the UI goroutine.
+	// its server name) may be notified; nil means the Preferences' choice
+	// (core.Settings().Notify). It is called off the UI goroutine.
 	NotifyAllowed func(account, folder string) bool
 	// CloseToTray reports whether closing the window hides it in the tray
-	// rather than quitting; nil means quit. It is called on the UI
-	// goroutine when the window is closed.
+	// rather than quitting; nil means the Preferences' choice. It is
+	// called on the UI goroutine when the window is closed.
 	CloseToTray func() bool
 
 	// dispatch runs a function on the UI goroutine; nil means fyne.Do.
@@ -190,6 +190,12 @@ func NewWindow(a fyne.App, core *app.Core, opts *Options) *MainWindow {
 	}
 	if o.dispatch == nil {
 		o.dispatch = fyne.Do
+	}
+	if o.NotifyAllowed == nil {
+		o.NotifyAllowed = func(account, folder string) bool { return core.Settings().Notify(account, folder) }
+	}
+	if o.CloseToTray == nil {
+		o.CloseToTray = func() bool { return core.Settings().CloseToTray }
 	}
 	w := &MainWindow{app: a, core: core, opts: o, icons: newIcons()}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
