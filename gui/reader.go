@@ -237,6 +237,7 @@ func (r *reader) show(m app.Message) {
 		date = m.InternalDate
 	}
 	r.date.SetText(readerDate(date))
+	trace("headers", m.ID)
 	r.attachments.RemoveAll()
 	r.body.SetText("")
 	r.body.Hide()

@@ -113,6 +113,7 @@ func (r *reader) renderBody() {
 	}
 	r.updateFindCount()
 	r.updateRemoteBar()
+	trace("body", r.msg.ID)
 }
 
 // hoverLink shows where a link really goes while the pointer is on it.
