@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # that the keychain tests use a real Secret Service.
 KEYRING := dbus-run-session -- bash scripts/with-keyring.sh
 
-.PHONY: run demo build deps deps-test test test-short soak bench screenshot vet fmt clean install uninstall
+.PHONY: run demo build deps deps-test test test-short soak bench screenshot screenshots vet fmt clean install uninstall
 
 run: build
 	./$(BIN)
@@ -54,6 +54,17 @@ bench: deps-test
 # A screenshot of the real window over the demo mailbox, for the README.
 screenshot: build deps-test
 	bash scripts/screenshot.sh $(BIN) docs/screenshot.png
+
+# The README's pictures of the real window over the demo mailbox, under
+# Xvfb: search, multi-selection, conversations and the cheat sheet
+# (scripts/screenshots.sh), the first picture (scripts/screenshot.sh),
+# then every scripts/screenshot-*.sh, each run as `SCRIPT BIN docs`.
+screenshots: build deps-test
+	bash scripts/screenshots.sh $(BIN) docs
+	bash scripts/screenshot.sh $(BIN) docs/screenshot.png
+	@for s in scripts/screenshot-*.sh; do \
+		[ -e "$$s" ] || continue; echo "$$s"; bash "$$s" $(BIN) docs || exit 1; \
+	done
 
 # Install under PREFIX: bin/tern, the desktop entry (the handler of mailto:
 # links and message files), the icon in the hicolor sizes and the AppStream

@@ -21,7 +21,9 @@ var ErrGone = errors.New("the message cannot be brought back")
 //     gives the message a new UID in the folder it went to; a move still
 //     pending shows the message again at once (its row leaves and comes
 //     back when the engine replays the two), one already replayed when the
-//     engine has moved it back and synced its folder;
+//     engine has moved it back and synced its folder. An action on a row
+//     shown again at once is keyed by the message's Message-ID, so that it
+//     reaches the copy the move back brings under a new UID;
 //   - a delete for good still pending is cancelled; one replayed cannot be
 //     undone.
 //

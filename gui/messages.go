@@ -332,6 +332,9 @@ func (l *messageList) replace(ps *pageSnapshot) {
 	l.list.Refresh()
 	l.updateEmpty()
 	l.pageArrived()
+	if l.count > 0 {
+		trace("rows", l.count)
+	}
 }
 
 // restoreSelection selects the row that now holds the selected message.

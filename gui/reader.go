@@ -211,6 +211,7 @@ func (r *reader) show(m app.Message) {
 		date = m.InternalDate
 	}
 	r.date.SetText(readerDate(date))
+	trace("headers", m.ID)
 	r.attachments.RemoveAll()
 	r.body.SetText("")
 	r.body.Hide()

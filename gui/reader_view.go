@@ -109,6 +109,7 @@ func (r *reader) renderBody() {
 	r.rich.Refresh()
 	r.updateFindCount()
 	r.updateRemoteBar()
+	trace("body", r.msg.ID)
 }
 
 // hoverLink shows where a link really goes while the pointer is on it.

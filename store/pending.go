@@ -65,11 +65,15 @@ func setFlagTx(tx *sql.Tx, id int64, flag string, on bool) (Message, error) {
 	if !on {
 		kind = ActionRemoveFlag
 	}
+	uidValidity, msgID, err := actionKeyTx(tx, m)
+	if err != nil {
+		return m, err
+	}
 	if err := applyFlag(tx, id, m.Flags, flag, on); err != nil {
 		return m, err
 	}
-	_, err = tx.Exec(`INSERT INTO pending_actions (account, mailbox_id, uidvalidity, uid, kind, arg, created) VALUES (?,?,?,?,?,?,?)`,
-		m.Account, m.MailboxID, m.UIDValidity, m.UID, kind, flag, time.Now().Unix())
+	_, err = tx.Exec(`INSERT INTO pending_actions (account, mailbox_id, uidvalidity, uid, kind, arg, created, message_id) VALUES (?,?,?,?,?,?,?,?)`,
+		m.Account, m.MailboxID, uidValidity, m.UID, kind, flag, time.Now().Unix(), msgID)
 	return m, err
 }
 
@@ -172,7 +176,11 @@ func (db *DB) ActionFailed(ctx context.Context, a Action) (Message, error) {
 		if _, err := tx.Exec(`DELETE FROM pending_actions WHERE id = ?`, a.ID); err != nil {
 			return err
 		}
-		m, err := scanMessage(tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE mailbox_id=? AND uidvalidity=? AND uid=?`, a.MailboxID, a.UIDValidity, a.UID))
+		row := tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE mailbox_id=? AND uidvalidity=? AND uid=?`, a.MailboxID, a.UIDValidity, a.UID)
+		if a.UIDValidity == 0 && a.MessageID != "" { // keyed by Message-ID (see actionKeyTx)
+			row = tx.QueryRow(`SELECT `+messageCols+` FROM messages WHERE mailbox_id=? AND message_id=? ORDER BY uid DESC LIMIT 1`, a.MailboxID, a.MessageID)
+		}
+		m, err := scanMessage(row)
 		if err == sql.ErrNoRows {
 			return nil
 		}
@@ -249,12 +257,16 @@ func hideTx(tx *sql.Tx, id int64, kind string, target int64) (Message, error) {
 			return m, fmt.Errorf("store: moving mail between accounts is not supported")
 		}
 	}
+	uidValidity, msgID, err := actionKeyTx(tx, m)
+	if err != nil {
+		return m, err
+	}
 	if kind != ActionCopy {
 		if _, err := tx.Exec(`UPDATE messages SET hidden = 1 WHERE id = ?`, id); err != nil {
 			return m, err
 		}
 	}
-	_, err = tx.Exec(`INSERT INTO pending_actions (account, mailbox_id, uidvalidity, uid, kind, arg, created) VALUES (?,?,?,?,?,?,?)`,
-		m.Account, m.MailboxID, m.UIDValidity, m.UID, kind, arg, time.Now().Unix())
+	_, err = tx.Exec(`INSERT INTO pending_actions (account, mailbox_id, uidvalidity, uid, kind, arg, created, message_id) VALUES (?,?,?,?,?,?,?,?)`,
+		m.Account, m.MailboxID, uidValidity, m.UID, kind, arg, time.Now().Unix(), msgID)
 	return m, err
 }

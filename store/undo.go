@@ -39,8 +39,10 @@ func (db *DB) UndoHide(ctx context.Context, id int64) (Undone, error) {
 		}
 		var actID int64
 		var kind string
-		err = tx.QueryRow(`SELECT id, kind FROM pending_actions WHERE mailbox_id = ? AND uidvalidity = ? AND uid = ? AND kind IN (?, ?) ORDER BY id DESC LIMIT 1`,
-			m.MailboxID, m.UIDValidity, m.UID, ActionMove, ActionExpunge).Scan(&actID, &kind)
+		err = tx.QueryRow(`SELECT id, kind FROM pending_actions WHERE mailbox_id = ? AND kind IN (?, ?)
+				AND ((uidvalidity = ? AND uid = ?) OR (uidvalidity = 0 AND message_id = ? AND message_id != ''))
+			ORDER BY id DESC LIMIT 1`,
+			m.MailboxID, ActionMove, ActionExpunge, m.UIDValidity, m.UID, m.MessageID).Scan(&actID, &kind)
 		if err == sql.ErrNoRows {
 			return nil
 		}
@@ -93,4 +95,28 @@ func (db *DB) QueueMoveBack(ctx context.Context, account string, from, to int64,
 			account, from, uidValidity, uid, ActionMove, name, time.Now().Unix(), msgID)
 		return err
 	})
+}
+
+// actionKeyTx returns the UIDVALIDITY and Message-ID under which an action
+// made now on message m is recorded. As a rule that is m's own UIDVALIDITY
+// (with m's UID) and no Message-ID. A message shown again by UndoHide while
+// its move still waits for replay is different: the engine will move it
+// away and back, and the server will give the copy that comes back a new
+// UID. An action on it is then recorded under UIDVALIDITY 0, which no
+// mailbox has, with its Message-ID, so that replay, coming after the move
+// back, finds the copy that came back by Message-ID (the engine's
+// retarget) instead of acting on a UID the server no longer has.
+func actionKeyTx(tx *sql.Tx, m Message) (uidValidity uint32, msgID string, err error) {
+	if m.MessageID == "" {
+		return m.UIDValidity, "", nil
+	}
+	var n int
+	err = tx.QueryRow(`SELECT count(*) FROM pending_actions WHERE mailbox_id = ? AND kind IN (?, ?)
+			AND ((uidvalidity = ? AND uid = ?) OR (uidvalidity = 0 AND message_id = ?))
+			AND EXISTS (SELECT 1 FROM messages WHERE id = ? AND hidden = 0)`,
+		m.MailboxID, ActionMove, ActionExpunge, m.UIDValidity, m.UID, m.MessageID, m.ID).Scan(&n)
+	if err != nil || n == 0 {
+		return m.UIDValidity, "", err
+	}
+	return 0, m.MessageID, nil
 }

@@ -78,6 +78,7 @@ type env struct {
 
 func main() {
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	profileStart(e.getenv, e.stderr)
 	os.Exit(run(os.Args[1:], e))
 }
 

@@ -267,10 +267,14 @@ func (e *Engine) retarget(ctx context.Context, cn *conn, a store.Action) (store.
 }
 
 // findByMessageID returns the lowest UID in the selected mailbox whose
-// Message-ID is exactly id, or 0. HEADER search matches substrings, so the
-// candidates' envelopes are checked.
+// Message-ID is exactly id and which is not marked \Deleted (a copy moved
+// away without UIDPLUS stays so), or 0. HEADER search matches substrings,
+// so the candidates' envelopes are checked.
 func findByMessageID(cn *conn, id string) (imap.UID, error) {
-	data, err := cn.c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
+	data, err := cn.c.UIDSearch(&imap.SearchCriteria{
+		Header:  []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}},
+		NotFlag: []imap.Flag{imap.FlagDeleted},
+	}, nil).Wait()
 	if err != nil {
 		return 0, err
 	}
