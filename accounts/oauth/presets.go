@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/ternmail/tern/accounts"
 	"golang.org/x/oauth2"
@@ -226,3 +227,36 @@ func (p Provider) config(redirectURL string) *oauth2.Config {
 		Scopes:       p.Scopes,
 	}
 }
+
+// presetHosts are the IMAP and SMTP hosts of the presets' providers.
+var presetHosts = map[string]string{
+	"imap.gmail.com":        accounts.OAuthGoogle,
+	"smtp.gmail.com":        accounts.OAuthGoogle,
+	"imap.googlemail.com":   accounts.OAuthGoogle,
+	"smtp.googlemail.com":   accounts.OAuthGoogle,
+	"outlook.office365.com": accounts.OAuthMicrosoft,
+	"outlook.office.com":    accounts.OAuthMicrosoft,
+	"smtp.office365.com":    accounts.OAuthMicrosoft,
+	"smtp-mail.outlook.com": accounts.OAuthMicrosoft,
+	"imap-mail.outlook.com": accounts.OAuthMicrosoft,
+}
+
+// PresetForHost returns the preset of the provider whose IMAP or SMTP
+// server host is. Discovery uses it on the servers it found, whichever
+// source named them (the provider table, the domain's autoconfig, MX).
+func PresetForHost(host string) (Preset, bool) {
+	id, ok := presetHosts[strings.TrimSuffix(strings.ToLower(host), ".")]
+	if !ok {
+		return Preset{}, false
+	}
+	return Lookup(id)
+}
+
+// Settings returns the account settings that name p, for a new account.
+func (p Preset) Settings() *accounts.OAuthSettings {
+	return &accounts.OAuthSettings{Provider: p.ID}
+}
+
+// Configured reports whether a client ID is configured for p (in the
+// environment or the build), so that its sign-in can be offered.
+func (p Preset) Configured() bool { return p.DefaultClient().ID != "" }
