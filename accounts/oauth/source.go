@@ -119,11 +119,7 @@ func (s *Source) Renew(ctx context.Context, refused string) (string, error) {
 	if s.access != nil && s.access.AccessToken == refused {
 		s.access = nil // never hand it out again
 	}
-	c := s.inflight
-	if c == nil {
-		c = s.startLocked()
-	}
-	return s.wait(ctx, c)
+	return s.wait(ctx, s.startLocked())
 }
 
 // fresh reports whether the cached access token is good for Early yet.
