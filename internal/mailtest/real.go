@@ -62,6 +62,11 @@ type RealOptions struct {
 	// CONDSTORE, QRESYNC, MOVE, SPECIAL-USE, LIST-STATUS nor LIST-EXTENDED
 	// advertised.
 	Courier bool
+	// OAuth, if set, makes Dovecot (and Postfix, through Dovecot's SASL)
+	// accept SASL XOAUTH2 and OAUTHBEARER with access tokens of this
+	// authorization server, checked by token introspection. Password
+	// logins keep working.
+	OAuth *OAuthServer
 }
 
 // Real is a running Dovecot (IMAP, LMTP) + Postfix (submission) pair,
@@ -70,7 +75,7 @@ type Real struct {
 	Dir            string
 	IMAPAddr       string // IMAP; STARTTLS offered, plaintext LOGIN also allowed (loopback)
 	IMAPSAddr      string // IMAP over implicit TLS
-	SubmissionAddr string // Postfix submission: STARTTLS, then AUTH PLAIN/LOGIN (Dovecot SASL)
+	SubmissionAddr string // Postfix submission: STARTTLS, then AUTH PLAIN/LOGIN, and XOAUTH2/OAUTHBEARER with RealOptions.OAuth (Dovecot SASL)
 	LMTPAddr       string // Dovecot LMTP, for direct delivery
 	AuthAddr       string // Dovecot SASL auth (used by Postfix)
 	CertPEM        []byte // self-signed server certificate (DNS:localhost, IP:127.0.0.1)

@@ -19,6 +19,7 @@ import (
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/internal/goroutine"
 	"github.com/ternmail/tern/internal/imapguard"
+	"github.com/ternmail/tern/internal/oauthsasl"
 )
 
 // ErrTimeout means a server did not answer a command in time; the
@@ -26,11 +27,13 @@ import (
 var ErrTimeout = accounts.ErrTimeout
 
 // Permanent reports whether err needs the user to act (a wrong password, an
-// untrusted certificate, a missing password) rather than a retry.
+// untrusted certificate, a missing password, an OAuth grant the provider
+// no longer honours) rather than a retry.
 func Permanent(err error) bool {
 	var ae *accounts.AuthError
 	var ce *accounts.CertError
-	return errors.As(err, &ae) || errors.As(err, &ce) || errors.Is(err, accounts.ErrSecretNotFound) || accounts.IsKeychainUnavailable(err)
+	return errors.As(err, &ae) || errors.As(err, &ce) || errors.Is(err, accounts.ErrSecretNotFound) ||
+		errors.Is(err, accounts.ErrSignInAgain) || accounts.IsKeychainUnavailable(err)
 }
 
 // conn is one logged-in IMAP connection with a watchdog. It is used by one
@@ -94,11 +97,19 @@ const newsAny = ^uint64(0)
 // takeNews returns and clears what changed has announced (see conn.news).
 func (cn *conn) takeNews() uint64 { return cn.news.Swap(0) }
 
+// credential is what dial signs in with: a password (LOGIN), or an OAuth
+// 2.0 access token (AUTHENTICATE OAUTHBEARER if the server offers it, else
+// XOAUTH2).
+type credential struct {
+	secret string
+	oauth  bool
+}
+
 // dial connects and logs in to the account's IMAP server. Cancelling ctx
 // closes the connection. m counts its traffic (nil: counted nowhere), and
 // logf reports the panics of its background goroutines (nil: the log
 // package).
-func dial(ctx context.Context, acct accounts.Account, password string, roots *x509.CertPool, timeout time.Duration, m *meter, logf func(string, ...any)) (*conn, error) {
+func dial(ctx context.Context, acct accounts.Account, cred credential, roots *x509.CertPool, timeout time.Duration, m *meter, logf func(string, ...any)) (*conn, error) {
 	ep := acct.IMAP
 	addr := ep.Addr()
 	if m == nil {
@@ -192,11 +203,30 @@ func dial(ctx context.Context, acct accounts.Account, password string, roots *x5
 	if user == "" {
 		user = acct.Email
 	}
-	err := cn.do(func() error { return cn.c.Login(user, password).Wait() })
+	refused := false // the server reported the token invalid in a SASL challenge
+	err := cn.do(func() error {
+		if !cred.oauth {
+			return cn.c.Login(user, cred.secret).Wait()
+		}
+		mech := oauthsasl.XOAUTH2
+		if cn.c.Caps().Has(imap.Cap("AUTH=" + oauthsasl.OAuthBearer)) {
+			mech = oauthsasl.OAuthBearer
+		}
+		sc, err := oauthsasl.New(mech, user, cred.secret, ep.Host, ep.Port)
+		if err != nil {
+			return err
+		}
+		err = cn.c.Authenticate(sc)
+		refused = sc.Refusal() != nil
+		return err
+	})
 	if err != nil {
 		cn.close()
 		var ie *imap.Error
-		if errors.As(err, &ie) && (ie.Type == imap.StatusResponseTypeNo || ie.Code == imap.ResponseCodeAuthenticationFailed) {
+		// After XOAUTH2's error challenge go-imap sends the empty answer
+		// as "=", which Dovecot answers with BAD: the challenge was the
+		// refusal.
+		if refused || errors.As(err, &ie) && (ie.Type == imap.StatusResponseTypeNo || ie.Code == imap.ResponseCodeAuthenticationFailed) {
 			return nil, &accounts.AuthError{Protocol: "IMAP", Addr: addr, Usernames: []string{user}, Err: err}
 		}
 		if ctx.Err() != nil {
@@ -499,11 +529,18 @@ func (cn *conn) selectMailbox(name string, condstore bool) (*imap.SelectData, er
 	return data, nil
 }
 
-// Verify logs in to the account's IMAP server with password and logs out.
-// Its error is meant for the user.
+// Verify logs in to the account's IMAP server with password (or, with
+// opts.TokenSource, an access token) and logs out. Its error is meant for
+// the user.
 func Verify(ctx context.Context, acct accounts.Account, password string, opts *Options) error {
 	o := opts.withDefaults()
-	cn, err := dial(ctx, acct, password, o.Roots, o.CommandTimeout, nil, o.Logf)
+	var cn *conn
+	var err error
+	if o.TokenSource != nil {
+		cn, err = dialOAuth(ctx, acct, o.TokenSource, o.Roots, o.CommandTimeout, nil, o.Logf)
+	} else {
+		cn, err = dial(ctx, acct, credential{secret: password}, o.Roots, o.CommandTimeout, nil, o.Logf)
+	}
 	if err != nil {
 		return err
 	}

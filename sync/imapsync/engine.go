@@ -46,6 +46,14 @@ type Options struct {
 	// Password returns the account's IMAP password. Required for Run,
 	// SyncOnce and FetchBody.
 	Password func(ctx context.Context) (string, error)
+	// TokenSource, when set, signs in with OAuth 2.0 instead of Password:
+	// SASL OAUTHBEARER if the server offers it, else XOAUTH2. A token the
+	// server refuses is renewed once (TokenSource.Renew) and tried again.
+	// An accounts.ErrSignInAgain from it puts the engine in StateError,
+	// with Status.Cause saying so, until it is kicked (after the user
+	// signed in again) or the retry time comes; nothing is lost meanwhile.
+	// nil means password sign-in.
+	TokenSource accounts.TokenSource
 	// Roots, when set, replaces the system roots for certificate
 	// verification: a private certificate authority's, say. nil means the
 	// system roots.
@@ -249,11 +257,11 @@ func (e *Engine) Run(ctx context.Context) {
 		var wait time.Duration
 		if Permanent(err) {
 			wait = e.opts.PollInterval * 5
-			e.setStatus(Status{State: StateError, Err: err.Error(), Retry: time.Now().Add(wait)})
+			e.setStatus(Status{State: StateError, Err: err.Error(), Cause: err, Retry: time.Now().Add(wait)})
 		} else {
 			wait = backoff/2 + rand.N(backoff/2+1)
 			backoff = min(backoff*2, e.opts.MaxBackoff)
-			e.setStatus(Status{State: StateOffline, Err: err.Error(), Retry: time.Now().Add(wait)})
+			e.setStatus(Status{State: StateOffline, Err: err.Error(), Cause: err, Retry: time.Now().Add(wait)})
 		}
 		e.opts.Logf("sync %s: %v (retrying in %v)", e.acct.ID, err, wait.Round(time.Second))
 		if e.sleep(ctx, wait) {
@@ -456,13 +464,16 @@ func (e *Engine) known(ctx context.Context, name string, uidValidity uint32, new
 }
 
 func (e *Engine) connect(ctx context.Context) (*conn, error) {
+	if e.opts.TokenSource != nil {
+		return dialOAuth(ctx, e.acct, e.opts.TokenSource, e.opts.Roots, e.opts.CommandTimeout, &e.meter, e.opts.Logf)
+	}
 	pctx, cancel := context.WithTimeout(ctx, e.opts.CommandTimeout)
 	password, err := e.opts.Password(pctx)
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("password for %s: %w", e.acct.Email, err)
 	}
-	return dial(ctx, e.acct, password, e.opts.Roots, e.opts.CommandTimeout, &e.meter, e.opts.Logf)
+	return dial(ctx, e.acct, credential{secret: password}, e.opts.Roots, e.opts.CommandTimeout, &e.meter, e.opts.Logf)
 }
 
 // SyncOnce connects, runs one full sync pass (folders, headers, flags,
@@ -473,7 +484,7 @@ func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
 	e.setStatus(Status{State: StateConnecting})
 	cn, err := e.connect(ctx)
 	if err != nil {
-		e.setStatus(Status{State: StateError, Err: err.Error()})
+		e.setStatus(Status{State: StateError, Err: err.Error(), Cause: err})
 		return nil, err
 	}
 	defer cn.close()
@@ -489,7 +500,7 @@ func (e *Engine) SyncOnce(ctx context.Context) (*Report, error) {
 		}
 	}
 	if err != nil {
-		e.setStatus(Status{State: StateError, Err: err.Error()})
+		e.setStatus(Status{State: StateError, Err: err.Error(), Cause: err})
 		return rep, err
 	}
 	rep.Duration = time.Since(start)

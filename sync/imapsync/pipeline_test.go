@@ -100,7 +100,7 @@ func TestFetchAllInterleavedReplies(t *testing.T) {
 	p, _ := strconv.Atoi(port)
 	acct := accounts.Account{ID: "a", Email: "a@example.test",
 		IMAP: accounts.Endpoint{Host: host, Port: p, Security: accounts.SecurityNone}}
-	cn, err := dial(context.Background(), acct, "pw", nil, 2*time.Second, nil, nil)
+	cn, err := dial(context.Background(), acct, credential{secret: "pw"}, nil, 2*time.Second, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

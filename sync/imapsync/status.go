@@ -32,6 +32,10 @@ type Status struct {
 	Err    string // why, in StateOffline and StateError
 	Since  time.Time
 	Retry  time.Time // when the next attempt is due, in StateOffline
+	// Cause is the error behind Err, for errors.Is and errors.As:
+	// accounts.ErrSignInAgain says the account waits for the user to
+	// sign in again in the browser.
+	Cause error
 }
 
 // ChangeKind says what a Change is about.

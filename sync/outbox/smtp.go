@@ -16,6 +16,7 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/internal/goroutine"
+	"github.com/ternmail/tern/internal/oauthsasl"
 )
 
 // ServerError is a refusal by the SMTP server, with its words. Codes 4xx
@@ -138,8 +139,50 @@ func (cl *client) quit() {
 }
 
 // connect dials the account's SMTP server, secures the connection and
-// authenticates. Cancelling ctx closes the connection.
+// authenticates: with the password, or with an access token from the
+// account's token source (Options.Tokens). A refused token is renewed
+// once and tried on a new connection: after a failed AUTH go-smtp sends
+// "*", which Postfix takes for a non-SMTP command and hangs up on.
+// Cancelling ctx closes the connection.
 func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, error) {
+	var ts accounts.TokenSource
+	if w.opts.Tokens != nil {
+		ts = w.opts.Tokens(acct.ID)
+	}
+	if ts == nil {
+		return w.dial(ctx, acct, nil)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	token, err := ts.Token(tctx)
+	cancel()
+	if err != nil {
+		return nil, tokenError(ctx, acct, err)
+	}
+	cl, err := w.dial(ctx, acct, &token)
+	var ae *accounts.AuthError
+	if !errors.As(err, &ae) {
+		return cl, err
+	}
+	w.opts.Logf("outbox: %s: the SMTP server refused the access token; renewing it", acct.ID)
+	tctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+	token, err = ts.Renew(tctx, token)
+	cancel()
+	if err != nil {
+		return nil, tokenError(ctx, acct, err)
+	}
+	return w.dial(ctx, acct, &token)
+}
+
+func tokenError(ctx context.Context, acct accounts.Account, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("access token for %s: %w", acct.Email, err)
+}
+
+// dial connects, secures the connection and authenticates with token (an
+// OAuth access token) or, if nil, the account's password.
+func (w *Worker) dial(ctx context.Context, acct accounts.Account, token *string) (*client, error) {
 	ep := acct.SMTP
 	addr := ep.Addr()
 	// The whole setup is bounded; afterwards each command is.
@@ -192,7 +235,7 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 	var cl *client
 	if err == nil {
 		cl = &client{c: c, conn: tc, addr: addr, stop: func() bool { return false }}
-		err = w.auth(dctx, cl, acct)
+		err = w.auth(dctx, cl, acct, token)
 	}
 	setupStop()
 	if err == nil && dctx.Err() != nil {
@@ -205,6 +248,8 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 		var ce *ConfigError
 		var sve *ServerError
 		switch {
+		case errors.Is(err, accounts.ErrSignInAgain):
+			return nil, err // the token source's verdict: the account waits
 		case errors.As(err, &ce), errors.As(err, &sve):
 			return nil, err
 		case errors.As(err, &certErr):
@@ -231,8 +276,9 @@ func (w *Worker) connect(ctx context.Context, acct accounts.Account) (*client, e
 	return cl, nil
 }
 
-// auth authenticates with PLAIN, else LOGIN, when the server offers AUTH.
-func (w *Worker) auth(ctx context.Context, cl *client, acct accounts.Account) error {
+// auth authenticates with PLAIN, else LOGIN, when the server offers AUTH;
+// with a token, with XOAUTH2 or OAUTHBEARER.
+func (w *Worker) auth(ctx context.Context, cl *client, acct accounts.Account, token *string) error {
 	ok, _ := cl.c.Extension("AUTH")
 	if !ok {
 		return nil
@@ -240,6 +286,9 @@ func (w *Worker) auth(ctx context.Context, cl *client, acct accounts.Account) er
 	user := acct.SMTP.Username
 	if user == "" {
 		user = acct.Email
+	}
+	if token != nil {
+		return authOAuth(cl, acct, user, *token)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	pw, err := w.opts.Password(pctx, acct.ID)
@@ -259,8 +308,37 @@ func (w *Worker) auth(ctx context.Context, cl *client, acct accounts.Account) er
 	default:
 		return &ConfigError{Err: fmt.Errorf("the server %s offers no password authentication Tern knows (PLAIN, LOGIN)", cl.addr)}
 	}
+	return authWith(cl, user, mech)
+}
+
+// authOAuth authenticates with token: XOAUTH2 if the server offers it
+// (Google, Microsoft), else OAUTHBEARER.
+func authOAuth(cl *client, acct accounts.Account, user, token string) error {
+	var mech string
+	switch {
+	case cl.c.SupportsAuth(oauthsasl.XOAUTH2):
+		mech = oauthsasl.XOAUTH2
+	case cl.c.SupportsAuth(oauthsasl.OAuthBearer):
+		mech = oauthsasl.OAuthBearer
+	default:
+		return &ConfigError{Err: fmt.Errorf("the server %s offers no OAuth authentication Tern knows (XOAUTH2, OAUTHBEARER)", cl.addr)}
+	}
+	sc, err := oauthsasl.New(mech, user, token, acct.SMTP.Host, acct.SMTP.Port)
+	if err != nil {
+		return &ConfigError{Err: err}
+	}
+	return authWith(cl, user, sc)
+}
+
+// authWith runs AUTH with mech and maps a refusal to accounts.AuthError.
+func authWith(cl *client, user string, mech sasl.Client) error {
 	if err := cl.c.Auth(mech); err != nil {
 		var se *smtp.SMTPError
+		if r, ok := mech.(*oauthsasl.Client); ok && r.Refusal() != nil && !errors.As(err, &se) {
+			// The server reported the token invalid in its challenge,
+			// then did not end with a reply go-smtp understood.
+			return &accounts.AuthError{Protocol: "SMTP", Addr: cl.addr, Usernames: []string{user}, Err: err}
+		}
 		switch {
 		case errors.As(err, &se) && (se.Code == 535 || se.EnhancedCode == smtp.EnhancedCode{5, 7, 8}):
 			// The user name or password is wrong (RFC 4954 section 6);

@@ -43,6 +43,14 @@ type Options struct {
 	// Password returns the SMTP password of an account (the app passes
 	// its keychain getter).
 	Password func(ctx context.Context, account string) (string, error)
+	// Tokens, when set, returns the OAuth 2.0 token source of an account
+	// that signs in with OAuth, or nil for one that uses Password. SMTP
+	// then authenticates with XOAUTH2 (else OAUTHBEARER); a refused token
+	// is renewed once and tried again. An accounts.ErrSignInAgain from
+	// the source holds the account: its messages stay queued, with no
+	// attempt counted, until Resume (after the user signed in again) or
+	// RetryMax passes; Held reports it.
+	Tokens func(account string) accounts.TokenSource
 	// Roots, when set, replaces the system roots for certificate
 	// verification: a private certificate authority's, say. nil means the
 	// system roots.
@@ -188,11 +196,20 @@ type Worker struct {
 	// last connection, in this process (not persisted: the next
 	// connection tells again).
 	sizes map[string]int64
+	// held are the accounts waiting for the user to sign in again, with
+	// the error that said so and when to look again by themselves.
+	held map[string]heldAccount
+}
+
+type heldAccount struct {
+	err   error
+	until time.Time
 }
 
 // New returns a Worker over db. It starts nothing: call Run.
 func New(db *store.DB, opts *Options) *Worker {
-	return &Worker{db: db, opts: opts.withDefaults(), wake: make(chan struct{}, 1), busy: map[string]bool{}, sizes: map[string]int64{}}
+	return &Worker{db: db, opts: opts.withDefaults(), wake: make(chan struct{}, 1), busy: map[string]bool{}, sizes: map[string]int64{},
+		held: map[string]heldAccount{}}
 }
 
 // SizeLimit returns the largest message account's SMTP server accepts, as
@@ -393,7 +410,7 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		}
 		for _, it := range due {
 			w.mu.Lock()
-			if w.busy[it.Account] {
+			if w.busy[it.Account] || w.heldLocked(it.Account) {
 				w.mu.Unlock()
 				continue
 			}
@@ -418,6 +435,9 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		if next, err := w.db.NextOutboxAttempts(ctx); err == nil {
 			w.mu.Lock()
 			for account, t := range next {
+				if h, ok := w.held[account]; ok && w.heldLocked(account) {
+					t = h.until
+				}
 				if !w.busy[account] {
 					sleep = min(sleep, max(t.Sub(w.opts.Now()), 0)+5*time.Millisecond)
 				}
@@ -472,6 +492,10 @@ func (w *Worker) runAccount(ctx context.Context, account string) {
 					return
 				}
 				w.opts.Logf("outbox: %s: %v", account, err)
+				if errors.Is(err, accounts.ErrSignInAgain) {
+					w.hold(account, err, due)
+					return
+				}
 				// The failure applies to every due message of the account.
 				for _, d := range due {
 					if d.Account == account {
@@ -481,12 +505,58 @@ func (w *Worker) runAccount(ctx context.Context, account string) {
 				return
 			}
 		}
+		w.release(account)
 		keep := w.sendOne(ctx, cl, acct, *it)
 		if !keep {
 			cl.close()
 			cl = nil
 		}
 	}
+}
+
+// hold keeps account's messages from being tried until Resume or
+// RetryMax: its token source said the user must sign in again. The due
+// messages stay queued, not counted as attempted, with err as their last
+// error.
+func (w *Worker) hold(account string, err error, due []store.OutboxItem) {
+	w.mu.Lock()
+	w.held[account] = heldAccount{err: err, until: w.opts.Now().Add(w.opts.RetryMax)}
+	w.mu.Unlock()
+	for _, d := range due {
+		if d.Account == account {
+			w.update(d, store.OutboxUpdate{State: store.OutboxQueued, NextAttempt: d.NextAttempt, LastError: err.Error()})
+		}
+	}
+}
+
+// heldLocked reports whether account is held now; w.mu is held.
+func (w *Worker) heldLocked(account string) bool {
+	h, ok := w.held[account]
+	return ok && w.opts.Now().Before(h.until)
+}
+
+func (w *Worker) release(account string) {
+	w.mu.Lock()
+	delete(w.held, account)
+	w.mu.Unlock()
+}
+
+// Held returns the error that holds account's messages (one that wraps
+// accounts.ErrSignInAgain), or nil if the account is not held.
+func (w *Worker) Held(account string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.heldLocked(account) {
+		return nil
+	}
+	return w.held[account].err
+}
+
+// Resume releases an account held for sign-in (see Options.Tokens): its
+// queued messages are tried now.
+func (w *Worker) Resume(account string) {
+	w.release(account)
+	w.Wake()
 }
 
 // sendOne sends one message on cl and records the outcome. It returns
