@@ -194,13 +194,7 @@ func (c *Core) SignIn(ctx context.Context, account string, open Opener) error {
 	}
 	c.opts.Logf("account %s: signed in again", account)
 	c.bus.Publish(StatusChanged{Account: account, Status: c.Status(account)})
-	c.SyncNow(account)
-	c.mu.Lock()
-	w := c.outbox.worker
-	c.mu.Unlock()
-	if w != nil {
-		w.Wake()
-	}
+	c.resumeAfterSignIn(account)
 	return nil
 }
 
