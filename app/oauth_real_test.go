@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -56,6 +57,20 @@ func TestOAuthAccountEndToEnd(t *testing.T) {
 	g, err := c.SignInNew(ctx, a, browserOpener(user.Name, user.Password, &opened))
 	if err != nil || opened.Load() != 1 {
 		t.Fatalf("sign-in: %v; browser opened %d times", err, opened.Load())
+	}
+	// Verified as the wizard does, with the sign-in's token: IMAP and
+	// SMTP both take it; another user's token is refused in words.
+	if v, err := c.VerifyAccount(ctx, a, g.AccessToken(), nil); err != nil || !v.IMAP.OK || !v.SMTP.OK {
+		t.Fatalf("verify with the token: %v", err)
+	}
+	other, err := srv.IssueToken(mailtest.RealDefaultUsers[1].Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.VerifyAccount(ctx, a, other, nil)
+	var ae *accounts.AuthError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "did you sign in in the browser as "+user.Name) || strings.Contains(err.Error(), other) {
+		t.Fatalf("verify with another user's token: %v", err)
 	}
 	acct, err := c.AddAccount(ctx, a, "", &AddOptions{SkipVerify: true, OAuth: g})
 	if err != nil {
