@@ -463,6 +463,9 @@ func (c *Core) newEngine(a accounts.Account) *imapsync.Engine {
 	o.OnChange = func(ch imapsync.Change) { c.publishChange(id, ch) }
 	c.wireEngineTokens(o, a)
 	o.OnStatus = func(st imapsync.Status) {
+		if c.NeedsSignIn(id) {
+			st = signInStatus()
+		}
 		c.bus.Publish(StatusChanged{Account: id, Status: st})
 		if st.State == imapsync.StateIdle { // after a pass
 			c.afterSync(id)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/accounts/autoconfig"
 	"github.com/ternmail/tern/accounts/oauth"
 	"golang.org/x/oauth2"
 )
@@ -246,4 +248,49 @@ type OAuthOptions struct {
 	// Early is how long before its expiry an access token is refreshed;
 	// oauth.DefaultEarly when zero.
 	Early time.Duration
+	// Hosts are more servers that sign in with OAuth, by host name, with
+	// their provider's settings (endpoints and client): a private
+	// deployment's, or a test server's. The presets' hosts (Google,
+	// Microsoft) need no entry.
+	Hosts map[string]accounts.OAuthSettings
+}
+
+// OAuthOffer is how a new account found by discovery can sign in with
+// OAuth 2.0.
+type OAuthOffer struct {
+	// Provider is the provider's name for people: "Google", "Microsoft".
+	Provider string
+	// Settings are the account's OAuth settings (accounts.Account.OAuth).
+	Settings accounts.OAuthSettings
+}
+
+// OAuthFor says whether the account that discovery found in res signs in
+// with OAuth: nil, nil when it does not (a password then). When it does
+// but this build has no client ID for the provider, the error (an
+// *oauth.NoClientError) says so and explains the app password way.
+func (c *Core) OAuthFor(res *autoconfig.Result) (*OAuthOffer, error) {
+	if res == nil {
+		return nil, nil
+	}
+	if res.OAuth != nil {
+		s := accounts.OAuthSettings{Provider: res.OAuth.Preset}
+		if _, err := oauth.FromSettings(s); err != nil {
+			return nil, err
+		}
+		return &OAuthOffer{Provider: res.OAuth.Name, Settings: s}, nil
+	}
+	if c.opts.OAuth == nil {
+		return nil, nil
+	}
+	for _, ep := range []accounts.Endpoint{res.IMAP, res.SMTP} {
+		if s, ok := c.opts.OAuth.Hosts[ep.Host]; ok && ep.Host != "" {
+			s.Scopes = slices.Clone(s.Scopes)
+			name := "your provider"
+			if p, ok := oauth.Lookup(s.Provider); ok {
+				name = p.Name
+			}
+			return &OAuthOffer{Provider: name, Settings: s}, nil
+		}
+	}
+	return nil, nil
 }
