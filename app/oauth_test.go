@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ternmail/tern/accounts"
+	"github.com/ternmail/tern/accounts/autoconfig"
 	"github.com/ternmail/tern/accounts/oauth"
 	"github.com/ternmail/tern/internal/mailtest"
 )
@@ -127,5 +128,31 @@ func TestOAuthAccountNeedsASignIn(t *testing.T) {
 	defer c.Shutdown()
 	if _, err := c.AddAccount(context.Background(), oauthAccount(srv, "bob@example.com"), "", &AddOptions{SkipVerify: true}); err == nil {
 		t.Fatal("added an OAuth account without a sign-in")
+	}
+}
+
+// TestOAuthForWithoutClientID: a Google account in a build without a
+// client ID is not offered the browser sign-in; the error says so and
+// how to use an app password instead.
+func TestOAuthForWithoutClientID(t *testing.T) {
+	t.Setenv(oauth.EnvGoogleClientID, "")
+	c, err := New(Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown()
+	res := &autoconfig.Result{OAuth: &autoconfig.OAuthMatch{Preset: accounts.OAuthGoogle, Name: "Google"}}
+	offer, err := c.OAuthFor(res)
+	if offer != nil || err == nil || !strings.Contains(err.Error(), "no Google sign-in registered") ||
+		!strings.Contains(err.Error(), "myaccount.google.com/apppasswords") {
+		t.Fatalf("offer %+v, err %v", offer, err)
+	}
+	t.Setenv(oauth.EnvGoogleClientID, "a-client")
+	if offer, err = c.OAuthFor(res); err != nil || offer.Provider != "Google" || offer.Settings.Provider != accounts.OAuthGoogle {
+		t.Fatalf("with a client ID: %+v %v", offer, err)
+	}
+	// A password account's servers: no offer, no error.
+	if offer, err = c.OAuthFor(&autoconfig.Result{IMAP: accounts.Endpoint{Host: "imap.example.com"}}); offer != nil || err != nil {
+		t.Fatalf("password account: %+v %v", offer, err)
 	}
 }
