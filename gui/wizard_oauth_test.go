@@ -103,9 +103,14 @@ func TestWizardOAuthToSyncedInboxAndSignInAgain(t *testing.T) {
 	}
 	test.Tap(wz.nextBtn) // Done
 
-	// The grant is revoked: the status bar asks to sign in again.
+	// The grant is revoked (its access tokens too): the next sign-in, the
+	// outbox's for a new message, is refused, and the status bar asks to
+	// sign in again.
 	srv.Revoke(user.Name)
-	core.SyncNow(id)
+	held, err := core.Send(ctx, id, &message.Draft{To: []message.Address{{Email: mailtest.RealDefaultUsers[1].Name}}, Subject: "Held for sign-in", Text: "Hi.\n"}, &app.SendOptions{NoUndo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	si := func() bool { btn := h.w.status.signins[id]; return btn != nil && btn.Visible() }
 	e.waitFor("the Sign in again button", si)
 	if l := h.w.status.labels[id].Text; !strings.Contains(l, "Sign in again") {
@@ -115,5 +120,8 @@ func TestWizardOAuthToSyncedInboxAndSignInAgain(t *testing.T) {
 	e.waitFor("signed in again", func() bool { return !si() && !core.NeedsSignIn(id) })
 	if opened.Load() != 2 {
 		t.Fatalf("browser opened %d times for two clicks", opened.Load())
+	}
+	if it, err = core.WaitSent(wctx, held.ID); err != nil || it.State != "sent" {
+		t.Fatalf("the message held while signed out: %+v %v", it, err)
 	}
 }
