@@ -211,6 +211,25 @@ func TestOAuthRefusals(t *testing.T) {
 			t.Fatalf("second sign-in as %q, want bob", got.Username)
 		}
 	})
+	t.Run("revocation endpoint", func(t *testing.T) {
+		tok := signIn(t, ctx, cfg, NewBrowser(), "alice@example.test", "alice-secret")
+		form := url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}, "client_id": {s.PublicClientID}}
+		resp, err := http.PostForm(s.RevokeURL, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("revocation: HTTP %d", resp.StatusCode)
+		}
+		if introspect(t, s, tok.AccessToken).Active {
+			t.Fatal("access token still active after its refresh token was revoked")
+		}
+		old := *tok
+		old.Expiry = time.Now().Add(-time.Minute)
+		_, err = cfg.TokenSource(ctx, &old).Token()
+		wantInvalidGrant(t, err)
+	})
 	t.Run("IssueToken", func(t *testing.T) {
 		tok, err := s.IssueToken("bob@example.test")
 		if err != nil {

@@ -87,7 +87,6 @@ auth_verbose = yes
 
 %[19]spassdb {
   driver = passwd-file
-  mechanisms = plain login
   args = scheme=PLAIN username_format=%%Lu %[9]s
 }
 userdb {
