@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net"
 	"net/mail"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +75,75 @@ type Account struct {
 	// PinnedCerts maps "host:port" to the fingerprint ("SHA256:HEX") of a
 	// certificate the user chose to trust although it failed verification.
 	PinnedCerts map[string]string `toml:"pinned_certs,omitempty"`
+	// OAuth says how the account signs in with OAuth 2.0; it is set when
+	// IMAP or SMTP has Auth AuthOAuth2. The refresh token is not here: it
+	// lives only in the keychain.
+	OAuth *OAuthSettings `toml:"oauth,omitempty"`
+}
+
+// OAuth 2.0 providers with a preset (see package accounts/oauth).
+const (
+	OAuthGoogle    = "google"    // Gmail and Google Workspace
+	OAuthMicrosoft = "microsoft" // Outlook.com and Microsoft 365
+)
+
+// OAuthSettings is the OAuth 2.0 part of an account. It is a plain value
+// that holds no secret: Google's "desktop app" client secret is, by
+// Google's own terms, not treated as a secret. Empty fields take the
+// provider preset's values, and the client ID and secret also the
+// environment's or the build's (see accounts/oauth).
+type OAuthSettings struct {
+	// Provider is OAuthGoogle, OAuthMicrosoft, or empty for another
+	// provider, which then needs AuthURL, TokenURL and ClientID.
+	Provider     string   `toml:"provider,omitempty"`
+	ClientID     string   `toml:"client_id,omitempty"`
+	ClientSecret string   `toml:"client_secret,omitempty"`
+	AuthURL      string   `toml:"auth_url,omitempty"`
+	TokenURL     string   `toml:"token_url,omitempty"`
+	Scopes       []string `toml:"scopes,omitempty"`
+}
+
+// UsesOAuth reports whether IMAP or SMTP signs in with OAuth 2.0.
+func (a *Account) UsesOAuth() bool {
+	return a.IMAP.AuthMethod() == AuthOAuth2 || a.SMTP.AuthMethod() == AuthOAuth2
+}
+
+// Validate reports the first problem of s, naming the field.
+func (s *OAuthSettings) Validate() error {
+	switch s.Provider {
+	case OAuthGoogle, OAuthMicrosoft:
+	case "":
+		if s.AuthURL == "" || s.TokenURL == "" {
+			return errors.New("auth_url and token_url are needed without a provider (google or microsoft)")
+		}
+	default:
+		return fmt.Errorf("unknown provider %q (want google or microsoft, or auth_url and token_url)", s.Provider)
+	}
+	for name, v := range map[string]string{"auth_url": s.AuthURL, "token_url": s.TokenURL} {
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) || u.Host == "" {
+			return fmt.Errorf("%s %q is not an https URL", name, v)
+		}
+	}
+	for _, f := range []string{s.ClientID, s.ClientSecret} {
+		if strings.ContainsAny(f, "\x00\r\n") {
+			return errors.New("client_id or client_secret contains a control character")
+		}
+	}
+	return nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address, where
+// plain http cannot be overheard.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Clone returns a deep copy of a.
@@ -88,6 +158,11 @@ func (a Account) Clone() Account {
 	}
 	c.Folders = maps.Clone(a.Folders)
 	c.PinnedCerts = maps.Clone(a.PinnedCerts)
+	if a.OAuth != nil {
+		o := *a.OAuth
+		o.Scopes = slices.Clone(a.OAuth.Scopes)
+		c.OAuth = &o
+	}
 	return c
 }
 
@@ -177,6 +252,14 @@ func (a *Account) Validate() error {
 	}
 	if a.Sync.BodiesMaxAgeDays < 0 {
 		return fmt.Errorf("sync: bodies_max_age_days %d is negative", a.Sync.BodiesMaxAgeDays)
+	}
+	if a.UsesOAuth() && a.OAuth == nil {
+		return errors.New("auth is oauth2 but the [oauth] settings are missing")
+	}
+	if a.OAuth != nil {
+		if err := a.OAuth.Validate(); err != nil {
+			return fmt.Errorf("oauth: %w", err)
+		}
 	}
 	for _, hp := range slices.Sorted(maps.Keys(a.PinnedCerts)) {
 		host, port, err := net.SplitHostPort(hp)

@@ -24,7 +24,8 @@ const (
 const (
 	// AuthPlain authenticates with a user name and a password (the default).
 	AuthPlain = "plain"
-	// AuthOAuth2 authenticates with an OAuth 2 token (not implemented yet).
+	// AuthOAuth2 authenticates with an OAuth 2.0 access token (SASL XOAUTH2
+	// or OAUTHBEARER); the account's OAuth settings say how to get one.
 	AuthOAuth2 = "oauth2"
 )
 

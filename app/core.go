@@ -20,6 +20,7 @@ import (
 
 	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/accounts/autoconfig"
+	"github.com/ternmail/tern/accounts/oauth"
 	"github.com/ternmail/tern/internal/goroutine"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
@@ -53,6 +54,9 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Autoconfig tunes discovery and verification (see AutoconfigOptions); nil means the real network.
 	Autoconfig *autoconfig.Options
+	// OAuth tunes OAuth sign-ins and token refreshes (app/oauth.go); nil
+	// means defaults.
+	OAuth *OAuthOptions
 }
 
 // Core is the facade of Tern's backend: accounts, the store, one sync engine
@@ -88,6 +92,8 @@ type Core struct {
 	views folderViews
 	// settings are the user's preferences (settings.go), read at New.
 	settings settingsStore
+	// oauth holds the token sources of OAuth accounts (app/oauth.go).
+	oauth oauthSources
 }
 
 // engineRun is an account's sync engine. A one-shot engine (made by
@@ -252,6 +258,10 @@ type AddOptions struct {
 	// Ephemeral keeps the account for this session only: it is not saved
 	// to accounts.toml and its local data is removed at Shutdown.
 	Ephemeral bool
+	// OAuth is the sign-in of an account that signs in with OAuth
+	// (SignInNew); its refresh token goes to the keychain (or memory,
+	// with SessionOnly).
+	OAuth *OAuthGrant
 }
 
 // AddAccount fills in acct's ID and defaults and validates it, stores the
@@ -275,7 +285,10 @@ func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password s
 	if err != nil {
 		return acct, err
 	}
-	if !opts.SkipVerify {
+	if acct.UsesOAuth() && opts.OAuth == nil {
+		return acct, errors.New("the account signs in with OAuth: sign in in the browser first")
+	}
+	if !opts.SkipVerify && !acct.UsesOAuth() {
 		if err := imapsync.Verify(ctx, acct, password, c.syncOptions()); err != nil {
 			return acct, err
 		}
@@ -295,7 +308,7 @@ func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password s
 	forget := func() {
 		dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		for _, server := range []string{"imap", "smtp"} {
+		for _, server := range []string{"imap", "smtp", oauth.ServerOAuth} {
 			if err := secrets.Delete(dctx, added.ID, server); err != nil && !errors.Is(err, accounts.ErrSecretNotFound) {
 				c.opts.Logf("account %s: could not delete the %s password after a failed add: %v", added.ID, server, err)
 			}
@@ -314,6 +327,22 @@ func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password s
 			}
 		}
 	}
+	if opts.OAuth != nil {
+		if opts.SessionOnly {
+			err = c.memSecrets.Set(ctx, added.ID, oauth.ServerOAuth, opts.OAuth.tok.RefreshToken)
+		}
+		if err == nil {
+			err = c.storeGrant(ctx, added.ID, opts.OAuth)
+		}
+		if err != nil {
+			forget()
+			c.forgetOAuth(added.ID)
+			c.mu.Lock()
+			_, _ = c.cfg.Remove(added.ID)
+			c.mu.Unlock()
+			return acct, err
+		}
+	}
 	c.mu.Lock()
 	if opts.Ephemeral {
 		c.ephemeral[added.ID] = true
@@ -329,6 +358,7 @@ func (c *Core) AddAccount(ctx context.Context, acct accounts.Account, password s
 	c.mu.Unlock()
 	if err != nil {
 		forget()
+		c.forgetOAuth(added.ID)
 		return acct, err
 	}
 	where := "the keychain"
@@ -376,7 +406,8 @@ func (c *Core) RemoveAccount(ctx context.Context, id string) error {
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	for _, server := range []string{"imap", "smtp"} {
+	c.forgetOAuth(id)
+	for _, server := range []string{"imap", "smtp", oauth.ServerOAuth} {
 		if err := c.memSecrets.Delete(ctx, id, server); err != nil {
 			errs = append(errs, err)
 		}
@@ -434,7 +465,11 @@ func (c *Core) newEngine(a accounts.Account) *imapsync.Engine {
 	id := a.ID
 	o.Password = func(ctx context.Context) (string, error) { return c.password(ctx, id, "imap") }
 	o.OnChange = func(ch imapsync.Change) { c.publishChange(id, ch) }
+	c.wireEngineTokens(o, a)
 	o.OnStatus = func(st imapsync.Status) {
+		if c.NeedsSignIn(id) {
+			st = signInStatus()
+		}
 		c.bus.Publish(StatusChanged{Account: id, Status: st})
 		if st.State == imapsync.StateIdle { // after a pass
 			c.afterSync(id)
@@ -575,6 +610,9 @@ func (c *Core) Status(account string) Status {
 		e, crashed = run.engine, run.crashed
 	}
 	c.mu.Unlock()
+	if c.NeedsSignIn(account) {
+		return signInStatus()
+	}
 	if !ok {
 		return Status{State: StateStopped}
 	}

@@ -78,6 +78,7 @@ func (c *Core) outboxLocked() *outbox.Worker {
 	}
 	o.Account = c.Account
 	o.Password = func(ctx context.Context, id string) (string, error) { return c.password(ctx, id, "smtp") }
+	c.wireOutboxTokens(&o)
 	if o.LockPath == "" {
 		o.LockPath = filepath.Join(c.opts.DataDir, "outbox.lock")
 	}

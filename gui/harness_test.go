@@ -116,8 +116,17 @@ func newHarnessWith(t *testing.T, secrets accounts.Secrets, setup func(*app.Core
 // of the test.
 func windowFor(t *testing.T, a fyne.App, core *app.Core, log *testLog) *harness {
 	t.Helper()
+	return windowForWith(t, a, core, log, nil)
+}
+
+// windowForWith is windowFor with the window's options changed by set.
+func windowForWith(t *testing.T, a fyne.App, core *app.Core, log *testLog, set func(*Options)) *harness {
+	t.Helper()
 	h := &harness{t: t, core: core, q: make(chan func(), 4096), done: make(chan struct{})}
 	opts := &Options{Logf: log.logf}
+	if set != nil {
+		set(opts)
+	}
 	opts.dispatch = func(fn func()) {
 		select {
 		case h.q <- fn:

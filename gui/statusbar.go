@@ -24,13 +24,15 @@ type statusBar struct {
 	status   map[string]app.Status
 	labels   map[string]*widget.Label
 	retries  map[string]*widget.Button
+	signins  map[string]*widget.Button // "Sign in again", for OAuth accounts
 
 	noticeLabel *widget.Label
 	noticeClose *widget.Button
 }
 
 func newStatusBar(w *MainWindow) *statusBar {
-	s := &statusBar{w: w, status: map[string]app.Status{}, labels: map[string]*widget.Label{}, retries: map[string]*widget.Button{}}
+	s := &statusBar{w: w, status: map[string]app.Status{}, labels: map[string]*widget.Label{}, retries: map[string]*widget.Button{},
+		signins: map[string]*widget.Button{}}
 	s.items = container.NewHBox()
 	s.noticeLabel = &widget.Label{Importance: widget.WarningImportance, Truncation: fyne.TextTruncateEllipsis}
 	s.noticeClose = widget.NewButtonWithIcon("", theme.CancelIcon(), func() { s.notice("") })
@@ -47,6 +49,7 @@ func (s *statusBar) setAccounts(a []accounts.Account) {
 	s.items.RemoveAll()
 	s.labels = map[string]*widget.Label{}
 	s.retries = map[string]*widget.Button{}
+	s.signins = map[string]*widget.Button{}
 	for i, acct := range a {
 		if i > 0 {
 			s.items.Add(widget.NewSeparator())
@@ -59,6 +62,14 @@ func (s *statusBar) setAccounts(a []accounts.Account) {
 		s.labels[id], s.retries[id] = l, b
 		s.items.Add(l)
 		s.items.Add(b)
+		if acct.UsesOAuth() {
+			var si *widget.Button
+			si = widget.NewButton("Sign in again", func() { s.w.signInAgain(id, si) })
+			si.Importance = widget.HighImportance
+			si.Hide()
+			s.signins[id] = si
+			s.items.Add(si)
+		}
 	}
 }
 
@@ -74,6 +85,9 @@ func (s *statusBar) refresh() {
 		}
 		st := s.status[a.ID]
 		text := statusText(st, now)
+		if st.State == app.StateSignIn {
+			text = "Sign in again: the provider no longer accepts Tern's permission; mail waits, nothing is lost"
+		}
 		if len(s.accounts) > 1 {
 			name := a.Name
 			if name == "" {
@@ -82,7 +96,7 @@ func (s *statusBar) refresh() {
 			text = name + ": " + text
 		}
 		switch st.State {
-		case app.StateError:
+		case app.StateError, app.StateSignIn:
 			l.Importance = widget.DangerImportance
 		case app.StateOffline:
 			l.Importance = widget.WarningImportance
@@ -94,6 +108,13 @@ func (s *statusBar) refresh() {
 			s.retries[a.ID].Show()
 		} else {
 			s.retries[a.ID].Hide()
+		}
+		if si := s.signins[a.ID]; si != nil {
+			if st.State == app.StateSignIn {
+				si.Show()
+			} else {
+				si.Hide()
+			}
 		}
 	}
 }

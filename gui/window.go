@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,9 @@ type Options struct {
 	// dispatch runs a function on the UI goroutine; nil means fyne.Do.
 	// Tests replace it to run UI updates on the test goroutine.
 	dispatch func(func())
+	// openURL opens the browser for an OAuth sign-in; nil means the App's
+	// OpenURL. Tests replace it with a browser that signs in.
+	openURL func(*url.URL) error
 }
 
 // Run creates the Fyne application and the main window, starts core's

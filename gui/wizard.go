@@ -71,6 +71,7 @@ type wizard struct {
 	uncheckedOffer
 	checkPage
 	donePage
+	oauthPage
 
 	// What the user decided: certificates trusted (host:port →
 	// fingerprint), the password kept for this session only.
@@ -132,6 +133,7 @@ func (w *MainWindow) newWizard(edit *accounts.Account) *wizard {
 	wz.pages[stepSettings] = wz.buildSettings()
 	wz.pages[stepCheck] = wz.buildCheck()
 	wz.pages[stepDone] = wz.buildDone()
+	wz.pages[stepOAuth] = wz.buildOAuth()
 
 	wz.body = container.NewStack()
 	wz.scroll = container.NewVScroll(container.NewPadded(wz.body))
@@ -251,6 +253,7 @@ func (wz *wizard) setStep(step string) {
 	wz.body.Refresh()
 	wz.scroll.ScrollToTop()
 	wz.backBtn.Hide()
+	wz.nextBtn.Show()
 	wz.nextBtn.Enable()
 	wz.cancelBtn.Show()
 	switch step {
@@ -276,6 +279,10 @@ func (wz *wizard) setStep(step string) {
 		wz.nextBtn.SetText("Next")
 		wz.nextBtn.Disable()
 		wz.backBtn.Show()
+	case stepOAuth:
+		wz.heading.SetText("Sign in in your browser")
+		wz.nextBtn.Hide()
+		wz.backBtn.Show()
 	case stepDone:
 		wz.heading.SetText("All set")
 		wz.nextBtn.SetText("Done")
@@ -293,6 +300,8 @@ func (wz *wizard) next() {
 		wz.startDiscovery()
 	case stepSettings:
 		wz.startCheck()
+	case stepOAuth:
+		wz.startOAuth()
 	case stepDone:
 		wz.close()
 	}
@@ -309,7 +318,13 @@ func (wz *wizard) back() {
 			wz.setStep(stepStart)
 		}
 	case stepCheck:
-		wz.setStep(stepSettings)
+		if wz.oauthOffer != nil {
+			wz.offerOAuth(wz.oauthOffer)
+		} else {
+			wz.setStep(stepSettings)
+		}
+	case stepOAuth:
+		wz.setStep(stepStart)
 	}
 	wz.focusFirst()
 }

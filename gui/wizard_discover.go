@@ -56,6 +56,7 @@ func (wz *wizard) startDiscovery() {
 		r.refresh(false, false)
 	}
 	wz.result = nil
+	wz.oauthOffer = nil
 	wz.setStep(stepDiscover)
 	wz.focusFirst()
 	core, opts := wz.w.core, wz.w.core.AutoconfigOptions()
@@ -126,6 +127,9 @@ func (wz *wizard) discovered(email string, res *autoconfig.Result, err error) {
 		wz.found.SetText("Tern found the settings of " + email + " with a problem: " + err.Error())
 	default:
 		wz.found.SetText("Tern found the settings of " + email + ". Check them, or change them by hand.")
+		if wz.oauthDiscovered(res) {
+			return
+		}
 	}
 	_, domain, _ := strings.Cut(email, "@")
 	imap, smtp := res.IMAP, res.SMTP

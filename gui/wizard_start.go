@@ -23,6 +23,7 @@ func (wz *wizard) buildStart() fyne.CanvasObject {
 	wz.email = wz.newEntry(false)
 	wz.email.SetPlaceHolder("alice@example.com")
 	wz.password = wz.newEntry(true)
+	wz.password.SetPlaceHolder("not needed for Gmail and Outlook")
 	wz.startErr = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}
 	wz.startErr.Hide()
 	intro := &widget.Label{Text: "Tern looks up your provider's server settings from your address, then signs in to check them. " +
@@ -50,8 +51,6 @@ func (wz *wizard) readStart() bool {
 		msg = "Please enter your email address."
 	case !strings.Contains(email, "@") || strings.HasPrefix(email, "@") || strings.HasSuffix(email, "@"):
 		msg = fmt.Sprintf("“%s” is not an email address: it needs a name, an @ and a domain, such as alice@example.com.", email)
-	case wz.password.Text == "":
-		msg = "Please enter your password."
 	}
 	setMessage(wz.startErr, msg)
 	if msg != "" {

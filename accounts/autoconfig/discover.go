@@ -148,6 +148,7 @@ loop:
 	cancel()
 
 	res, err := r.decide()
+	matchOAuth(res)
 	res.Elapsed = time.Since(start)
 	if parent.Err() != nil {
 		return res, parent.Err()

@@ -138,7 +138,10 @@ type Result struct {
 	// reached. Its Candidate has OK false and Unreachable true. Such
 	// settings may be saved and checked later, when the network is back.
 	Unverified []Unverified
-	Elapsed    time.Duration
+	// OAuth is set when the servers found are a provider's that Tern
+	// signs in to with OAuth 2.0 (Google, Microsoft).
+	OAuth   *OAuthMatch
+	Elapsed time.Duration
 }
 
 // Unverified is a winner of Discover that could not be checked.

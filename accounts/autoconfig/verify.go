@@ -23,6 +23,10 @@ import (
 // roots); a certificate pinned in acct.PinnedCerts or listed in
 // Options.AcceptCerts is accepted.
 //
+// A server whose Auth is accounts.AuthOAuth2 is signed in to with SASL
+// OAUTHBEARER or XOAUTH2 as the email address (or Username), and password
+// is then the OAuth access token (see VerifyOAuth).
+//
 // The Verification is returned even on failure and says, per server, what
 // was tried and seen. The error is that of the IMAP server, else that of the
 // SMTP server: an *accounts.AuthError, a *accounts.CertError, a *SecurityError, an
@@ -94,19 +98,24 @@ func (c *config) verifyServer(ctx context.Context, acct accounts.Account, protoc
 		check.Err = fmt.Errorf("%s server: %w", upper(protocol), err)
 		return check
 	}
-	if ep.AuthMethod() == accounts.AuthOAuth2 {
-		check.Err = &SecurityError{Protocol: upper(protocol), Addr: ep.Addr(), Problem: "needs OAuth2 sign-in, which Tern does not support yet"}
-		return check
-	}
 	pin := acct.PinFor(ep.Host, ep.Port)
 	names := usernames(ep, acct.Email)
+	oauth := ep.AuthMethod() == accounts.AuthOAuth2
+	if oauth && ep.Username == "" {
+		names = []string{acct.Email} // the token is the address's
+	}
 	var refused error
 	for _, user := range names {
 		var ev Evidence
 		var err error
-		if protocol == ProtocolIMAP {
+		switch {
+		case oauth && protocol == ProtocolIMAP:
+			ev, err = c.oauthIMAP(ctx, ep, pin, user, password)
+		case oauth:
+			ev, err = c.oauthSMTP(ctx, ep, pin, user, password)
+		case protocol == ProtocolIMAP:
 			ev, err = c.loginIMAP(ctx, ep, pin, user, password)
-		} else {
+		default:
 			ev, err = c.authSMTP(ctx, ep, pin, user, password)
 		}
 		check.Evidence = ev

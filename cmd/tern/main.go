@@ -35,6 +35,7 @@ Usage:
   tern autoconfig EMAIL                   discover the servers for EMAIL, with evidence (no login)
   tern account list
   tern account remove ID
+  tern account signin ID                  sign an OAuth account (Gmail, Outlook) in again in the browser
   tern sync [--account ID]                one full sync pass, then exit
   tern folders [--account ID]
   tern list FOLDER [--limit N] [--account ID]
@@ -74,6 +75,9 @@ type env struct {
 	// autoconfig points server discovery and verification at test
 	// servers; nil means the real network.
 	autoconfig *discoveryOptions
+	// open opens the browser for an OAuth sign-in; nil prints the URL
+	// and tries xdg-open.
+	open func(url string) error
 }
 
 func main() {

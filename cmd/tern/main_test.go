@@ -37,6 +37,16 @@ func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string
 	return code, out.String(), errb.String()
 }
 
+// runWith is run with the browser opener open.
+func (c *cli) runWith(open func(string) error, stdin string, args ...string) (code int, stdout, stderr string) {
+	c.t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] },
+		secrets: c.secrets, autoconfig: c.autoconfig, open: open}
+	code = run(append([]string{"--home", c.home}, args...), e)
+	return code, out.String(), errb.String()
+}
+
 func (c *cli) ok(stdin string, args ...string) string {
 	c.t.Helper()
 	code, out, errs := c.run(stdin, args...)
