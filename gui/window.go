@@ -306,6 +306,7 @@ func (w *MainWindow) buildMenu() *fyne.MainMenu {
 			fyne.NewMenuItem("Add account…", w.showAddAccount),
 			fyne.NewMenuItem("Accounts…", w.showAccounts),
 			fyne.NewMenuItem("Sync now", w.syncNow),
+			&fyne.MenuItem{Label: "Search", Shortcut: searchShortcut, Action: w.searchFromMenu},
 			fyne.NewMenuItemSeparator(),
 			&fyne.MenuItem{Label: "Quit", IsQuit: true, Action: w.app.Quit},
 		),
