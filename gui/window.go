@@ -116,7 +116,6 @@ type MainWindow struct {
 	menu         *widget.PopUpMenu
 	autoSelected bool
 	edits        []*localEdit
-	applied      int // snapshots applied (tests)
 }
 
 // localEdit is a flag change shown on screen before the store has it. It
@@ -357,7 +356,6 @@ func (w *MainWindow) reloadAll() {
 
 // apply shows a snapshot read by load. UI goroutine.
 func (w *MainWindow) apply(s *snapshot) {
-	w.applied++
 	if s.full {
 		w.accounts = s.accounts
 		w.folders.setAccounts(s.accounts)
