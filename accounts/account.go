@@ -31,8 +31,10 @@ const maxIDLen = 64
 
 // Identity is one sender identity of an account. It is a plain value.
 type Identity struct {
-	Name      string   `toml:"name,omitempty"`
-	Email     string   `toml:"email"`
+	Name  string `toml:"name,omitempty"`
+	Email string `toml:"email"`
+	// ReplyTo, when set, is the address replies should go to.
+	ReplyTo   string   `toml:"reply_to,omitempty"`
 	Signature string   `toml:"signature,omitempty"`
 	Aliases   []string `toml:"aliases,omitempty"`
 }
@@ -230,6 +232,11 @@ func (a *Account) Validate() error {
 		}
 		if strings.ContainsAny(id.Name, "\x00\r\n") {
 			return fmt.Errorf("identity %d: name contains a control character", i+1)
+		}
+		if id.ReplyTo != "" {
+			if err := validateEmail(id.ReplyTo); err != nil {
+				return fmt.Errorf("identity %d: reply_to: %w", i+1, err)
+			}
 		}
 		for _, al := range id.Aliases {
 			if err := validateEmail(al); err != nil {

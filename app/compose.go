@@ -17,7 +17,9 @@ const DefaultSizeWarning = 25_000_000
 // FromChoice is one address the user may send from: an identity or one of
 // its aliases, with the identity's signature.
 type FromChoice struct {
-	Address   message.Address
+	Address message.Address
+	// ReplyTo is the identity's reply-to address, "" for none.
+	ReplyTo   string
 	Signature string
 }
 
@@ -35,22 +37,22 @@ func (c *Core) FromChoices(account string) []FromChoice {
 func fromChoices(acct accounts.Account) []FromChoice {
 	var out []FromChoice
 	seen := map[string]bool{}
-	add := func(name, email, sig string) {
+	add := func(name, email, replyTo, sig string) {
 		k := strings.ToLower(strings.TrimSpace(email))
 		if k == "" || seen[k] {
 			return
 		}
 		seen[k] = true
-		out = append(out, FromChoice{Address: message.Address{Name: name, Email: strings.TrimSpace(email)}, Signature: sig})
+		out = append(out, FromChoice{Address: message.Address{Name: name, Email: strings.TrimSpace(email)}, ReplyTo: replyTo, Signature: sig})
 	}
 	for _, id := range acct.Identities {
-		add(id.Name, id.Email, id.Signature)
+		add(id.Name, id.Email, id.ReplyTo, id.Signature)
 		for _, al := range id.Aliases {
-			add(id.Name, al, id.Signature)
+			add(id.Name, al, id.ReplyTo, id.Signature)
 		}
 	}
 	if len(out) == 0 {
-		add(acct.Name, acct.Email, "")
+		add(acct.Name, acct.Email, "", "")
 	}
 	return out
 }

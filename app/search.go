@@ -17,6 +17,13 @@ import (
 // Pos is the byte offset of the offending term, for a search field to mark.
 type QueryError = query.Error
 
+// Cursor is a place in the order of search results; see CursorOf.
+type Cursor = store.Cursor
+
+// CursorOf returns the cursor just past m, a search result, for
+// SearchOptions.Below: the next page after m.
+func CursorOf(m Message) Cursor { return store.CursorOf(m) }
+
 // SearchOptions says what Core.Search looks for and where.
 type SearchOptions struct {
 	// Query is the search in Tern's query language: words, "phrases",
@@ -32,8 +39,8 @@ type SearchOptions struct {
 	// Limit is the page size; 0 means 50.
 	Limit int
 	// Below continues a search after the last message of the previous
-	// page (store.CursorOf); the zero Cursor asks for the first page.
-	Below store.Cursor
+	// page (CursorOf); the zero Cursor asks for the first page.
+	Below Cursor
 	// Count counts every match in the store (SearchResult.Here) rather
 	// than the page only. A search that asks the server always counts.
 	Count bool

@@ -29,9 +29,11 @@ const (
 type Sort = store.Sort
 
 // FolderView is how the window shows one folder. The zero FolderView is
-// the default: newest first.
+// the default: a flat list, newest first.
 type FolderView struct {
 	Sort Sort `json:"sort"`
+	// Conversations shows the folder as conversations, not a flat list.
+	Conversations bool `json:"conversations,omitempty"`
 }
 
 // viewsFile is the name of the settings file, beside accounts.toml, that
@@ -96,12 +98,34 @@ func (c *Core) FolderView(b Mailbox) FolderView {
 // file is replaced atomically). It writes a file: call it off the UI
 // goroutine.
 func (c *Core) SetFolderView(b Mailbox, fv FolderView) error {
-	if err := fv.Sort.Valid(); err != nil {
-		return err
-	}
+	return c.updateFolderView(b, func(v *FolderView) { *v = fv })
+}
+
+// SetFolderSort remembers folder b's order, keeping the rest of its
+// FolderView, as SetFolderView does: call it off the UI goroutine.
+func (c *Core) SetFolderSort(b Mailbox, s Sort) error {
+	return c.updateFolderView(b, func(v *FolderView) { v.Sort = s })
+}
+
+// SetFolderConversations remembers whether folder b is shown as
+// conversations, keeping the rest of its FolderView, as SetFolderView
+// does: call it off the UI goroutine.
+func (c *Core) SetFolderConversations(b Mailbox, on bool) error {
+	return c.updateFolderView(b, func(v *FolderView) { v.Conversations = on })
+}
+
+// updateFolderView changes folder b's FolderView with change and saves
+// the file, all under the views' lock, so that two changes to one folder
+// made at once both stay.
+func (c *Core) updateFolderView(b Mailbox, change func(*FolderView)) error {
 	c.views.mu.Lock()
 	defer c.views.mu.Unlock()
 	c.loadViewsLocked()
+	fv := c.views.views[viewKey(b)]
+	change(&fv)
+	if err := fv.Sort.Valid(); err != nil {
+		return err
+	}
 	if fv == (FolderView{}) {
 		delete(c.views.views, viewKey(b))
 	} else {

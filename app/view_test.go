@@ -78,3 +78,37 @@ func TestFolderViewPersists(t *testing.T) {
 		t.Errorf("after replacing a damaged file: %+v", v)
 	}
 }
+
+// TestFolderConversationsPersist checks that the Conversations switch and
+// the sort order of one folder are kept side by side across a restart.
+func TestFolderConversationsPersist(t *testing.T) {
+	home := t.TempDir()
+	open := func() *Core {
+		c, err := New(Options{Home: home, Secrets: accounts.NewMemorySecrets()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Shutdown() })
+		return c
+	}
+	inbox := Mailbox{Account: "a", Name: "INBOX"}
+	c := open()
+	if err := c.SetFolderConversations(inbox, true); err != nil {
+		t.Fatal(err)
+	}
+	bySize := Sort{Key: SortSize}
+	if err := c.SetFolderSort(inbox, bySize); err != nil {
+		t.Fatal(err)
+	}
+	c.Shutdown()
+	c = open()
+	if v := c.FolderView(inbox); !v.Conversations || v.Sort != bySize {
+		t.Fatalf("after a restart: %+v", v)
+	}
+	if err := c.SetFolderConversations(inbox, false); err != nil {
+		t.Fatal(err)
+	}
+	if v := c.FolderView(inbox); v.Conversations || v.Sort != bySize {
+		t.Fatalf("switched off: %+v", v)
+	}
+}

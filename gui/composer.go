@@ -283,6 +283,16 @@ func (c *composer) choiceSignature(from string) string {
 	return ""
 }
 
+// choiceReplyTo is the reply-to address of the identity from sends as.
+func (c *composer) choiceReplyTo(from string) string {
+	for _, fc := range c.fromChoices {
+		if formatAddress(fc.Address) == from {
+			return fc.ReplyTo
+		}
+	}
+	return ""
+}
+
 // signatureBlock is the "-- " separator line and the signature.
 func signatureBlock(sig string) string { return "-- \n" + sig + "\n" }
 
@@ -549,6 +559,9 @@ func (c *composer) draft() (*message.Draft, error) {
 		return nil, errors.New("choose the address to send from")
 	}
 	d.From = from[0]
+	if rt := c.choiceReplyTo(c.from.Selected); rt != "" {
+		d.ReplyTo = []message.Address{{Email: rt}}
+	}
 	for _, f := range []struct {
 		name string
 		e    *addressEntry

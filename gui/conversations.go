@@ -89,14 +89,46 @@ func (v *conversationView) open(b app.Mailbox) {
 	}
 	v.reset()
 	v.show()
+	if _, known := v.on[b.ID]; !known && b.ID > 0 {
+		v.recall(b)
+	}
 }
 
-// setOn switches the open folder between conversations and the flat list.
+// recall reads, off the UI goroutine, whether folder b was last shown as
+// conversations, also in an earlier run, and shows it so if it is still
+// open and the switch was not touched meanwhile.
+func (v *conversationView) recall(b app.Mailbox) {
+	v.w.spawn("folder view", func() {
+		on := v.w.core.FolderView(b).Conversations
+		v.w.do(func() {
+			if _, known := v.on[b.ID]; known {
+				return
+			}
+			v.on[b.ID] = on
+			if on && v.mailbox.ID == b.ID {
+				v.quiet = true
+				v.toggle.SetChecked(true)
+				v.quiet = false
+				v.reset()
+				v.show()
+			}
+		})
+	})
+}
+
+// setOn switches the open folder between conversations and the flat list,
+// and remembers the choice for the folder.
 func (v *conversationView) setOn(on bool) {
 	if v.mailbox.ID <= 0 {
 		return
 	}
 	v.on[v.mailbox.ID] = on
+	b := v.mailbox
+	v.w.spawn("save folder view", func() {
+		if err := v.w.core.SetFolderConversations(b, on); err != nil {
+			v.w.do(func() { v.w.status.notice("Could not remember the Conversations switch: " + err.Error()) })
+		}
+	})
 	v.reset()
 	v.show()
 }

@@ -37,6 +37,13 @@ func inBox(m mailtest.SeedMessage, box string) mailtest.SeedMessage { m.Mailbox 
 // message; "home" has two messages. It waits until both inboxes are in.
 func twoAccounts(t *testing.T) *harness {
 	t.Helper()
+	return twoAccountsWith(t, nil)
+}
+
+// twoAccountsWith is twoAccounts with setup run on the core before the
+// window opens.
+func twoAccountsWith(t *testing.T, setup func(*app.Core)) *harness {
+	t.Helper()
 	work := mailtest.ServerForTest(t, &mailtest.ServerOptions{Username: "me@work.test", Seed: []mailtest.SeedMessage{
 		rawMail("Ann", "Plan", "plan1@work", 1, ""),
 		rawMail("Bob", "Re: Plan", "plan2@work", 3, "plan1@work", "plan1@work"),
@@ -57,6 +64,9 @@ func twoAccounts(t *testing.T) *harness {
 			if _, err := c.AddAccount(context.Background(), a, s.srv.Password, &app.AddOptions{SkipVerify: true}); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if setup != nil {
+			setup(c)
 		}
 	})
 	h.waitFor("both inboxes synced", func() bool {
@@ -222,4 +232,52 @@ func (h *harness) convRow(who string) *convItem {
 	}
 	h.t.Fatalf("no conversation row of %s", who)
 	return nil
+}
+
+// TestConversationsSwitchRemembered checks that the switch is saved per
+// folder as it is flipped, and that a window opened over a core that has
+// it saved (as after a restart, TestFolderViewPersists) shows that folder
+// as conversations at once.
+func TestConversationsSwitchRemembered(t *testing.T) {
+	h := twoAccounts(t)
+	inbox, err := h.core.MailboxByRole(h.ctx(), "work", app.RoleInbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.openFolder(inbox)
+	test.Tap(h.w.convs.toggle)
+	h.waitFor("the switch saved", func() bool { return h.core.FolderView(inbox).Conversations })
+	sent, err := h.core.MailboxByRole(h.ctx(), "work", app.RoleSent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.core.FolderView(sent).Conversations {
+		t.Error("Sent saved as conversations too")
+	}
+	test.Tap(h.w.convs.toggle)
+	h.waitFor("the switch saved off", func() bool { return !h.core.FolderView(inbox).Conversations })
+
+	h = twoAccountsWith(t, func(c *app.Core) {
+		if err := c.SetFolderConversations(app.Mailbox{Account: "work", Name: "INBOX"}, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SetFolderSort(app.Mailbox{Account: "work", Name: "INBOX"}, app.Sort{Key: app.SortSubject, Ascending: true}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if v := h.core.FolderView(app.Mailbox{Account: "work", Name: "INBOX"}); !v.Conversations || v.Sort.Key != app.SortSubject {
+		t.Fatalf("the sort and the switch saved one over the other: %+v", v)
+	}
+	inbox, err = h.core.MailboxByRole(h.ctx(), "work", app.RoleInbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.openFolder(inbox)
+	h.waitFor("INBOX shown as conversations", func() bool {
+		return h.w.convs.toggle.Checked && h.w.convs.shown() && len(h.convItems()) == 2
+	})
+	h.openFolder(sent)
+	if h.w.convs.toggle.Checked || h.w.convs.shown() {
+		t.Error("Sent opened as conversations")
+	}
 }

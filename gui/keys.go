@@ -27,6 +27,20 @@ type binding struct {
 // ctrl is the modifier of the window's shortcuts: Ctrl, or Cmd on macOS.
 const ctrl = fyne.KeyModifierShortcutDefault
 
+// searchShortcut (Ctrl+K) focuses the search field. It is also the
+// shortcut of the File menu's Search item: the driver offers a key
+// combination to the main menu before the focused widget, so that Ctrl+K
+// reaches the search field also from a widget that takes every shortcut
+// itself (the reader's find bar, a selectable label of the reader).
+var searchShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyK, Modifier: ctrl}
+
+// searchFromMenu focuses the search field unless a dialog of ours is open.
+func (w *MainWindow) searchFromMenu() {
+	if w.keysOn() {
+		w.search.focus()
+	}
+}
+
 // bindings returns the main window's table of keyboard shortcuts.
 func (w *MainWindow) bindings() []binding {
 	l := w.list
@@ -72,7 +86,7 @@ func (w *MainWindow) bindings() []binding {
 		{keys: "Ctrl+−", desc: "Smaller text in the whole window", shortcuts: []*desktop.CustomShortcut{sc(fyne.KeyMinus, ctrl)}, do: w.zoomOut},
 		{keys: "Ctrl+0", desc: "Text at its normal size", shortcuts: []*desktop.CustomShortcut{sc(fyne.Key0, ctrl)}, do: w.zoomReset},
 		{keys: "Ctrl+,", desc: "Preferences", shortcuts: []*desktop.CustomShortcut{sc(fyne.KeyComma, ctrl)}, do: w.showPrefs},
-		{keys: "/  Ctrl+K", desc: "Search", runes: []rune{'/'}, shortcuts: []*desktop.CustomShortcut{sc(fyne.KeyK, ctrl)}, do: func() { w.search.focus() }},
+		{keys: "/  Ctrl+K", desc: "Search", runes: []rune{'/'}, shortcuts: []*desktop.CustomShortcut{searchShortcut}, do: func() { w.search.focus() }},
 		{keys: "F1  ?", desc: "This list of keys", runes: []rune{'?'}, names: []fyne.KeyName{fyne.KeyF1}, do: w.showCheatSheet},
 	}
 }

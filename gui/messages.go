@@ -168,7 +168,11 @@ func (l *messageList) touch(p int) {
 
 // requestPage loads page p of the visible folder in a goroutine.
 func (l *messageList) requestPage(p int) {
-	if l.loading[p] || l.mailbox.ID == 0 || l.searching {
+	if l.searching {
+		l.w.search.needRows((p + 1) * pageSize)
+		return
+	}
+	if l.loading[p] || l.mailbox.ID == 0 {
 		return
 	}
 	l.loading[p] = true

@@ -17,9 +17,43 @@ import (
 const (
 	// searchPause is how long typing must pause before a search runs.
 	searchPause = 150 * time.Millisecond
-	// searchLimit bounds the results a search shows.
+	// searchLimit is how many of the store's matches a search reads at
+	// first, and at least at each step as the list scrolls further.
 	searchLimit = 1000
 )
+
+// searchRows are the rows of a search's results: the store's matches,
+// newest first, read so far from the top, then what only the servers
+// found. Rows from len(local) to here are not read yet.
+type searchRows struct {
+	local  []app.Message
+	more   bool // the store has matches after local
+	here   int  // how many the store has in all
+	server []app.Message
+}
+
+// count is how many rows the results have in all.
+func (r *searchRows) count() int { return r.here + len(r.server) }
+
+// row returns row i if it is read.
+func (r *searchRows) row(i int) (app.Message, bool) {
+	switch {
+	case i < len(r.local):
+		return r.local[i], true
+	case i >= r.here && i-r.here < len(r.server):
+		return r.server[i-r.here], true
+	}
+	return app.Message{}, false
+}
+
+// newSearchRows makes the rows of a search's result.
+func newSearchRows(res app.SearchResult) searchRows {
+	r := searchRows{local: res.Messages, more: res.More, here: res.Here, server: res.Server}
+	if !r.more || r.here < len(r.local) {
+		r.here = len(r.local)
+	}
+	return r
+}
 
 // searchEntry is the search field: Escape clears it, Enter and Down go
 // to the results.
@@ -64,6 +98,9 @@ type searchBox struct {
 	running bool              // a search of gen has not shown its final results
 	opts    app.SearchOptions // the last search run, for refresh
 	last    app.SearchResult  // its final results
+	rows    searchRows        // the results shown
+	// loadingMore is set while the store's next matches are read.
+	loadingMore bool
 }
 
 func newSearchBox(w *MainWindow) *searchBox {
@@ -197,12 +234,10 @@ func (s *searchBox) show(gen int, res app.SearchResult, err error, final bool) {
 	if final {
 		s.last = res
 	}
-	msgs := append(append([]app.Message(nil), res.Messages...), res.Server...)
-	s.w.list.showResults(msgs)
+	s.loadingMore = false
+	s.rows = newSearchRows(res)
+	s.w.list.showResults(&s.rows)
 	text := res.Summary()
-	if res.More {
-		text += " (the first " + thousands(len(res.Messages)) + " shown)"
-	}
 	if final && res.ServerErr != nil {
 		text += "; the server could not be asked: " + res.ServerErr.Error()
 	} else if !final {
@@ -221,6 +256,7 @@ func (s *searchBox) refresh() {
 		return
 	}
 	gen, opts, last := s.gen, s.opts, s.last
+	opts.Limit = max(searchLimit, len(s.rows.local)) // keep what was read as the list scrolled
 	ctx, cancel := context.WithCancel(s.w.ctx)
 	s.cancel = cancel
 	s.running = true
@@ -241,6 +277,41 @@ func (s *searchBox) refresh() {
 			res.ServerErr = last.ServerErr
 		}
 		s.w.do(func() { s.show(gen, res, err, true) })
+	})
+}
+
+// needRows reads the store's matches that follow those read, in a
+// goroutine, until the results have at least n rows read from the top
+// (or all of them): the list asks as it scrolls towards rows not read.
+func (s *searchBox) needRows(n int) {
+	if !s.w.list.searching || !s.rows.more || s.loadingMore || len(s.rows.local) >= n || len(s.rows.local) == 0 {
+		return
+	}
+	s.loadingMore = true
+	gen, opts := s.gen, s.opts
+	opts.Below = app.CursorOf(s.rows.local[len(s.rows.local)-1])
+	opts.Limit = max(searchLimit, n-len(s.rows.local))
+	opts.Count, opts.Server = false, false
+	s.w.spawn("search further", func() {
+		ctx, cancel := context.WithTimeout(s.w.ctx, 30*time.Second)
+		defer cancel()
+		res, err := s.w.core.Search(ctx, opts)
+		s.w.do(func() {
+			if gen != s.gen || !s.w.list.searching {
+				return
+			}
+			s.loadingMore = false
+			if err != nil {
+				s.w.logf("gui: search further: %v", err)
+				return
+			}
+			s.rows.local = append(s.rows.local, res.Messages...)
+			s.rows.more = res.More
+			if !s.rows.more || s.rows.here < len(s.rows.local) {
+				s.rows.here = len(s.rows.local) // the store changed meanwhile
+			}
+			s.w.list.moreResults(&s.rows)
+		})
 	})
 }
 
@@ -280,18 +351,13 @@ func (s *searchBox) folderOpened() {
 	s.summary.Hide()
 }
 
-// showResults shows msgs, a search's results, in place of the folder's
+// showResults shows r, a search's results, in place of the folder's
 // rows, until endResults or another folder is opened.
-func (l *messageList) showResults(msgs []app.Message) {
+func (l *messageList) showResults(r *searchRows) {
 	l.reset()
 	l.searching = true
 	l.sortBar.setEnabled(false)
-	l.count = len(msgs)
-	for i := 0; i < len(msgs); i += pageSize {
-		p := i / pageSize
-		l.pages[p] = msgs[i:min(i+pageSize, len(msgs))]
-		l.touch(p)
-	}
+	l.resultPages(r)
 	l.publish()
 	l.restoreSelection()
 	l.list.Refresh()
@@ -299,6 +365,46 @@ func (l *messageList) showResults(msgs []app.Message) {
 	if l.count == 0 {
 		l.empty.SetText("No messages found")
 	}
+}
+
+// resultPages makes the list's pages of r: every page whose rows are all
+// read.
+func (l *messageList) resultPages(r *searchRows) {
+	l.count = r.count()
+	l.pages = map[int][]app.Message{}
+	for start := 0; start < l.count; start += pageSize {
+		end := min(start+pageSize, l.count)
+		if end <= len(r.local) {
+			l.pages[start/pageSize] = r.local[start:end:end]
+			continue
+		}
+		page := make([]app.Message, 0, end-start)
+		for i := start; i < end; i++ {
+			m, ok := r.row(i)
+			if !ok {
+				break
+			}
+			page = append(page, m)
+		}
+		if len(page) == end-start {
+			l.pages[start/pageSize] = page
+		}
+	}
+}
+
+// moreResults shows the rows of r read since showResults, keeping the
+// selection and the place in the list.
+func (l *messageList) moreResults(r *searchRows) {
+	l.resultPages(r)
+	l.restoreSelection()
+	l.list.Refresh()
+	if i := l.pending; i >= 0 && i == l.selIndex {
+		if _, ok := l.at(i); ok {
+			l.pending = -1
+			l.selected(i)
+		}
+	}
+	l.pageArrived()
 }
 
 // endResults shows the open folder again.

@@ -123,7 +123,7 @@ func (l *messageList) setSort(o app.Sort) {
 	l.sortBar.show(o, outgoing(l.mailbox))
 	b := l.mailbox
 	l.w.spawn("save sort", func() {
-		if err := l.w.core.SetFolderView(b, app.FolderView{Sort: o}); err != nil {
+		if err := l.w.core.SetFolderSort(b, o); err != nil {
 			l.w.do(func() { l.w.status.notice("Could not remember the order: " + err.Error()) })
 		}
 	})

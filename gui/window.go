@@ -133,7 +133,6 @@ type MainWindow struct {
 	stopSettings func()
 	autoSelected bool
 	edits        []*localEdit
-	applied      int   // snapshots applied (tests)
 	tray         *tray // nil without a system tray
 }
 
@@ -341,6 +340,7 @@ func (w *MainWindow) buildMenu() *fyne.MainMenu {
 			fyne.NewMenuItem("Add account…", w.showAddAccount),
 			fyne.NewMenuItem("Accounts…", w.showAccounts),
 			fyne.NewMenuItem("Sync now", w.syncNow),
+			&fyne.MenuItem{Label: "Search", Shortcut: searchShortcut, Action: w.searchFromMenu},
 			fyne.NewMenuItemSeparator(),
 			fyne.NewMenuItem("Preferences… (Ctrl+,)", w.showPrefs),
 			fyne.NewMenuItemSeparator(),
@@ -393,7 +393,6 @@ func (w *MainWindow) reloadAll() {
 
 // apply shows a snapshot read by load. UI goroutine.
 func (w *MainWindow) apply(s *snapshot) {
-	w.applied++
 	if s.full {
 		w.accounts = s.accounts
 		w.folders.setAccounts(s.accounts)

@@ -67,8 +67,9 @@ func (d *accountsDialog) refresh() {
 		}
 		info := &widget.Label{Text: title + "\nIMAP " + a.IMAP.Addr() + " · SMTP " + a.SMTP.Addr(), Wrapping: fyne.TextWrapWord}
 		edit := widget.NewButtonWithIcon("Edit…", theme.DocumentCreateIcon(), func() { d.dlg.Hide(); d.w.showEditAccount(a) })
+		ids := widget.NewButtonWithIcon("Identities…", theme.AccountIcon(), func() { d.w.showIdentities(a) })
 		remove := widget.NewButtonWithIcon("Remove…", theme.DeleteIcon(), func() { d.askRemove(a) })
-		d.list.Add(container.NewBorder(nil, widget.NewSeparator(), nil, container.NewHBox(edit, remove), info))
+		d.list.Add(container.NewBorder(nil, widget.NewSeparator(), nil, container.NewHBox(edit, ids, remove), info))
 	}
 	d.list.Refresh()
 }
