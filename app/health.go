@@ -25,6 +25,34 @@ type (
 	HealthAction = health.Action
 	// HealthTrace is a redacted protocol log of a check's connections.
 	HealthTrace = health.Trace
+	// HealthStatus is a step's result.
+	HealthStatus = health.Status
+)
+
+// The results of a health step, and the names of the steps.
+const (
+	HealthOK   = health.StatusOK
+	HealthWarn = health.StatusWarn
+	HealthFail = health.StatusFail
+	HealthSkip = health.StatusSkip
+
+	HealthStepResolve      = health.StepResolve
+	HealthStepConnect      = health.StepConnect
+	HealthStepTLS          = health.StepTLS
+	HealthStepGreeting     = health.StepGreeting
+	HealthStepCapabilities = health.StepCapabilities
+	HealthStepSignIn       = health.StepSignIn
+	HealthStepQuota        = health.StepQuota
+)
+
+// The kinds of a HealthAction.
+const (
+	HealthSwitchEndpoint   = health.ActionSwitchEndpoint
+	HealthReenterPassword  = health.ActionReenterPassword
+	HealthReviewCert       = health.ActionReviewCert
+	HealthFewerConnections = health.ActionFewerConnections
+	HealthRetry            = health.ActionRetry
+	HealthFreeSpace        = health.ActionFreeSpace
 )
 
 // NewHealthTrace returns a trace keeping the last n lines of each

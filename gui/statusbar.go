@@ -24,13 +24,14 @@ type statusBar struct {
 	status   map[string]app.Status
 	labels   map[string]*widget.Label
 	retries  map[string]*widget.Button
+	details  map[string]*widget.Button // open the account's health
 
 	noticeLabel *widget.Label
 	noticeClose *widget.Button
 }
 
 func newStatusBar(w *MainWindow) *statusBar {
-	s := &statusBar{w: w, status: map[string]app.Status{}, labels: map[string]*widget.Label{}, retries: map[string]*widget.Button{}}
+	s := &statusBar{w: w, status: map[string]app.Status{}, labels: map[string]*widget.Label{}, retries: map[string]*widget.Button{}, details: map[string]*widget.Button{}}
 	s.items = container.NewHBox()
 	s.noticeLabel = &widget.Label{Importance: widget.WarningImportance, Truncation: fyne.TextTruncateEllipsis}
 	s.noticeClose = widget.NewButtonWithIcon("", theme.CancelIcon(), func() { s.notice("") })
@@ -47,6 +48,7 @@ func (s *statusBar) setAccounts(a []accounts.Account) {
 	s.items.RemoveAll()
 	s.labels = map[string]*widget.Label{}
 	s.retries = map[string]*widget.Button{}
+	s.details = map[string]*widget.Button{}
 	for i, acct := range a {
 		if i > 0 {
 			s.items.Add(widget.NewSeparator())
@@ -56,9 +58,13 @@ func (s *statusBar) setAccounts(a []accounts.Account) {
 		b := widget.NewButton("Retry now", func() { s.w.core.SyncNow(id) })
 		b.Importance = widget.LowImportance
 		b.Hide()
-		s.labels[id], s.retries[id] = l, b
+		d := widget.NewButton("What is wrong?", func() { s.w.showHealth(id) })
+		d.Importance = widget.LowImportance
+		d.Hide()
+		s.labels[id], s.retries[id], s.details[id] = l, b, d
 		s.items.Add(l)
 		s.items.Add(b)
+		s.items.Add(d)
 	}
 }
 
@@ -92,8 +98,10 @@ func (s *statusBar) refresh() {
 		l.SetText(text)
 		if st.State == app.StateError || st.State == app.StateOffline {
 			s.retries[a.ID].Show()
+			s.details[a.ID].Show()
 		} else {
 			s.retries[a.ID].Hide()
+			s.details[a.ID].Hide()
 		}
 	}
 }

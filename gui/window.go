@@ -114,6 +114,7 @@ type MainWindow struct {
 	cheat        dialog.Dialog // the open cheat sheet, nil if none
 	picker       *folderPicker // the open folder picker, nil if none
 	menu         *widget.PopUpMenu
+	healths      map[string]*healthView // open Account health windows, by account
 	autoSelected bool
 	edits        []*localEdit
 	applied      int // snapshots applied (tests)
