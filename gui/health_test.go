@@ -120,7 +120,7 @@ func TestHealthViewSwitchesToTheWorkingPort(t *testing.T) {
 		t.Fatal("the menu opened a second health window")
 	}
 
-	fix := buttonWithPrefix(content, "Use 127.0.0.1:993")
+	fix := buttonWithPrefix(content, "Use port 993 with TLS")
 	if fix == nil {
 		t.Fatal("no button to switch to the working port")
 	}
