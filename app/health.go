@@ -97,6 +97,10 @@ type LocalHealth struct {
 	// least fresh synced folder; Folders and SyncedFolders their counts.
 	LastSynced, OldestSynced time.Time
 	Folders, SyncedFolders   int
+	// LastFullSync is when the last complete sync pass (every folder)
+	// ended and FullSyncDuration how long it took; zero when none did.
+	LastFullSync     time.Time
+	FullSyncDuration time.Duration
 	// Pending local actions not yet applied on the server: their count,
 	// the oldest's time and the last error one met.
 	Pending          int
@@ -182,6 +186,7 @@ func (c *Core) localHealth(ctx context.Context, a accounts.Account, r *HealthRep
 		return err
 	}
 	l.LastSynced, l.OldestSynced, l.Folders, l.SyncedFolders, l.MissingBodies = sh.LastSynced, sh.OldestSynced, sh.Folders, sh.Synced, sh.MissingBodies
+	l.LastFullSync, l.FullSyncDuration = sh.LastFullPass, sh.FullPassDuration
 	pending, err := c.store.PendingActions(ctx, a.ID)
 	if err != nil {
 		return err

@@ -60,6 +60,9 @@ func TestHealthOfAWorkingAccount(t *testing.T) {
 	if l.Folders == 0 || l.SyncedFolders != l.Folders || l.LastSynced.IsZero() || l.OldestSynced.After(l.LastSynced) {
 		t.Errorf("sync state %+v", l)
 	}
+	if l.LastFullSync.IsZero() || l.LastFullSync.Before(r.Checked.Add(-time.Minute)) || l.FullSyncDuration < 0 {
+		t.Errorf("last full sync %v, took %v", l.LastFullSync, l.FullSyncDuration)
+	}
 	if l.MissingBodies == 0 {
 		t.Errorf("no body missing, though bodies older than 2 days are not downloaded: %+v", l)
 	}

@@ -337,9 +337,14 @@ func localBox(l app.LocalHealth) fyne.CanvasObject {
 			pending += "; last error: " + l.PendingLastError
 		}
 	}
+	fullSync := "never"
+	if !l.LastFullSync.IsZero() {
+		fullSync = when(l.LastFullSync) + ", took " + l.FullSyncDuration.Round(time.Millisecond).String()
+	}
 	lines := [][2]string{
 		{"Sync", sync},
 		{"Synced", fmt.Sprintf("%d of %d folders, last %s", l.SyncedFolders, l.Folders, when(l.LastSynced))},
+		{"Complete sync", fullSync},
 		{"Push", push},
 		{"Changes to send", pending},
 		{"Outbox", fmt.Sprintf("%d waiting, %d failed", l.OutboxWaiting, len(l.OutboxFailed))},

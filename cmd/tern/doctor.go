@@ -94,6 +94,8 @@ type localJSON struct {
 	Push             bool             `json:"push"`
 	LastSynced       string           `json:"last_synced,omitempty"`
 	OldestSynced     string           `json:"oldest_synced,omitempty"`
+	LastFullSync     string           `json:"last_full_sync,omitempty"`
+	FullSyncMillis   int64            `json:"full_sync_ms"`
 	Folders          int              `json:"folders"`
 	SyncedFolders    int              `json:"synced_folders"`
 	Pending          int              `json:"pending_actions"`
@@ -200,7 +202,8 @@ func healthOut(r *app.HealthReport) healthJSON {
 	j := healthJSON{Account: r.Account, Email: r.Email, Checked: when(r.Checked), OK: !r.Failed(),
 		Incoming: serverOut(r.Incoming), Outgoing: serverOut(r.Outgoing), Diagnoses: allDiagnoses(r),
 		Local: localJSON{Sync: l.Sync, SyncSince: when(l.SyncSince), SyncError: l.SyncError, Push: l.Push,
-			LastSynced: when(l.LastSynced), OldestSynced: when(l.OldestSynced), Folders: l.Folders, SyncedFolders: l.SyncedFolders,
+			LastSynced: when(l.LastSynced), OldestSynced: when(l.OldestSynced),
+			LastFullSync: when(l.LastFullSync), FullSyncMillis: l.FullSyncDuration.Milliseconds(), Folders: l.Folders, SyncedFolders: l.SyncedFolders,
 			Pending: l.Pending, OldestPending: when(l.OldestPending), PendingLastError: l.PendingLastError,
 			OutboxWaiting: l.OutboxWaiting, OutboxFailed: []outboxFailJSON{}, SentCopyFailed: []outboxFailJSON{}, MissingBodies: l.MissingBodies}}
 	for _, p := range l.OutboxFailed {

@@ -94,6 +94,11 @@ func printHealth(w io.Writer, r *app.HealthReport, diags []diagnosisJSON) {
 	}
 	wrap(w, "  sync        ", 14, sync)
 	wrap(w, "  synced      ", 14, fmt.Sprintf("%d of %d folders; last %s", l.SyncedFolders, l.Folders, ago(l.LastSynced)))
+	full := "never"
+	if !l.LastFullSync.IsZero() {
+		full = fmt.Sprintf("%s, took %s", ago(l.LastFullSync), l.FullSyncDuration.Round(time.Millisecond))
+	}
+	wrap(w, "  full sync   ", 14, full)
 	push := "not connected"
 	switch {
 	case l.Push:
