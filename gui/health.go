@@ -304,6 +304,10 @@ func serverBox(s *app.HealthServer) fyne.CanvasObject {
 			rows.Add(wrapped("Without "+c.Name+": "+c.Cost, widget.LowImportance))
 		}
 	}
+	if !s.ServerTime.IsZero() {
+		rows.Add(wrapped(fmt.Sprintf("Server time (from its greeting): %s; this computer's clock differs by %s",
+			s.ServerTime.Local().Format("2006-01-02 15:04:05"), s.ClockSkew), widget.LowImportance))
+	}
 	for _, a := range s.Alternates {
 		res := "answers"
 		if !a.OK {

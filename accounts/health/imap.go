@@ -281,7 +281,8 @@ func (p *probe) appPasswordDiagnosis(words string) {
 // false when they do not say so.
 func (p *probe) limitDiagnosis(words, code string) bool {
 	if code != "LIMIT" && !contains(words, "[LIMIT]") && !contains(words, "too many") &&
-		!contains(words, "maximum number of connections") && !contains(words, "mail_max_userip_connections") {
+		!contains(words, "maximum number of connections") && !contains(words, "mail_max_userip_connections") &&
+		!contains(words, "connection limit") && !contains(words, "concurrent connections") {
 		return false
 	}
 	p.srv.diagnose(Diagnosis{Code: DiagTooManyConns, Evidence: "the server said: " + words,

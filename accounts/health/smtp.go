@@ -49,6 +49,7 @@ func (p *probe) runSMTP(ctx context.Context) (plainOnTLS, silent bool) {
 	cfg := p.tlsConfig()
 	start := time.Now()
 	var cl *smtp.Client
+	var greeting *greetingConn
 	switch p.ep.Security {
 	case accounts.SecurityTLS:
 		tc := tls.Client(p.raw, cfg)
@@ -60,13 +61,15 @@ func (p *probe) runSMTP(ctx context.Context) (plainOnTLS, silent bool) {
 		}
 		p.tlsDone(start, nil)
 		start = time.Now()
-		cl = smtp.NewClient(p.tr.wrap(tc))
+		greeting = &greetingConn{Conn: p.tr.wrap(tc)}
+		cl = smtp.NewClient(greeting)
 		if err := cl.Hello("localhost"); err != nil {
 			return false, p.smtpGreetingFailed(start, err)
 		}
 		srv.add(StepGreeting, StatusOK, time.Since(start), "greeting and EHLO answered")
 	case accounts.SecuritySTARTTLS:
-		tc, greeted, err := smtpStartTLS(p.tr.wrap(p.raw), cfg)
+		greeting = &greetingConn{Conn: p.tr.wrap(p.raw)}
+		tc, greeted, err := smtpStartTLS(greeting, cfg)
 		p.tr.plainDone()
 		switch {
 		case err != nil && !greeted:
@@ -91,13 +94,15 @@ func (p *probe) runSMTP(ctx context.Context) (plainOnTLS, silent bool) {
 		}
 	default:
 		srv.add(StepTLS, StatusWarn, 0, "none: the password and your mail cross the network unencrypted")
-		cl = smtp.NewClient(p.tr.wrap(p.raw))
+		greeting = &greetingConn{Conn: p.tr.wrap(p.raw)}
+		cl = smtp.NewClient(greeting)
 		if err := cl.Hello("localhost"); err != nil {
 			return false, p.smtpGreetingFailed(start, err)
 		}
 		srv.add(StepGreeting, StatusOK, time.Since(start), "greeting and EHLO answered")
 	}
 	defer cl.Close()
+	p.clock(string(greeting.line), time.Now())
 	cl.CommandTimeout = p.o.Timeout
 	p.smtpCapabilities(cl)
 	if p.smtpSignIn(cl) {

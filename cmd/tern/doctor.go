@@ -44,6 +44,8 @@ type serverJSON struct {
 	SizeLimit      int64           `json:"size_limit"`
 	Quota          []quotaJSON     `json:"quota"`
 	Alternates     []alternateJSON `json:"alternates"`
+	ServerTime     string          `json:"server_time,omitempty"`
+	ClockSkewS     int64           `json:"clock_skew_s,omitempty"`
 	Error          string          `json:"error,omitempty"`
 }
 
@@ -149,6 +151,9 @@ func serverOut(s *app.HealthServer) serverJSON {
 	j := serverJSON{Protocol: s.Protocol, Host: s.Endpoint.Host, Port: s.Endpoint.Port, Security: string(s.Endpoint.Security),
 		Addresses: nonNil(s.Addresses), AuthMechanisms: nonNil(s.AuthMechanisms), SizeLimit: s.SizeLimit,
 		Steps: []stepJSON{}, Capabilities: []capJSON{}, Quota: []quotaJSON{}, Alternates: []alternateJSON{}}
+	if !s.ServerTime.IsZero() {
+		j.ServerTime, j.ClockSkewS = when(s.ServerTime), int64(s.ClockSkew/time.Second)
+	}
 	for _, st := range s.Steps {
 		j.Steps = append(j.Steps, stepJSON{Name: st.Name, Status: string(st.Status), Detail: st.Detail, ElapsedMS: st.Elapsed.Milliseconds()})
 	}

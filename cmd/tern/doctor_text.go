@@ -64,6 +64,9 @@ func printServer(w io.Writer, title string, s *app.HealthServer) {
 	if len(s.AuthMechanisms) > 0 {
 		wrap(w, "       sign-in by ", 20, strings.Join(s.AuthMechanisms, " "))
 	}
+	if !s.ServerTime.IsZero() {
+		wrap(w, "       server time ", 20, fmt.Sprintf("%s (this computer: %+ds)", s.ServerTime.UTC().Format(time.RFC3339), int64(s.ClockSkew/time.Second)))
+	}
 	for _, a := range s.Alternates {
 		res := "answers"
 		if !a.OK {
