@@ -303,3 +303,20 @@ func (c *Core) SwitchEndpoint(ctx context.Context, account, protocol string, ep 
 	}
 	return c.Health(ctx, account, opts)
 }
+
+// FewerConnections applies a health report's ActionFewerConnections: it
+// sets account's sync to keep one connection (sync.connections = 1 in
+// accounts.toml), saves the account (the sync restarts with it) and checks
+// the account again, returning the new report.
+func (c *Core) FewerConnections(ctx context.Context, account string, opts *HealthOptions) (*HealthReport, error) {
+	a, ok := c.Account(account)
+	if !ok {
+		return nil, fmt.Errorf("no account %q", account)
+	}
+	a = a.Clone()
+	a.Sync.Connections = 1
+	if err := c.UpdateAccount(ctx, a, "", nil); err != nil {
+		return nil, err
+	}
+	return c.Health(ctx, account, opts)
+}

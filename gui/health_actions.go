@@ -35,6 +35,12 @@ func (v *healthView) actionButton(d healthDiagnosis) *widget.Button {
 		fn = v.reenterPassword
 	case app.HealthReviewCert:
 		fn = func() { v.reviewCert(d.protocol, act.Fingerprint) }
+	case app.HealthFewerConnections:
+		fn = func() {
+			v.run("using one connection and checking again…", func(ctx context.Context, opts *app.HealthOptions) (*app.HealthReport, error) {
+				return v.w.core.FewerConnections(ctx, v.account, opts)
+			})
+		}
 	case app.HealthRetry:
 		fn = func() {
 			v.w.core.SyncNow(v.account)
