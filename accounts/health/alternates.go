@@ -21,9 +21,10 @@ func other(sec accounts.Security) accounts.Security {
 }
 
 // alternates probes the other security on the same port and the other
-// standard ports of the same server after srv failed to connect, and
-// diagnoses from what answers.
-func alternates(ctx context.Context, srv *Server, o *Options, plainOnTLS, silent bool) {
+// standard ports of the same server after srv failed to connect, with
+// recheck (the same check, without signing in and without alternates),
+// and diagnoses from what answers.
+func alternates(ctx context.Context, srv *Server, plainOnTLS, silent bool, recheck func(accounts.Endpoint) *Server) {
 	connect, ok := srv.Step(StepConnect)
 	if !ok {
 		return // the name did not resolve: no other port will help
@@ -33,15 +34,8 @@ func alternates(ctx context.Context, srv *Server, o *Options, plainOnTLS, silent
 	if !refused && !timedOut && !plainOnTLS && !silent {
 		return // it connected and spoke: the failure is not the port's
 	}
-	quiet := *o
-	quiet.Password, quiet.NoAlternates = "", true
 	try := func(ep accounts.Endpoint) bool {
-		var s *Server
-		if srv.Protocol == "IMAP" {
-			s = CheckIMAP(ctx, ep, &quiet)
-		} else {
-			s = CheckSMTP(ctx, ep, &quiet)
-		}
+		s := recheck(ep)
 		alt := Alternate{Endpoint: ep, OK: !s.Failed()}
 		for _, st := range s.Steps {
 			if st.Status == StatusFail {
