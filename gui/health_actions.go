@@ -3,12 +3,15 @@ package gui
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ternmail/tern/accounts"
 	"github.com/ternmail/tern/app"
 )
 
@@ -77,21 +80,34 @@ func (v *healthView) reenterPassword() {
 }
 
 // reviewCert shows the certificate the check met on protocol's server,
-// with its fingerprint, and pins it when the user trusts it.
+// with its fingerprint, and pins it when the user trusts it: for that
+// server, and for the account's other server when it presented the same
+// certificate.
 func (v *healthView) reviewCert(protocol, fingerprint string) {
-	var srv *app.HealthServer
+	var shown *accounts.CertError
+	var same []*accounts.CertError
 	if r := v.report; r != nil {
 		for _, s := range []*app.HealthServer{r.Incoming, r.Outgoing} {
+			ce, ok := errorsAsCert(s)
+			if !ok || ce.SHA256 != fingerprint {
+				continue
+			}
+			same = append(same, ce)
 			if s.Protocol == protocol {
-				srv = s
+				shown = ce
 			}
 		}
 	}
-	ce, ok := errorsAsCert(srv)
-	if !ok || ce.SHA256 != fingerprint {
+	if shown == nil {
 		return
 	}
-	text := &widget.Label{Text: certQuestion(ce), Wrapping: fyne.TextWrapWord}
+	question := certQuestion(shown)
+	for _, ce := range same {
+		if ce != shown {
+			question += "\nThe " + net.JoinHostPort(ce.Host, strconv.Itoa(ce.Port)) + " server of this account presents the same certificate: it is trusted with it."
+		}
+	}
+	text := &widget.Label{Text: question, Wrapping: fyne.TextWrapWord}
 	dlg := dialog.NewCustomConfirm("Review the certificate", "Trust this certificate", "Cancel",
 		container.New(&fixedWidth{width: 520}, text), func(trust bool) {
 			if !trust {
@@ -103,8 +119,10 @@ func (v *healthView) reviewCert(protocol, fingerprint string) {
 					return nil, fmt.Errorf("no account %q", v.account)
 				}
 				a = a.Clone()
-				if err := a.TrustCert(ce.Host, ce.Port, ce.SHA256); err != nil {
-					return nil, err
+				for _, ce := range same {
+					if err := a.TrustCert(ce.Host, ce.Port, ce.SHA256); err != nil {
+						return nil, err
+					}
 				}
 				if err := v.w.core.UpdateAccount(ctx, a, "", nil); err != nil {
 					return nil, err

@@ -143,3 +143,66 @@ func TestHealthViewSwitchesToTheWorkingPort(t *testing.T) {
 		t.Error("closing the window did not end its check")
 	}
 }
+
+// TestHealthViewTrustsAReviewedCertificate: an account whose server's
+// certificate is not trusted (self-signed, not pinned) shows the
+// diagnosis with a review button; the review shows the fingerprint, and
+// trusting it pins it for that server and the re-check passes.
+func TestHealthViewTrustsAReviewedCertificate(t *testing.T) {
+	a := test.NewTempApp(t)
+	log := &testLog{t: t}
+	srv := mailtest.ServerForTest(t, &mailtest.ServerOptions{TLS: true})
+	core, err := app.New(app.Options{Home: t.TempDir(), Secrets: accounts.NewMemorySecrets(), Logf: log.logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := mailtest.DemoAccount(srv)
+	acct.ID, acct.PinnedCerts = "work", nil
+	acct, err = core.AddAccount(context.Background(), acct, srv.Password, &app.AddOptions{SkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core.Start()
+	h := windowFor(t, a, core, log)
+	h.waitFor("the main window", h.w.showingMain)
+	h.w.showHealth(acct.ID)
+	v := h.w.healths[acct.ID]
+	content := v.win.Content()
+	h.waitFor("the diagnosis", func() bool { return !v.busy && v.report != nil })
+	review := buttonWithPrefix(content, "Review and trust")
+	if review == nil {
+		dumpLabels(t, content)
+		t.Fatal("no button to review the certificate")
+	}
+	test.Tap(review)
+	over := v.win.Canvas().Overlays().Top()
+	if over == nil || labelContaining(over, srv.CertSHA256[len("SHA256:"):]) == nil && labelContaining(over, strings.ToLower(srv.CertSHA256[len("SHA256:"):])) == nil {
+		if over != nil {
+			dumpLabels(t, over)
+		}
+		t.Fatalf("the review does not show the fingerprint %s", srv.CertSHA256)
+	}
+	trust := buttonWithPrefix(over, "Trust this certificate")
+	if trust == nil {
+		t.Fatal("no Trust button")
+	}
+	test.Tap(trust)
+	h.waitFor("the re-check", func() bool { return !v.busy && labelContaining(content, "no problem found") != nil })
+	saved, _ := core.Account(acct.ID)
+	if saved.PinFor(acct.IMAP.Host, acct.IMAP.Port) == "" || saved.PinFor(acct.SMTP.Host, acct.SMTP.Port) == "" {
+		t.Errorf("not pinned for both servers, which present the same certificate: %v", saved.PinnedCerts)
+	}
+}
+
+// dumpLabels logs every label laid out in o.
+func dumpLabels(t *testing.T, o fyne.CanvasObject) {
+	t.Helper()
+	for _, obj := range test.LaidOutObjects(o) {
+		if l, ok := obj.(*widget.Label); ok {
+			t.Logf("label %q", l.Text)
+		}
+		if b, ok := obj.(*widget.Button); ok {
+			t.Logf("button %q", b.Text)
+		}
+	}
+}
