@@ -46,6 +46,9 @@ type SyncSettings struct {
 	// BodiesMaxAgeDays limits which message bodies are downloaded ahead of
 	// time; 0 means all.
 	BodiesMaxAgeDays int `toml:"bodies_max_age_days"`
+	// Connections is how many IMAP connections the sync keeps open: 1, or
+	// 2 (one waits for new mail); 0 means 2. Opening a message uses one more.
+	Connections int `toml:"connections,omitempty"`
 }
 
 // PollInterval returns PollSeconds as a duration, or the default when it is 0.

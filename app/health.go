@@ -25,6 +25,34 @@ type (
 	HealthAction = health.Action
 	// HealthTrace is a redacted protocol log of a check's connections.
 	HealthTrace = health.Trace
+	// HealthStatus is a step's result.
+	HealthStatus = health.Status
+)
+
+// The results of a health step, and the names of the steps.
+const (
+	HealthOK   = health.StatusOK
+	HealthWarn = health.StatusWarn
+	HealthFail = health.StatusFail
+	HealthSkip = health.StatusSkip
+
+	HealthStepResolve      = health.StepResolve
+	HealthStepConnect      = health.StepConnect
+	HealthStepTLS          = health.StepTLS
+	HealthStepGreeting     = health.StepGreeting
+	HealthStepCapabilities = health.StepCapabilities
+	HealthStepSignIn       = health.StepSignIn
+	HealthStepQuota        = health.StepQuota
+)
+
+// The kinds of a HealthAction.
+const (
+	HealthSwitchEndpoint   = health.ActionSwitchEndpoint
+	HealthReenterPassword  = health.ActionReenterPassword
+	HealthReviewCert       = health.ActionReviewCert
+	HealthFewerConnections = health.ActionFewerConnections
+	HealthRetry            = health.ActionRetry
+	HealthFreeSpace        = health.ActionFreeSpace
 )
 
 // NewHealthTrace returns a trace keeping the last n lines of each
@@ -69,6 +97,10 @@ type LocalHealth struct {
 	// least fresh synced folder; Folders and SyncedFolders their counts.
 	LastSynced, OldestSynced time.Time
 	Folders, SyncedFolders   int
+	// LastFullSync is when the last complete sync pass (every folder)
+	// ended and FullSyncDuration how long it took; zero when none did.
+	LastFullSync     time.Time
+	FullSyncDuration time.Duration
 	// Pending local actions not yet applied on the server: their count,
 	// the oldest's time and the last error one met.
 	Pending          int
@@ -154,6 +186,7 @@ func (c *Core) localHealth(ctx context.Context, a accounts.Account, r *HealthRep
 		return err
 	}
 	l.LastSynced, l.OldestSynced, l.Folders, l.SyncedFolders, l.MissingBodies = sh.LastSynced, sh.OldestSynced, sh.Folders, sh.Synced, sh.MissingBodies
+	l.LastFullSync, l.FullSyncDuration = sh.LastFullPass, sh.FullPassDuration
 	pending, err := c.store.PendingActions(ctx, a.ID)
 	if err != nil {
 		return err
@@ -265,6 +298,23 @@ func (c *Core) SwitchEndpoint(ctx context.Context, account, protocol string, ep 
 		return nil, fmt.Errorf("unknown protocol %q (want IMAP or SMTP)", protocol)
 	}
 	target.Host, target.Port, target.Security = ep.Host, ep.Port, ep.Security
+	if err := c.UpdateAccount(ctx, a, "", nil); err != nil {
+		return nil, err
+	}
+	return c.Health(ctx, account, opts)
+}
+
+// FewerConnections applies a health report's ActionFewerConnections: it
+// sets account's sync to keep one connection (sync.connections = 1 in
+// accounts.toml), saves the account (the sync restarts with it) and checks
+// the account again, returning the new report.
+func (c *Core) FewerConnections(ctx context.Context, account string, opts *HealthOptions) (*HealthReport, error) {
+	a, ok := c.Account(account)
+	if !ok {
+		return nil, fmt.Errorf("no account %q", account)
+	}
+	a = a.Clone()
+	a.Sync.Connections = 1
 	if err := c.UpdateAccount(ctx, a, "", nil); err != nil {
 		return nil, err
 	}

@@ -60,6 +60,9 @@ func TestHealthOfAWorkingAccount(t *testing.T) {
 	if l.Folders == 0 || l.SyncedFolders != l.Folders || l.LastSynced.IsZero() || l.OldestSynced.After(l.LastSynced) {
 		t.Errorf("sync state %+v", l)
 	}
+	if l.LastFullSync.IsZero() || l.LastFullSync.Before(r.Checked.Add(-time.Minute)) || l.FullSyncDuration < 0 {
+		t.Errorf("last full sync %v, took %v", l.LastFullSync, l.FullSyncDuration)
+	}
 	if l.MissingBodies == 0 {
 		t.Errorf("no body missing, though bodies older than 2 days are not downloaded: %+v", l)
 	}
@@ -268,4 +271,37 @@ plugin {
 		t.Errorf("the IMAP check did not find the quota full: %+v", r.Incoming.Steps)
 	}
 	t.Logf("%s / %s", got.Summary, got.Evidence)
+}
+
+// TestHealthFewerConnections: the fix for too many connections saves the
+// account with one connection (what the engine then keeps) and checks it
+// again; the saved setting survives a restart of the core.
+func TestHealthFewerConnections(t *testing.T) {
+	c, _, acct := newHealthCore(t, &mailtest.ServerOptions{TLS: true}, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if acct.Sync.Connections != 0 {
+		t.Fatalf("a new account has %d connections set", acct.Sync.Connections)
+	}
+	r, err := c.FewerConnections(ctx, acct.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Failed() {
+		t.Errorf("the re-check failed: %+v %+v", r.Incoming.Steps, r.Outgoing.Steps)
+	}
+	saved, _ := c.Account(acct.ID)
+	if saved.Sync.Connections != 1 {
+		t.Fatalf("saved %+v", saved.Sync)
+	}
+	home := c.opts.Home
+	c.Shutdown()
+	c2, err := New(Options{Home: home, Secrets: accounts.NewMemorySecrets()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Shutdown()
+	if again, _ := c2.Account(acct.ID); again.Sync.Connections != 1 {
+		t.Errorf("after a restart %+v", again.Sync)
+	}
 }

@@ -33,10 +33,12 @@ func (c *folderCell) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(c.row)
 }
 
-// TappedSecondary opens the folder's menu.
+// TappedSecondary opens the folder's or the account's menu.
 func (c *folderCell) TappedSecondary(ev *fyne.PointEvent) {
 	if b, ok := c.f.folders[c.uid]; ok {
 		c.f.w.showFolderMenu(b, ev.AbsolutePosition)
+	} else if a, ok := c.f.accts[c.uid]; ok {
+		c.f.w.showAccountMenu(a.ID, ev.AbsolutePosition)
 	}
 }
 

@@ -25,6 +25,7 @@ type statusBar struct {
 	labels   map[string]*widget.Label
 	retries  map[string]*widget.Button
 	signins  map[string]*widget.Button // "Sign in again", for OAuth accounts
+	details  map[string]*widget.Button // open the account's health
 
 	noticeLabel *widget.Label
 	noticeClose *widget.Button
@@ -32,7 +33,7 @@ type statusBar struct {
 
 func newStatusBar(w *MainWindow) *statusBar {
 	s := &statusBar{w: w, status: map[string]app.Status{}, labels: map[string]*widget.Label{}, retries: map[string]*widget.Button{},
-		signins: map[string]*widget.Button{}}
+		signins: map[string]*widget.Button{}, details: map[string]*widget.Button{}}
 	s.items = container.NewHBox()
 	s.noticeLabel = &widget.Label{Importance: widget.WarningImportance, Truncation: fyne.TextTruncateEllipsis}
 	s.noticeClose = widget.NewButtonWithIcon("", theme.CancelIcon(), func() { s.notice("") })
@@ -50,6 +51,7 @@ func (s *statusBar) setAccounts(a []accounts.Account) {
 	s.labels = map[string]*widget.Label{}
 	s.retries = map[string]*widget.Button{}
 	s.signins = map[string]*widget.Button{}
+	s.details = map[string]*widget.Button{}
 	for i, acct := range a {
 		if i > 0 {
 			s.items.Add(widget.NewSeparator())
@@ -59,9 +61,13 @@ func (s *statusBar) setAccounts(a []accounts.Account) {
 		b := widget.NewButton("Retry now", func() { s.w.core.SyncNow(id) })
 		b.Importance = widget.LowImportance
 		b.Hide()
-		s.labels[id], s.retries[id] = l, b
+		d := widget.NewButton("What is wrong?", func() { s.w.showHealth(id) })
+		d.Importance = widget.LowImportance
+		d.Hide()
+		s.labels[id], s.retries[id], s.details[id] = l, b, d
 		s.items.Add(l)
 		s.items.Add(b)
+		s.items.Add(d)
 		if acct.UsesOAuth() {
 			var si *widget.Button
 			si = widget.NewButton("Sign in again", func() { s.w.signInAgain(id, si) })
@@ -106,8 +112,10 @@ func (s *statusBar) refresh() {
 		l.SetText(text)
 		if st.State == app.StateError || st.State == app.StateOffline {
 			s.retries[a.ID].Show()
+			s.details[a.ID].Show()
 		} else {
 			s.retries[a.ID].Hide()
+			s.details[a.ID].Hide()
 		}
 		if si := s.signins[a.ID]; si != nil {
 			if st.State == app.StateSignIn {

@@ -131,6 +131,7 @@ type MainWindow struct {
 	theme        *appTheme
 	winState     windowState // the remembered geometry (prefs_apply.go)
 	stopSettings func()
+	healths      map[string]*healthView // open Account health windows, by account
 	autoSelected bool
 	edits        []*localEdit
 	tray         *tray // nil without a system tray

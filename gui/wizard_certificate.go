@@ -39,17 +39,23 @@ func (wz *wizard) showCert(ce *accounts.CertError) {
 		return
 	}
 	addr := net.JoinHostPort(ce.Host, strconv.Itoa(ce.Port))
-	text := fmt.Sprintf("The certificate of %s is not trusted: %s.\nSubject: %s\nIssuer: %s\nValid from %s to %s\nSHA-256 fingerprint: %s\n"+
-		"Trust it only if you know that this server uses it, for example from your provider or your administrator. "+
-		"Tern will then accept this certificate, and only this one, for %s.",
-		addr, ce.Reason, ce.Subject, ce.Issuer, ce.NotBefore.Format("2006-01-02"), ce.NotAfter.Format("2006-01-02"), ce.SHA256, addr)
-	wz.certLabel.SetText(text)
+	wz.certLabel.SetText(certQuestion(ce))
 	wz.trustBtn.OnTapped = func() {
 		wz.pins[strings.ToLower(addr)] = ce.SHA256
 		wz.certBox.Hide()
 		wz.startCheck()
 	}
 	wz.certBox.Show()
+}
+
+// certQuestion asks whether to trust the certificate ce names, showing
+// what it is and its fingerprint; the wizard and the health view ask it.
+func certQuestion(ce *accounts.CertError) string {
+	addr := net.JoinHostPort(ce.Host, strconv.Itoa(ce.Port))
+	return fmt.Sprintf("The certificate of %s is not trusted: %s.\nSubject: %s\nIssuer: %s\nValid from %s to %s\nSHA-256 fingerprint: %s\n"+
+		"Trust it only if you know that this server uses it, for example from your provider or your administrator. "+
+		"Tern will then accept this certificate, and only this one, for %s.",
+		addr, ce.Reason, ce.Subject, ce.Issuer, ce.NotBefore.Format("2006-01-02"), ce.NotAfter.Format("2006-01-02"), ce.SHA256, addr)
 }
 
 // showUnchecked offers to save settings that discovery could not check

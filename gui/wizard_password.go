@@ -39,6 +39,7 @@ func (w *MainWindow) askMissingPasswords() {
 // so) and restarts the account's sync.
 type passwordPrompt struct {
 	w       *MainWindow
+	parent  fyne.Window // the window the dialog shows in
 	queue   []app.MissingPassword
 	dlg     dialog.Dialog
 	intro   *widget.Label
@@ -68,7 +69,12 @@ func (e *pwEntry) TypedKey(k *fyne.KeyEvent) {
 }
 
 func newPasswordPrompt(w *MainWindow, missing []app.MissingPassword) *passwordPrompt {
-	p := &passwordPrompt{w: w, queue: missing}
+	return newPasswordPromptIn(w, w.win, missing)
+}
+
+// newPasswordPromptIn is newPasswordPrompt in the window parent.
+func newPasswordPromptIn(w *MainWindow, parent fyne.Window, missing []app.MissingPassword) *passwordPrompt {
+	p := &passwordPrompt{w: w, parent: parent, queue: missing}
 	p.intro = &widget.Label{Wrapping: fyne.TextWrapWord}
 	p.entry = &pwEntry{p: p}
 	p.entry.Password = true
@@ -83,7 +89,7 @@ func newPasswordPrompt(w *MainWindow, missing []app.MissingPassword) *passwordPr
 	p.later = widget.NewButton("Later", p.skip)
 	content := container.NewVBox(p.intro, p.entry, p.msg, container.NewHBox(p.later, p.session, p.signIn))
 	wrapped := container.New(&fixedWidth{width: 460}, content)
-	p.dlg = dialog.NewCustomWithoutButtons("Password needed", wrapped, w.win)
+	p.dlg = dialog.NewCustomWithoutButtons("Password needed", wrapped, parent)
 	return p
 }
 
@@ -107,7 +113,7 @@ func (p *passwordPrompt) show() {
 	}
 	p.intro.SetText(text)
 	p.dlg.Show()
-	p.w.win.Canvas().Focus(p.entry)
+	p.parent.Canvas().Focus(p.entry)
 }
 
 // submit signs in with the typed password and keeps it, in a goroutine.
@@ -156,7 +162,7 @@ func (p *passwordPrompt) answered(err error) {
 	default:
 		setMessage(p.msg, checkErrorText(err))
 	}
-	p.w.win.Canvas().Focus(p.entry)
+	p.parent.Canvas().Focus(p.entry)
 }
 
 // skip leaves the current account without a password for now.

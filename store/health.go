@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -17,6 +19,10 @@ type SyncHealth struct {
 	// OldestSynced the earliest among the synced folders (every synced
 	// folder is at least that fresh). Zero when none synced.
 	LastSynced, OldestSynced time.Time
+	// LastFullPass is when the last complete sync pass (every folder)
+	// ended, and FullPassDuration how long it took; zero when none ended.
+	LastFullPass     time.Time
+	FullPassDuration time.Duration
 }
 
 // SyncHealth returns what the store knows of account's sync.
@@ -34,5 +40,28 @@ func (db *DB) SyncHealth(ctx context.Context, account string) (SyncHealth, error
 		return h, fmt.Errorf("store: sync health: %w", err)
 	}
 	h.LastSynced, h.OldestSynced = fromUnix(last), fromUnix(oldest)
+	var finished, millis int64
+	err = db.r.QueryRowContext(ctx, `SELECT finished, millis FROM sync_passes WHERE account = ?`, account).Scan(&finished, &millis)
+	switch {
+	case err == nil:
+		h.LastFullPass, h.FullPassDuration = fromUnix(finished), time.Duration(millis)*time.Millisecond
+	case !errors.Is(err, sql.ErrNoRows):
+		return h, fmt.Errorf("store: sync health: %w", err)
+	}
 	return h, nil
+}
+
+// SetFullPass records that a complete sync pass of account ended at
+// finished after d.
+func (db *DB) SetFullPass(ctx context.Context, account string, finished time.Time, d time.Duration) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO sync_passes (account, finished, millis) VALUES (?, ?, ?)
+			ON CONFLICT (account) DO UPDATE SET finished = excluded.finished, millis = excluded.millis`,
+			account, finished.Unix(), d.Milliseconds())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: record sync pass: %w", err)
+	}
+	return nil
 }

@@ -281,7 +281,7 @@ func (db *DB) ResetMailbox(ctx context.Context, id int64, uidValidity uint32) er
 // DeleteAccount removes everything stored for account: its folders,
 // messages, bodies and their search index, pending actions, outbox,
 // drafts with their attachments, the addresses kept for autocomplete,
-// and the keys that thread its messages.
+// the keys that thread its messages and its last complete sync pass.
 // A migration that adds a per-account table must add it here (the store
 // tests fail otherwise).
 func (db *DB) DeleteAccount(ctx context.Context, account string) error {
@@ -296,6 +296,7 @@ func (db *DB) DeleteAccount(ctx context.Context, account string) error {
 			`DELETE FROM drafts WHERE account = ?`,
 			`DELETE FROM addresses WHERE account = ?`,
 			`DELETE FROM thread_keys WHERE account = ?`,
+			`DELETE FROM sync_passes WHERE account = ?`,
 			`DELETE FROM mailboxes WHERE account = ?`,
 		} {
 			if _, err := tx.Exec(q, account); err != nil {

@@ -325,4 +325,13 @@ CREATE INDEX messages_by_thread ON messages (account, thread_id);
 CREATE INDEX messages_folder_threads ON messages (mailbox_id, hidden, thread_id, internal_date, uid);
 CREATE INDEX messages_flagged ON messages (internal_date DESC) WHERE flagged = 1 AND hidden = 0;
 `,
+	// 17: each account's last complete sync pass, when it ended and how
+	// long it took, for the account health report.
+	`
+CREATE TABLE sync_passes (
+	account  TEXT    PRIMARY KEY,
+	finished INTEGER NOT NULL, -- unix seconds
+	millis   INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
 }

@@ -410,6 +410,9 @@ func fillAccount(t *testing.T, db *DB, account string) {
 		Attachments: []DraftFile{{Filename: "a.txt", Data: []byte("file")}}}, true); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.SetFullPass(ctx, account, time.Now(), time.Second); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // tableCounts returns the row count of every table of the schema (FTS5's

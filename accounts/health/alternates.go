@@ -21,9 +21,10 @@ func other(sec accounts.Security) accounts.Security {
 }
 
 // alternates probes the other security on the same port and the other
-// standard ports of the same server after srv failed to connect, and
-// diagnoses from what answers.
-func alternates(ctx context.Context, srv *Server, o *Options, plainOnTLS, silent bool) {
+// standard ports of the same server after srv failed to connect, with
+// recheck (the same check, without signing in and without alternates),
+// and diagnoses from what answers.
+func alternates(ctx context.Context, srv *Server, plainOnTLS, silent bool, recheck func(accounts.Endpoint) *Server) {
 	connect, ok := srv.Step(StepConnect)
 	if !ok {
 		return // the name did not resolve: no other port will help
@@ -33,15 +34,8 @@ func alternates(ctx context.Context, srv *Server, o *Options, plainOnTLS, silent
 	if !refused && !timedOut && !plainOnTLS && !silent {
 		return // it connected and spoke: the failure is not the port's
 	}
-	quiet := *o
-	quiet.Password, quiet.NoAlternates = "", true
 	try := func(ep accounts.Endpoint) bool {
-		var s *Server
-		if srv.Protocol == "IMAP" {
-			s = CheckIMAP(ctx, ep, &quiet)
-		} else {
-			s = CheckSMTP(ctx, ep, &quiet)
-		}
+		s := recheck(ep)
 		alt := Alternate{Endpoint: ep, OK: !s.Failed()}
 		for _, st := range s.Steps {
 			if st.Status == StatusFail {
@@ -60,8 +54,8 @@ func alternates(ctx context.Context, srv *Server, o *Options, plainOnTLS, silent
 			srv.diagnose(Diagnosis{Code: DiagSecurityMismatch,
 				Summary:  fmt.Sprintf("Port %d of %s speaks %s, but the account is set to %s.", ep.Port, ep.Host, secWords(alt.Security), secWords(ep.Security)),
 				Evidence: mismatchEvidence(ep, plainOnTLS),
-				Fix:      fmt.Sprintf("Set the %s security to %s for port %d.", srv.Protocol, alt.Security, ep.Port),
-				Action:   &Action{Kind: ActionSwitchEndpoint, Label: "Use " + alt.String() + " and check again", Endpoint: &alt}})
+				Fix:      fmt.Sprintf("Set the %s security to %s for port %d.", srv.Protocol, secName(alt.Security), ep.Port),
+				Action:   &Action{Kind: ActionSwitchEndpoint, Label: useLabel(alt), Endpoint: &alt}})
 			return
 		}
 	}
@@ -74,16 +68,16 @@ func alternates(ctx context.Context, srv *Server, o *Options, plainOnTLS, silent
 		if !try(alt) {
 			continue
 		}
-		act := &Action{Kind: ActionSwitchEndpoint, Label: "Use " + alt.String() + " and check again", Endpoint: &alt}
+		act := &Action{Kind: ActionSwitchEndpoint, Label: useLabel(alt), Endpoint: &alt}
 		if refused {
 			srv.diagnose(Diagnosis{Code: DiagRefused, Evidence: "port " + itoa(ep.Port) + ": " + connect.Detail,
 				Summary: fmt.Sprintf("Port %d of %s refuses connections; port %d of the same server answers.", ep.Port, ep.Host, alt.Port),
-				Fix:     fmt.Sprintf("Use port %d with %s.", alt.Port, alt.Security), Action: act})
+				Fix:     fmt.Sprintf("Use port %d with %s.", alt.Port, secName(alt.Security)), Action: act})
 			return
 		}
 		srv.diagnose(Diagnosis{Code: DiagPortBlocked, Evidence: "port " + itoa(ep.Port) + ": " + failedDetail(srv),
 			Summary: fmt.Sprintf("This network may block port %d; port %d of the same server answers.", ep.Port, alt.Port),
-			Fix:     fmt.Sprintf("Use port %d with %s (or ask the network's owner to allow port %d).", alt.Port, alt.Security, ep.Port),
+			Fix:     fmt.Sprintf("Use port %d with %s (or ask the network's owner to allow port %d).", alt.Port, secName(alt.Security), ep.Port),
 			Action:  act})
 		return
 	}
@@ -98,6 +92,22 @@ func alternates(ctx context.Context, srv *Server, o *Options, plainOnTLS, silent
 		Summary: fmt.Sprintf("%s does not answer on port %d, nor on the other mail ports.", ep.Host, ep.Port),
 		Fix:     "The server may be down, or this network blocks mail: try another network, or later.",
 		Action:  &Action{Kind: ActionRetry, Label: "Check again"}})
+}
+
+// secName names a security setting as the account settings show it.
+func secName(s accounts.Security) string {
+	switch s {
+	case accounts.SecurityTLS:
+		return "TLS"
+	case accounts.SecuritySTARTTLS:
+		return "STARTTLS"
+	}
+	return "no encryption"
+}
+
+// useLabel is the words of the button that switches to ep.
+func useLabel(ep accounts.Endpoint) string {
+	return fmt.Sprintf("Use port %d with %s and check again", ep.Port, secName(ep.Security))
 }
 
 func secWords(s accounts.Security) string {

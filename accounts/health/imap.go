@@ -35,40 +35,22 @@ var imapCaps = []struct{ name, cost string }{
 // wrong setting or a blocked port from a server that is down. It never
 // changes anything on the server.
 func CheckIMAP(ctx context.Context, ep accounts.Endpoint, opts *Options) *Server {
-	o := opts.orDefault()
-	srv := &Server{Protocol: "IMAP", Endpoint: ep}
-	p := &probe{o: o, srv: srv, proto: "IMAP", ep: ep}
-	defer p.close()
-	plainOnTLS, silent := p.runIMAP(ctx)
-	if srv.Failed() && !o.NoAlternates {
-		p.close()
-		alternates(ctx, srv, o, plainOnTLS, silent)
-	}
-	return srv
+	return check(ctx, "IMAP", (*probe).runIMAP, ep, opts)
 }
 
-// runIMAP runs the steps; it reports whether a TLS handshake met
-// plaintext, and whether the server never said anything.
+// runIMAP runs the steps after the connection; it reports whether a TLS
+// handshake met plaintext, and whether the server never said anything.
 func (p *probe) runIMAP(ctx context.Context) (plainOnTLS, silent bool) {
 	srv := p.srv
-	if !p.resolve(ctx) || !p.connect(ctx) {
-		return false, false
-	}
-	p.tr = p.o.Trace.open(p.proto, p.ep)
 	cfg := p.tlsConfig()
 	var cl *imapclient.Client
 	start := time.Now()
 	switch p.ep.Security {
 	case accounts.SecurityTLS:
-		tc := tls.Client(p.raw, cfg)
-		err := tc.HandshakeContext(ctx)
-		if err != nil {
-			silent = p.silent(err)
-			plainOnTLS = isPlaintext(err)
-			p.tlsDone(start, handshakeErr(err, silent, plainOnTLS))
-			return plainOnTLS, silent
+		tc, plain, quiet := p.implicitTLS(ctx, cfg)
+		if tc == nil {
+			return plain, quiet
 		}
-		p.tlsDone(start, nil)
 		start = time.Now()
 		cl = imapclient.New(imapguard.New(p.tr.wrap(tc)), nil)
 	case accounts.SecuritySTARTTLS:
@@ -102,7 +84,7 @@ func (p *probe) runIMAP(ctx context.Context) (plainOnTLS, silent bool) {
 		start = time.Now()
 		cl = imapclient.New(imapguard.NewAfterStartTLS(p.tr.wrap(tc)), nil)
 	default:
-		srv.add(StepTLS, StatusWarn, 0, "none: the password and your mail cross the network unencrypted")
+		p.noTLS()
 		cl = imapclient.New(imapguard.New(p.tr.wrap(p.raw)), nil)
 	}
 	defer cl.Close()
@@ -281,7 +263,8 @@ func (p *probe) appPasswordDiagnosis(words string) {
 // false when they do not say so.
 func (p *probe) limitDiagnosis(words, code string) bool {
 	if code != "LIMIT" && !contains(words, "[LIMIT]") && !contains(words, "too many") &&
-		!contains(words, "maximum number of connections") && !contains(words, "mail_max_userip_connections") {
+		!contains(words, "maximum number of connections") && !contains(words, "mail_max_userip_connections") &&
+		!contains(words, "connection limit") && !contains(words, "concurrent connections") {
 		return false
 	}
 	p.srv.diagnose(Diagnosis{Code: DiagTooManyConns, Evidence: "the server said: " + words,

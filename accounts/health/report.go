@@ -128,6 +128,7 @@ const (
 	DiagTooBig           = "message-too-big"
 	DiagRefused          = "connection-refused"
 	DiagNoHost           = "no-such-host"
+	DiagClockOff         = "clock-off" // this computer's clock differs from the server's
 )
 
 // Diagnosis is a cause recognised from evidence, in plain words, with the
@@ -161,6 +162,10 @@ type Server struct {
 	SizeLimit      int64 // SMTP SIZE; 0 when not announced or unlimited
 	Quotas         []Quota
 	Diagnoses      []Diagnosis
+	// ServerTime is the time the server gave in its greeting (zero when it
+	// gave none), and ClockSkew this computer's clock minus it.
+	ServerTime time.Time
+	ClockSkew  time.Duration
 	// Alternates are the other securities and ports of the same server
 	// probed after a connection failure, in the order tried.
 	Alternates []Alternate

@@ -2,7 +2,6 @@ package health
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/textproto"
@@ -28,45 +27,32 @@ var smtpCaps = []struct{ name, cost string }{
 // opts.Password is set, without sending mail; as CheckIMAP, it probes the
 // other security and port after a connection failure.
 func CheckSMTP(ctx context.Context, ep accounts.Endpoint, opts *Options) *Server {
-	o := opts.orDefault()
-	srv := &Server{Protocol: "SMTP", Endpoint: ep}
-	p := &probe{o: o, srv: srv, proto: "SMTP", ep: ep}
-	defer p.close()
-	plainOnTLS, silent := p.runSMTP(ctx)
-	if srv.Failed() && !o.NoAlternates {
-		p.close()
-		alternates(ctx, srv, o, plainOnTLS, silent)
-	}
-	return srv
+	return check(ctx, "SMTP", (*probe).runSMTP, ep, opts)
 }
 
+// runSMTP runs the steps after the connection, as runIMAP.
 func (p *probe) runSMTP(ctx context.Context) (plainOnTLS, silent bool) {
 	srv := p.srv
-	if !p.resolve(ctx) || !p.connect(ctx) {
-		return false, false
-	}
-	p.tr = p.o.Trace.open(p.proto, p.ep)
 	cfg := p.tlsConfig()
 	start := time.Now()
 	var cl *smtp.Client
+	var greeting *greetingConn
 	switch p.ep.Security {
 	case accounts.SecurityTLS:
-		tc := tls.Client(p.raw, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			silent = p.silent(err)
-			plainOnTLS = isPlaintext(err)
-			p.tlsDone(start, handshakeErr(err, silent, plainOnTLS))
-			return plainOnTLS, silent
+		tc, plain, quiet := p.implicitTLS(ctx, cfg)
+		if tc == nil {
+			return plain, quiet
 		}
-		p.tlsDone(start, nil)
 		start = time.Now()
-		cl = smtp.NewClient(p.tr.wrap(tc))
+		greeting = &greetingConn{Conn: p.tr.wrap(tc)}
+		cl = smtp.NewClient(greeting)
 		if err := cl.Hello("localhost"); err != nil {
 			return false, p.smtpGreetingFailed(start, err)
 		}
 		srv.add(StepGreeting, StatusOK, time.Since(start), "greeting and EHLO answered")
 	case accounts.SecuritySTARTTLS:
-		tc, greeted, err := smtpStartTLS(p.tr.wrap(p.raw), cfg)
+		greeting = &greetingConn{Conn: p.tr.wrap(p.raw)}
+		tc, greeted, err := smtpStartTLS(greeting, cfg)
 		p.tr.plainDone()
 		switch {
 		case err != nil && !greeted:
@@ -90,14 +76,16 @@ func (p *probe) runSMTP(ctx context.Context) (plainOnTLS, silent bool) {
 			return false, false
 		}
 	default:
-		srv.add(StepTLS, StatusWarn, 0, "none: the password and your mail cross the network unencrypted")
-		cl = smtp.NewClient(p.tr.wrap(p.raw))
+		p.noTLS()
+		greeting = &greetingConn{Conn: p.tr.wrap(p.raw)}
+		cl = smtp.NewClient(greeting)
 		if err := cl.Hello("localhost"); err != nil {
 			return false, p.smtpGreetingFailed(start, err)
 		}
 		srv.add(StepGreeting, StatusOK, time.Since(start), "greeting and EHLO answered")
 	}
 	defer cl.Close()
+	p.clock(string(greeting.line), time.Now())
 	cl.CommandTimeout = p.o.Timeout
 	p.smtpCapabilities(cl)
 	if p.smtpSignIn(cl) {

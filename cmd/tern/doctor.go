@@ -44,6 +44,8 @@ type serverJSON struct {
 	SizeLimit      int64           `json:"size_limit"`
 	Quota          []quotaJSON     `json:"quota"`
 	Alternates     []alternateJSON `json:"alternates"`
+	ServerTime     string          `json:"server_time,omitempty"`
+	ClockSkewS     int64           `json:"clock_skew_s,omitempty"`
 	Error          string          `json:"error,omitempty"`
 }
 
@@ -94,6 +96,8 @@ type localJSON struct {
 	Push             bool             `json:"push"`
 	LastSynced       string           `json:"last_synced,omitempty"`
 	OldestSynced     string           `json:"oldest_synced,omitempty"`
+	LastFullSync     string           `json:"last_full_sync,omitempty"`
+	FullSyncMillis   int64            `json:"full_sync_ms"`
 	Folders          int              `json:"folders"`
 	SyncedFolders    int              `json:"synced_folders"`
 	Pending          int              `json:"pending_actions"`
@@ -147,6 +151,9 @@ func serverOut(s *app.HealthServer) serverJSON {
 	j := serverJSON{Protocol: s.Protocol, Host: s.Endpoint.Host, Port: s.Endpoint.Port, Security: string(s.Endpoint.Security),
 		Addresses: nonNil(s.Addresses), AuthMechanisms: nonNil(s.AuthMechanisms), SizeLimit: s.SizeLimit,
 		Steps: []stepJSON{}, Capabilities: []capJSON{}, Quota: []quotaJSON{}, Alternates: []alternateJSON{}}
+	if !s.ServerTime.IsZero() {
+		j.ServerTime, j.ClockSkewS = when(s.ServerTime), int64(s.ClockSkew/time.Second)
+	}
 	for _, st := range s.Steps {
 		j.Steps = append(j.Steps, stepJSON{Name: st.Name, Status: string(st.Status), Detail: st.Detail, ElapsedMS: st.Elapsed.Milliseconds()})
 	}
@@ -200,7 +207,8 @@ func healthOut(r *app.HealthReport) healthJSON {
 	j := healthJSON{Account: r.Account, Email: r.Email, Checked: when(r.Checked), OK: !r.Failed(),
 		Incoming: serverOut(r.Incoming), Outgoing: serverOut(r.Outgoing), Diagnoses: allDiagnoses(r),
 		Local: localJSON{Sync: l.Sync, SyncSince: when(l.SyncSince), SyncError: l.SyncError, Push: l.Push,
-			LastSynced: when(l.LastSynced), OldestSynced: when(l.OldestSynced), Folders: l.Folders, SyncedFolders: l.SyncedFolders,
+			LastSynced: when(l.LastSynced), OldestSynced: when(l.OldestSynced),
+			LastFullSync: when(l.LastFullSync), FullSyncMillis: l.FullSyncDuration.Milliseconds(), Folders: l.Folders, SyncedFolders: l.SyncedFolders,
 			Pending: l.Pending, OldestPending: when(l.OldestPending), PendingLastError: l.PendingLastError,
 			OutboxWaiting: l.OutboxWaiting, OutboxFailed: []outboxFailJSON{}, SentCopyFailed: []outboxFailJSON{}, MissingBodies: l.MissingBodies}}
 	for _, p := range l.OutboxFailed {

@@ -104,7 +104,7 @@ func TestCLIDoctorWrongPort(t *testing.T) {
 	t.Log(stdout)
 	checkWidth(t, stdout)
 	for _, want := range []string{"FAIL connect", "Port 143 of 127.0.0.1 refuses connections; port 993 of the same",
-		"action: Use 127.0.0.1:993:tls and check again", "also tried 127.0.0.1:993:tls: answers"} {
+		"action: Use port 993 with TLS and check again", "also tried 127.0.0.1:993:tls: answers"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("report lacks %q", want)
 		}

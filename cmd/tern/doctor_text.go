@@ -64,6 +64,9 @@ func printServer(w io.Writer, title string, s *app.HealthServer) {
 	if len(s.AuthMechanisms) > 0 {
 		wrap(w, "       sign-in by ", 20, strings.Join(s.AuthMechanisms, " "))
 	}
+	if !s.ServerTime.IsZero() {
+		wrap(w, "       server time ", 20, fmt.Sprintf("%s (this computer: %+ds)", s.ServerTime.UTC().Format(time.RFC3339), int64(s.ClockSkew/time.Second)))
+	}
 	for _, a := range s.Alternates {
 		res := "answers"
 		if !a.OK {
@@ -94,6 +97,11 @@ func printHealth(w io.Writer, r *app.HealthReport, diags []diagnosisJSON) {
 	}
 	wrap(w, "  sync        ", 14, sync)
 	wrap(w, "  synced      ", 14, fmt.Sprintf("%d of %d folders; last %s", l.SyncedFolders, l.Folders, ago(l.LastSynced)))
+	full := "never"
+	if !l.LastFullSync.IsZero() {
+		full = fmt.Sprintf("%s, took %s", ago(l.LastFullSync), l.FullSyncDuration.Round(time.Millisecond))
+	}
+	wrap(w, "  full sync   ", 14, full)
 	push := "not connected"
 	switch {
 	case l.Push:

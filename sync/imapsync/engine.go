@@ -74,6 +74,7 @@ type Options struct {
 	// Connections is how many connections Run keeps: with 2 (the default)
 	// one stays in IDLE on INBOX while the other syncs; with 1 the one
 	// connection alternates. Opening a message uses one more, on demand.
+	// 0 means the account's sync.connections, else 2.
 	Connections int
 	// IdleRestart is how long one IDLE command runs before the engine ends
 	// and restarts it (servers may drop a client idle for 30 minutes, and
@@ -171,6 +172,9 @@ func New(st *store.DB, acct accounts.Account, opts *Options) *Engine {
 	o := opts.withDefaults()
 	if (opts == nil || opts.PollInterval == 0) && acct.Sync.PollSeconds > 0 {
 		o.PollInterval = acct.Sync.PollInterval()
+	}
+	if (opts == nil || opts.Connections == 0) && acct.Sync.Connections > 0 {
+		o.Connections = acct.Sync.Connections
 	}
 	return &Engine{
 		st:     st,

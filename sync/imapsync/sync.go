@@ -92,6 +92,11 @@ func (e *Engine) pass(ctx context.Context, cn *conn, full bool) (*Report, error)
 	}
 	rep.Duration = time.Since(start)
 	rep.Millis = rep.Duration.Milliseconds()
+	if full {
+		if err := e.st.SetFullPass(ctx, e.acct.ID, time.Now(), rep.Duration); err != nil {
+			e.opts.Logf("sync %s: recording the pass: %v", e.acct.ID, err)
+		}
+	}
 	return rep, nil
 }
 
