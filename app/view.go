@@ -94,6 +94,16 @@ func (c *Core) FolderView(b Mailbox) FolderView {
 	return c.views.views[viewKey(b)]
 }
 
+// SavedFolderView returns how folder b was last shown, and false when
+// nothing was saved for it (the Preferences' defaults then apply).
+func (c *Core) SavedFolderView(b Mailbox) (FolderView, bool) {
+	c.views.mu.Lock()
+	defer c.views.mu.Unlock()
+	c.loadViewsLocked()
+	fv, ok := c.views.views[viewKey(b)]
+	return fv, ok
+}
+
 // SetFolderView remembers how folder b is shown, durably (the settings
 // file is replaced atomically). It writes a file: call it off the UI
 // goroutine.

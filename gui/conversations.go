@@ -35,6 +35,7 @@ type conversationView struct {
 	pane *fyne.Container
 
 	on       map[int64]bool // folders shown as conversations
+	chosen   map[int64]bool // folders whose switch was used in this run
 	mailbox  app.Mailbox
 	count    int
 	pages    map[int][]app.Conversation
@@ -47,7 +48,7 @@ type conversationView struct {
 }
 
 func newConversationView(w *MainWindow) *conversationView {
-	v := &conversationView{w: w, on: map[int64]bool{}, pages: map[int][]app.Conversation{},
+	v := &conversationView{w: w, on: map[int64]bool{}, chosen: map[int64]bool{}, pages: map[int][]app.Conversation{},
 		loading: map[int]bool{}, expanded: map[int64][]app.Message{}}
 	icons := widgets.RowIcons{Star: w.icons.starOn, StarOutline: w.icons.starOutline, Attachment: theme.MailAttachmentIcon()}
 	v.rowH = widgets.NewMessageRow(icons).MinSize().Height
@@ -76,8 +77,10 @@ func (v *conversationView) active() bool { return v.mailbox.ID > 0 && v.on[v.mai
 // open follows the flat list to folder b, in the mode chosen for b.
 func (v *conversationView) open(b app.Mailbox) {
 	v.mailbox = b
+	first := false
 	if _, ok := v.on[b.ID]; !ok && b.ID > 0 {
 		v.on[b.ID] = v.w.core.Settings().Conversations // the default
+		first = true
 	}
 	v.quiet = true
 	v.toggle.SetChecked(v.on[b.ID])
@@ -89,25 +92,29 @@ func (v *conversationView) open(b app.Mailbox) {
 	}
 	v.reset()
 	v.show()
-	if _, known := v.on[b.ID]; !known && b.ID > 0 {
+	if first {
 		v.recall(b)
 	}
 }
 
 // recall reads, off the UI goroutine, whether folder b was last shown as
 // conversations, also in an earlier run, and shows it so if it is still
-// open and the switch was not touched meanwhile.
+// open and the switch was not touched meanwhile. A folder with nothing
+// saved keeps the Preferences' default.
 func (v *conversationView) recall(b app.Mailbox) {
 	v.w.spawn("folder view", func() {
-		on := v.w.core.FolderView(b).Conversations
+		fv, saved := v.w.core.SavedFolderView(b)
+		if !saved {
+			return
+		}
 		v.w.do(func() {
-			if _, known := v.on[b.ID]; known {
+			if v.chosen[b.ID] || v.on[b.ID] == fv.Conversations {
 				return
 			}
-			v.on[b.ID] = on
-			if on && v.mailbox.ID == b.ID {
+			v.on[b.ID] = fv.Conversations
+			if v.mailbox.ID == b.ID {
 				v.quiet = true
-				v.toggle.SetChecked(true)
+				v.toggle.SetChecked(fv.Conversations)
 				v.quiet = false
 				v.reset()
 				v.show()
@@ -123,6 +130,7 @@ func (v *conversationView) setOn(on bool) {
 		return
 	}
 	v.on[v.mailbox.ID] = on
+	v.chosen[v.mailbox.ID] = true
 	b := v.mailbox
 	v.w.spawn("save folder view", func() {
 		if err := v.w.core.SetFolderConversations(b, on); err != nil {
