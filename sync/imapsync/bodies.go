@@ -110,7 +110,7 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 		sizes = append(sizes, m.Size)
 	}
 	defer cn.allowBodies(sizes...)()
-	err := cn.fetchAll(bySize(uids, byUID, maxFetchBytes), opts, func(buf *imapclient.FetchMessageBuffer) error {
+	each := func(buf *imapclient.FetchMessageBuffer) error {
 		m, ok := byUID[uint32(buf.UID)]
 		raw := buf.FindBodySection(fullBody)
 		if !ok || raw == nil {
@@ -125,7 +125,17 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 			bodies, size = nil, 0
 		}
 		return nil
-	})
+	}
+	// The first batch (one message) is fetched on its own, the rest only
+	// once its reply has been read: a link that breaks at the same point of
+	// every connection loses what was in flight then, which with the
+	// batches pipelined could be every body of every pass; this way each
+	// pass stores at least one.
+	batches := bySize(uids, byUID, maxFetchBytes)
+	err := cn.fetchAll(batches[:min(1, len(batches))], opts, each)
+	if err == nil && len(batches) > 1 {
+		err = cn.fetchAll(batches[1:], opts, each)
+	}
 	// The bodies that arrived whole are kept also when the FETCH broke
 	// off: a link that breaks again and again still makes progress.
 	if len(bodies) > 0 {
@@ -161,16 +171,23 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 const maxFetchBytes = 8 << 20
 
 // bySize splits uids, in order, into batches whose messages' sizes add up
-// to at most limit (a bigger message goes alone).
+// to at most limit (a bigger message goes alone). The first batches are
+// small, one message, then two, four and so on: a link that breaks loses
+// what was in flight when it broke, which over one big FETCH can be every
+// body after the first bytes, so a link that breaks at the same point of
+// every connection would let no pass store anything. A batch whose reply
+// has been read to its end is stored whatever happens after it.
 func bySize(uids []imap.UID, byUID map[uint32]store.Message, limit int64) [][]imap.UID {
 	var out [][]imap.UID
 	var cur []imap.UID
 	var total int64
+	most := 1 // messages in the current batch at most
 	for _, u := range uids {
 		sz := byUID[uint32(u)].Size
-		if len(cur) > 0 && total+sz > limit {
+		if len(cur) > 0 && (total+sz > limit || len(cur) >= most) {
 			out = append(out, cur)
 			cur, total = nil, 0
+			most = min(2*most, maxFetchMessages)
 		}
 		cur = append(cur, u)
 		total += sz
@@ -180,6 +197,10 @@ func bySize(uids []imap.UID, byUID map[uint32]store.Message, limit int64) [][]im
 	}
 	return out
 }
+
+// maxFetchMessages caps the messages of one body FETCH, once the first
+// batches have grown.
+const maxFetchMessages = 1 << 16
 
 // parseBody derives the preview, the search text and the attachment flag
 // from a raw body.
