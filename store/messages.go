@@ -139,10 +139,19 @@ func addrText(lists ...[]Address) string {
 // a deleted or moved message stays until some client expunges it, and must
 // not come back into the list meanwhile.
 func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, msgs []Message) error {
+	_, err := db.PutMessagesAdded(ctx, account, mailboxID, msgs)
+	return err
+}
+
+// PutMessagesAdded is PutMessages, and returns the UIDs of the messages
+// it added, those the mailbox did not hold under their UIDVALIDITY: of
+// writers that store the same new message (the idle connection and a
+// sync pass), one adds it, so that it is announced once.
+func (db *DB) PutMessagesAdded(ctx context.Context, account string, mailboxID int64, msgs []Message) (added []uint32, err error) {
 	if len(msgs) == 0 {
-		return nil
+		return nil, nil
 	}
-	return db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		ups := map[int]*sql.Stmt{} // prepared upserts, by how many messages each saves
 		defer func() {
 			for _, st := range ups {
@@ -163,9 +172,14 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 		var uses []addressUse
 		// The new messages are threaded first, so that each row is
 		// inserted with its thread.
-		threadOf, _, err := threadNew(tx, account, mailboxID, msgs)
+		threadOf, isNew, err := threadNew(tx, account, mailboxID, msgs)
 		if err != nil {
 			return err
+		}
+		for i, m := range msgs {
+			if isNew[i] {
+				added = append(added, m.UID)
+			}
 		}
 		type key struct{ uidValidity, uid uint32 }
 		at := make(map[key]int, min(putChunk, len(msgs)))
@@ -276,6 +290,7 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 		}
 		return ftsIndex(tx, index)
 	})
+	return added, err
 }
 
 // threadNew threads the messages of msgs not stored yet in mailbox
