@@ -824,7 +824,27 @@ func (db *DB) MissingBodies(ctx context.Context, account string, since time.Time
 // missingBodiesQuery is MissingBodies' query; its terms match the partial
 // index messages_missing_body, which returns the rows in order.
 const missingBodiesQuery = `SELECT id, mailbox_id, uidvalidity, uid, internal_date, size, has_attachments FROM messages
-	WHERE account = ? AND has_body = 0 AND hidden = 0 AND internal_date >= ? ORDER BY internal_date DESC LIMIT ?`
+	WHERE account = ? AND has_body = 0 AND hidden = 0 AND internal_date >= ? AND too_large = 0 ORDER BY internal_date DESC LIMIT ?`
+
+// MarkTooLarge records that the server sends message id's body as size
+// bytes, more than Tern downloads: MissingBodies leaves it out from now on.
+func (db *DB) MarkTooLarge(ctx context.Context, id, size int64) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE messages SET too_large = ? WHERE id = ?`, size, id)
+		return err
+	})
+}
+
+// TooLarge returns the size MarkTooLarge recorded for message id, 0 if
+// none.
+func (db *DB) TooLarge(ctx context.Context, id int64) (int64, error) {
+	var n int64
+	err := db.r.QueryRowContext(ctx, `SELECT too_large FROM messages WHERE id = ?`, id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return n, err
+}
 
 // BodyInfo is what the parser derived from a body, stored beside it.
 type BodyInfo struct {

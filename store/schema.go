@@ -325,4 +325,10 @@ CREATE INDEX messages_by_thread ON messages (account, thread_id);
 CREATE INDEX messages_folder_threads ON messages (mailbox_id, hidden, thread_id, internal_date, uid);
 CREATE INDEX messages_flagged ON messages (internal_date DESC) WHERE flagged = 1 AND hidden = 0;
 `,
+	// 17: a message whose body the server sent bigger than Tern downloads
+	// (the body literal's announced size, 0 for the others): the sync
+	// skips it instead of failing its connection on every pass.
+	`
+ALTER TABLE messages ADD COLUMN too_large INTEGER NOT NULL DEFAULT 0;
+`,
 }
