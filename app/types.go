@@ -89,3 +89,7 @@ const (
 
 // SyncReport says what one sync pass of an account did (see SyncOnce).
 type SyncReport = imapsync.Report
+
+// TooLargeError is what opening a message whose body is bigger than Tern
+// downloads returns; its text is the reader's line for it.
+type TooLargeError = imapsync.TooLargeError

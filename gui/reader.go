@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -278,6 +279,12 @@ func (r *reader) setOptional(key, value *widget.Label, text string) {
 
 func (r *reader) fail(err error) {
 	r.st = readerFailed
+	var tl *app.TooLargeError
+	if errors.As(err, &tl) { // trying again would not help
+		r.state.SetText(tl.Error())
+		r.state.Show()
+		return
+	}
 	r.state.SetText("Could not load this message: " + err.Error())
 	r.state.Show()
 	r.retryBtn.Show()

@@ -139,10 +139,19 @@ func addrText(lists ...[]Address) string {
 // a deleted or moved message stays until some client expunges it, and must
 // not come back into the list meanwhile.
 func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, msgs []Message) error {
+	_, err := db.PutMessagesAdded(ctx, account, mailboxID, msgs)
+	return err
+}
+
+// PutMessagesAdded is PutMessages, and returns the UIDs of the messages
+// it added, those the mailbox did not hold under their UIDVALIDITY: of
+// writers that store the same new message (the idle connection and a
+// sync pass), one adds it, so that it is announced once.
+func (db *DB) PutMessagesAdded(ctx context.Context, account string, mailboxID int64, msgs []Message) (added []uint32, err error) {
 	if len(msgs) == 0 {
-		return nil
+		return nil, nil
 	}
-	return db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		ups := map[int]*sql.Stmt{} // prepared upserts, by how many messages each saves
 		defer func() {
 			for _, st := range ups {
@@ -161,7 +170,17 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 		}
 		counted := map[int64]bool{}
 		var uses []addressUse
-		var threads []threadInput // the new messages, to thread
+		// The new messages are threaded first, so that each row is
+		// inserted with its thread.
+		threadOf, isNew, err := threadNew(tx, account, mailboxID, msgs)
+		if err != nil {
+			return err
+		}
+		for i, m := range msgs {
+			if isNew[i] {
+				added = append(added, m.UID)
+			}
+		}
 		type key struct{ uidValidity, uid uint32 }
 		at := make(map[key]int, min(putChunk, len(msgs)))
 		args := make([]any, 0, putCols*min(putChunk, len(msgs)))
@@ -196,7 +215,7 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 			args = args[:0]
 			for i := range part {
 				m := &part[i]
-				args = append(args, account, mailboxID, m.UIDValidity, m.UID, m.ModSeq, joinFlags(m.Flags),
+				args = append(args, threadOf[start-n+i], account, mailboxID, m.UIDValidity, m.UID, m.ModSeq, joinFlags(m.Flags),
 					boolInt(hasFlag(m.Flags, FlagSeen)), boolInt(hasFlag(m.Flags, FlagFlagged)),
 					boolInt(hasFlag(m.Flags, FlagAnswered)), boolInt(hasFlag(m.Flags, FlagDraft)),
 					unix(m.InternalDate), m.Size, unix(m.Date), m.Subject,
@@ -249,7 +268,6 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 				}
 				if m.ID > lastID && !counted[m.ID] {
 					counted[m.ID] = true
-					threads = append(threads, threadInput{m.ID, m.MessageID, m.InReplyTo, m.References, m.Subject})
 					date := unix(m.Date)
 					for _, a := range m.From {
 						uses = append(uses, addressUse{a, false, date})
@@ -270,11 +288,71 @@ func (db *DB) PutMessages(ctx context.Context, account string, mailboxID int64, 
 		if err := countAddresses(tx, account, uses); err != nil {
 			return err
 		}
-		if err := threadMessages(tx, account, threads); err != nil {
-			return err
-		}
 		return ftsIndex(tx, index)
 	})
+	return added, err
+}
+
+// threadNew threads the messages of msgs not stored yet in mailbox
+// mailboxID (a message repeated in msgs once, at its first copy), in
+// order, and returns the thread of each message of msgs (0 for one stored
+// already, whose row keeps its thread) and which ones it threaded.
+func threadNew(tx *sql.Tx, account string, mailboxID int64, msgs []Message) ([]int64, []bool, error) {
+	type key struct{ uidValidity, uid uint32 }
+	known := map[key]bool{}
+	byUV := map[uint32][]any{}
+	var uvs []uint32
+	for _, m := range msgs {
+		if _, ok := byUV[m.UIDValidity]; !ok {
+			uvs = append(uvs, m.UIDValidity)
+		}
+		byUV[m.UIDValidity] = append(byUV[m.UIDValidity], m.UID)
+	}
+	for _, uv := range uvs {
+		uids := byUV[uv]
+		for start := 0; start < len(uids); start += threadKeysChunk {
+			part := uids[start:min(start+threadKeysChunk, len(uids))]
+			err := func() error {
+				rows, err := tx.Query(`SELECT uid FROM messages WHERE mailbox_id = ? AND uidvalidity = ? AND uid IN (`+marks(len(part))+`)`,
+					append([]any{mailboxID, uv}, part...)...)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var uid uint32
+					if err := rows.Scan(&uid); err != nil {
+						return err
+					}
+					known[key{uv, uid}] = true
+				}
+				return rows.Err()
+			}()
+			if err != nil {
+				return nil, nil, fmt.Errorf("store: save messages: %w", err)
+			}
+		}
+	}
+	var in []threadInput
+	var at []int
+	for i, m := range msgs {
+		k := key{m.UIDValidity, m.UID}
+		if known[k] {
+			continue
+		}
+		known[k] = true
+		in = append(in, threadInput{0, m.MessageID, m.InReplyTo, m.References, m.Subject})
+		at = append(at, i)
+	}
+	threads, err := planThreads(tx, account, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, isNew := make([]int64, len(msgs)), make([]bool, len(msgs))
+	for j, i := range at {
+		out[i], isNew[i] = threads[j], true
+	}
+	return out, isNew, nil
 }
 
 // addressUse is one address of a newly stored message, for autocomplete.
@@ -400,13 +478,13 @@ func asciiLower(s string) string {
 const putChunk = 100
 
 // putCols is how many values PutMessages binds a message.
-const putCols = 23
+const putCols = 24
 
 // putMessagesSQL returns the upsert of n messages, which returns each one's
 // key, local ID, whether its body is stored and its stored flags (its old
 // ones when it was known).
 func putMessagesSQL(n int) string {
-	return `INSERT INTO messages (account, mailbox_id, uidvalidity, uid, modseq, flags, seen, flagged, answered, draft,
+	return `INSERT INTO messages (thread_id, account, mailbox_id, uidvalidity, uid, modseq, flags, seen, flagged, answered, draft,
 			internal_date, size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs, has_attachments, hidden)
 		VALUES ` + rowMarks(n, putCols) + `
 		ON CONFLICT (mailbox_id, uidvalidity, uid) DO UPDATE SET modseq=excluded.modseq,
@@ -746,7 +824,27 @@ func (db *DB) MissingBodies(ctx context.Context, account string, since time.Time
 // missingBodiesQuery is MissingBodies' query; its terms match the partial
 // index messages_missing_body, which returns the rows in order.
 const missingBodiesQuery = `SELECT id, mailbox_id, uidvalidity, uid, internal_date, size, has_attachments FROM messages
-	WHERE account = ? AND has_body = 0 AND hidden = 0 AND internal_date >= ? ORDER BY internal_date DESC LIMIT ?`
+	WHERE account = ? AND has_body = 0 AND hidden = 0 AND internal_date >= ? AND too_large = 0 ORDER BY internal_date DESC LIMIT ?`
+
+// MarkTooLarge records that the server sends message id's body as size
+// bytes, more than Tern downloads: MissingBodies leaves it out from now on.
+func (db *DB) MarkTooLarge(ctx context.Context, id, size int64) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE messages SET too_large = ? WHERE id = ?`, size, id)
+		return err
+	})
+}
+
+// TooLarge returns the size MarkTooLarge recorded for message id, 0 if
+// none.
+func (db *DB) TooLarge(ctx context.Context, id int64) (int64, error) {
+	var n int64
+	err := db.r.QueryRowContext(ctx, `SELECT too_large FROM messages WHERE id = ?`, id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return n, err
+}
 
 // BodyInfo is what the parser derived from a body, stored beside it.
 type BodyInfo struct {

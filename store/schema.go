@@ -303,7 +303,7 @@ ALTER TABLE mailboxes ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
 CREATE INDEX messages_newest ON messages (internal_date DESC, id DESC) WHERE hidden = 0;
 `,
 	// 16: conversations. Each message gets a thread when it is stored
-	// (threadMessages): thread_keys maps every Message-ID a message has or
+	// (threadNew, planThreads): thread_keys maps every Message-ID a message has or
 	// names (In-Reply-To, References) and its normalised subject to the
 	// account's thread, and thread_seq hands out thread numbers (message
 	// IDs can be reused after a delete, thread numbers must not). Rows
@@ -333,5 +333,11 @@ CREATE TABLE sync_passes (
 	finished INTEGER NOT NULL, -- unix seconds
 	millis   INTEGER NOT NULL
 ) WITHOUT ROWID;
+`,
+	// 18: a message whose body the server sent bigger than Tern downloads
+	// (the body literal's announced size, 0 for the others): the sync
+	// skips it instead of failing its connection on every pass.
+	`
+ALTER TABLE messages ADD COLUMN too_large INTEGER NOT NULL DEFAULT 0;
 `,
 }

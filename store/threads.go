@@ -49,8 +49,33 @@ const threadKeysChunk = 400
 // in tx already, in order of arrival) its thread, merging threads that
 // a message links.
 func threadMessages(tx *sql.Tx, account string, msgs []threadInput) error {
+	threadOf, err := planThreads(tx, account, msgs)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(msgs); start += threadKeysChunk {
+		end := min(start+threadKeysChunk, len(msgs))
+		args := make([]any, 0, 2*(end-start))
+		for i := start; i < end; i++ {
+			args = append(args, msgs[i].id, threadOf[i])
+		}
+		if _, err := tx.Exec(`UPDATE messages SET thread_id = v.column2 FROM (VALUES `+rowMarks(end-start, 2)+`) AS v
+			WHERE messages.id = v.column1`, args...); err != nil {
+			return fmt.Errorf("store: thread: %w", err)
+		}
+	}
+	return nil
+}
+
+// planThreads returns the thread of each message of msgs (all of account,
+// in order of arrival; their ids are not read), and stores in tx what
+// threading keeps: the keys, the thread numbers handed out, and the rows
+// of stored threads that msgs merged into others. Writing each message's
+// thread is the caller's: PutMessages inserts new rows with it, so that
+// threading costs no second write of the row and its indexes.
+func planThreads(tx *sql.Tx, account string, msgs []threadInput) ([]int64, error) {
 	if len(msgs) == 0 {
-		return nil
+		return nil, nil
 	}
 	type plan struct {
 		own, links []string
@@ -95,12 +120,12 @@ func threadMessages(tx *sql.Tx, account string, msgs []threadInput) error {
 	}
 	known, err := threadKeys(tx, account, lookup)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	stored := maps.Clone(known)
 	var next int64
 	if err := tx.QueryRow(`SELECT n FROM thread_seq`).Scan(&next); err != nil {
-		return fmt.Errorf("store: thread: %w", err)
+		return nil, fmt.Errorf("store: thread: %w", err)
 	}
 	startNext := next
 
@@ -183,15 +208,15 @@ func threadMessages(tx *sql.Tx, account string, msgs []threadInput) error {
 		}
 		to := find(old)
 		if _, err := tx.Exec(`UPDATE messages SET thread_id = ? WHERE account = ? AND thread_id = ?`, to, account, old); err != nil {
-			return fmt.Errorf("store: thread: %w", err)
+			return nil, fmt.Errorf("store: thread: %w", err)
 		}
 		if _, err := tx.Exec(`UPDATE thread_keys SET thread = ? WHERE account = ? AND thread = ?`, to, account, old); err != nil {
-			return fmt.Errorf("store: thread: %w", err)
+			return nil, fmt.Errorf("store: thread: %w", err)
 		}
 	}
 	if next != startNext {
 		if _, err := tx.Exec(`UPDATE thread_seq SET n = ?`, next); err != nil {
-			return fmt.Errorf("store: thread: %w", err)
+			return nil, fmt.Errorf("store: thread: %w", err)
 		}
 	}
 	// Keys whose stored thread is still theirs are not written again; a
@@ -209,7 +234,7 @@ func threadMessages(tx *sql.Tx, account string, msgs []threadInput) error {
 	}
 	slices.Sort(keys)
 	if err := putThreadKeys(tx, account, keys, known, `DO UPDATE SET thread = excluded.thread`); err != nil {
-		return err
+		return nil, err
 	}
 	keys = keys[:0]
 	for k, t := range subjects {
@@ -218,20 +243,12 @@ func threadMessages(tx *sql.Tx, account string, msgs []threadInput) error {
 	}
 	slices.Sort(keys)
 	if err := putThreadKeys(tx, account, keys, known, `DO NOTHING`); err != nil {
-		return err
+		return nil, err
 	}
-	for start := 0; start < len(msgs); start += threadKeysChunk {
-		end := min(start+threadKeysChunk, len(msgs))
-		args := make([]any, 0, 2*(end-start))
-		for i := start; i < end; i++ {
-			args = append(args, msgs[i].id, find(threadOf[i]))
-		}
-		if _, err := tx.Exec(`UPDATE messages SET thread_id = v.column2 FROM (VALUES `+rowMarks(end-start, 2)+`) AS v
-			WHERE messages.id = v.column1`, args...); err != nil {
-			return fmt.Errorf("store: thread: %w", err)
-		}
+	for i := range threadOf {
+		threadOf[i] = find(threadOf[i])
 	}
-	return nil
+	return threadOf, nil
 }
 
 // putThreadKeys writes keys of account with their threads in known; conflict

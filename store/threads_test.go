@@ -316,3 +316,30 @@ func TestConversationPageDeep(t *testing.T) {
 		}
 	}
 }
+
+// TestThreadRepeatedPut stores messages again (a flag change, a repeat in
+// one batch): they keep their threads, hand out no thread number and
+// leave the subject keys as they were, so that an original stored later
+// still claims its headerless reply.
+func TestThreadRepeatedPut(t *testing.T) {
+	db := openTest(t)
+	inbox, _, _ := threadBoxes(t, db, "acct")
+	reply, other := tmsg(1, "r1", "Re: lunch", ""), tmsg(2, "", "", "") // other: nothing to thread by
+	put(t, db, inbox, reply, other, reply)
+	before := threadsByMsgID(t, db)
+	seq := func() (n int64) {
+		if err := db.r.QueryRow(`SELECT n FROM thread_seq`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	n := seq()
+	reply.Flags, other.Flags = []string{FlagSeen}, []string{FlagFlagged}
+	put(t, db, inbox, other, reply, other)
+	after := threadsByMsgID(t, db)
+	if after["r1"] != before["r1"] || after[""] != before[""] || seq() != n {
+		t.Fatalf("threads %v and %d numbers after the repeat, %v and %d before", after, seq(), before, n)
+	}
+	put(t, db, inbox, tmsg(3, "o1", "Lunch", ""))
+	sameThread(t, threadsByMsgID(t, db), "r1", "o1")
+}

@@ -47,7 +47,12 @@ var ErrBounds = errors.New("bounds")
 
 // Error is what a Conn refused: a response beyond a bound, or framing
 // that is not IMAP's.
-type Error struct{ msg string }
+type Error struct {
+	msg string
+	// Body is the announced size of a body literal refused for its size,
+	// else 0.
+	Body int64
+}
 
 func (e *Error) Error() string { return e.msg }
 func (e *Error) Unwrap() error { return ErrBounds }
@@ -297,7 +302,11 @@ func (g *Conn) segment() error {
 		}
 	}
 	if n > limit {
-		return g.fail(refuse("a literal of %d bytes where at most %d were expected", n, limit))
+		err := refuse("a literal of %d bytes where at most %d were expected", n, limit)
+		if body {
+			err.(*Error).Body = n
+		}
+		return g.fail(err)
 	}
 	if !body {
 		g.respLen += n

@@ -3,18 +3,48 @@ package imapsync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/ternmail/tern/internal/goroutine"
+	"github.com/ternmail/tern/internal/imapguard"
 	"github.com/ternmail/tern/message"
 	"github.com/ternmail/tern/store"
 )
 
 // ErrGone means a message is no longer on the server.
 var ErrGone = errors.New("the message is no longer on the server")
+
+// TooLargeError says the server sends a message's body bigger than Tern
+// downloads (a body literal beyond imapguard.BodyBound of its
+// RFC822.SIZE): the sync skips it, and opening it shows that instead.
+type TooLargeError struct {
+	Size int64 // the body's size as the server announced it, in bytes
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("This message is larger than Tern downloads (%s).", megabytes(e.Size))
+}
+
+func megabytes(n int64) string {
+	if n < 10<<20 {
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d MB", n>>20)
+}
+
+// refusedBody returns the size of the body literal the guard refused for
+// its size when err is that refusal, else 0.
+func refusedBody(err error) int64 {
+	var ge *imapguard.Error
+	if errors.As(err, &ge) {
+		return ge.Body
+	}
+	return 0
+}
 
 var fullBody = &imap.FetchItemBodySection{Peek: true}
 
@@ -110,7 +140,7 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 		sizes = append(sizes, m.Size)
 	}
 	defer cn.allowBodies(sizes...)()
-	err := cn.fetchAll(bySize(uids, byUID, maxFetchBytes), opts, func(buf *imapclient.FetchMessageBuffer) error {
+	each := func(buf *imapclient.FetchMessageBuffer) error {
 		m, ok := byUID[uint32(buf.UID)]
 		raw := buf.FindBodySection(fullBody)
 		if !ok || raw == nil {
@@ -125,7 +155,28 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 			bodies, size = nil, 0
 		}
 		return nil
-	})
+	}
+	// The first batch (one message) is fetched on its own, the rest only
+	// once its reply has been read: a link that breaks at the same point of
+	// every connection loses what was in flight then, which with the
+	// batches pipelined could be every body of every pass; this way each
+	// pass stores at least one.
+	batches := bySize(uids, byUID, maxFetchBytes)
+	err := cn.fetchAll(batches[:min(1, len(batches))], opts, each)
+	if err == nil && len(batches) > 1 {
+		err = cn.fetchAll(batches[1:], opts, each)
+	}
+	if size := refusedBody(err); size > 0 {
+		// The server answers a batch in UID order: the body refused is
+		// the lowest UID not received of the first batch not received
+		// whole.
+		if m, ok := refusedIn(batches, byUID); ok {
+			e.opts.Logf("sync %s: %s UID %d: body of %d bytes refused; skipped from now on", e.acct.ID, mb.Name, m.UID, size)
+			if merr := e.st.MarkTooLarge(ctx, m.ID, size); merr != nil {
+				e.opts.Logf("sync %s: %v", e.acct.ID, merr)
+			}
+		}
+	}
 	// The bodies that arrived whole are kept also when the FETCH broke
 	// off: a link that breaks again and again still makes progress.
 	if len(bodies) > 0 {
@@ -156,21 +207,46 @@ func (e *Engine) fetchBodiesIn(ctx context.Context, cn *conn, mb store.Mailbox, 
 	return stored, nil
 }
 
+// refusedIn returns the message whose body a FETCH of batches was reading
+// when it failed, byUID holding the messages not received.
+func refusedIn(batches [][]imap.UID, byUID map[uint32]store.Message) (store.Message, bool) {
+	for _, b := range batches {
+		var low store.Message
+		found := false
+		for _, u := range b {
+			if m, ok := byUID[uint32(u)]; ok && (!found || m.UID < low.UID) {
+				low, found = m, true
+			}
+		}
+		if found {
+			return low, true
+		}
+	}
+	return store.Message{}, false
+}
+
 // maxFetchBytes caps the RFC822.SIZE total one body FETCH asks for, so that
 // one command stays short on a slow link and an interruption loses little.
 const maxFetchBytes = 8 << 20
 
 // bySize splits uids, in order, into batches whose messages' sizes add up
-// to at most limit (a bigger message goes alone).
+// to at most limit (a bigger message goes alone). The first batches are
+// small, one message, then two, four and so on: a link that breaks loses
+// what was in flight when it broke, which over one big FETCH can be every
+// body after the first bytes, so a link that breaks at the same point of
+// every connection would let no pass store anything. A batch whose reply
+// has been read to its end is stored whatever happens after it.
 func bySize(uids []imap.UID, byUID map[uint32]store.Message, limit int64) [][]imap.UID {
 	var out [][]imap.UID
 	var cur []imap.UID
 	var total int64
+	most := 1 // messages in the current batch at most
 	for _, u := range uids {
 		sz := byUID[uint32(u)].Size
-		if len(cur) > 0 && total+sz > limit {
+		if len(cur) > 0 && (total+sz > limit || len(cur) >= most) {
 			out = append(out, cur)
 			cur, total = nil, 0
+			most = min(2*most, maxFetchMessages)
 		}
 		cur = append(cur, u)
 		total += sz
@@ -180,6 +256,10 @@ func bySize(uids []imap.UID, byUID map[uint32]store.Message, limit int64) [][]im
 	}
 	return out
 }
+
+// maxFetchMessages caps the messages of one body FETCH, once the first
+// batches have grown.
+const maxFetchMessages = 1 << 16
 
 // parseBody derives the preview, the search text and the attachment flag
 // from a raw body.
@@ -214,6 +294,9 @@ func (e *Engine) FetchBody(ctx context.Context, id int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if size, err := e.st.TooLarge(ctx, id); err == nil && size > 0 {
+		return nil, &TooLargeError{Size: size}
+	}
 	mb, err := e.st.Mailbox(ctx, m.MailboxID)
 	if err != nil {
 		return nil, err
@@ -231,6 +314,12 @@ func (e *Engine) FetchBody(ctx context.Context, id int64) ([]byte, error) {
 	}, func(err error) { done <- result{raw, err} })
 	select {
 	case r := <-done:
+		if size := refusedBody(r.err); size > 0 {
+			if err := e.st.MarkTooLarge(context.WithoutCancel(ctx), m.ID, size); err != nil {
+				e.opts.Logf("sync %s: %v", e.acct.ID, err)
+			}
+			return nil, &TooLargeError{Size: size}
+		}
 		if r.err != nil {
 			return nil, r.err
 		}

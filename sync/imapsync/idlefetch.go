@@ -16,9 +16,10 @@ import (
 // the list without waiting for the worker to SELECT INBOX again (on a
 // large Maildir that SELECT alone costs a third of a second). The worker's
 // pass that follows still does the full sync of the folder (flags, modseq,
-// expunges), so this is only a head start, but the new-mail event for
-// these messages is raised here (and not again by the worker); it does
-// nothing when the store has not synced the folder under this UIDVALIDITY.
+// expunges), so this is only a head start. The new-mail event for a
+// message is raised by whichever of the two adds it to the store; this
+// does nothing when the store has not synced the folder under this
+// UIDVALIDITY.
 // from is the lowest UID not yet fetched here; it returns the next one.
 func (e *Engine) idleFetchNew(ctx context.Context, cn *conn, name string, uidValidity uint32, from uint32) (uint32, error) {
 	mb, err := e.st.MailboxByName(ctx, e.acct.ID, name)
@@ -48,11 +49,14 @@ func (e *Engine) idleFetchNew(ctx context.Context, cn *conn, name string, uidVal
 	if err != nil || len(msgs) == 0 {
 		return from, err
 	}
-	if err := e.st.PutMessages(ctx, e.acct.ID, mb.ID, msgs); err != nil {
+	added, err := e.st.PutMessagesAdded(ctx, e.acct.ID, mb.ID, msgs)
+	if err != nil {
 		return from, err
 	}
 	e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
-	e.opts.OnChange(Change{Kind: ChangeNewMail, MailboxID: mb.ID, Count: len(msgs)})
+	if len(added) > 0 { // the worker's pass may have stored (and announced) them first
+		e.opts.OnChange(Change{Kind: ChangeNewMail, MailboxID: mb.ID, Count: len(added)})
+	}
 	for _, m := range msgs {
 		from = max(from, m.UID+1)
 	}

@@ -164,18 +164,25 @@ func TestSyncSlowLinkBigBody(t *testing.T) {
 }
 
 // TestBodyBatchesBySize checks that body FETCH batches stay under the size
-// cap, a message bigger than the cap going alone.
+// cap, a message bigger than the cap going alone, and that the first
+// batches are small and grow.
 func TestBodyBatchesBySize(t *testing.T) {
-	byUID := map[uint32]store.Message{}
-	var uids []imap.UID
-	for i, sz := range []int64{3, 3, 3, 9, 1, 1, 7, 2} {
-		u := uint32(i + 1)
-		byUID[u] = store.Message{UID: u, Size: sz << 20}
-		uids = append(uids, imap.UID(u))
-	}
-	got := fmt.Sprint(bySize(uids, byUID, maxFetchBytes))
-	want := "[[1 2] [3] [4] [5 6] [7] [8]]"
-	if got != want {
-		t.Fatalf("batches %s, want %s", got, want)
+	for _, c := range []struct {
+		sizes []int64 // MiB
+		want  string
+	}{
+		{[]int64{3, 3, 3, 9, 1, 1, 7, 2}, "[[1] [2 3] [4] [5 6] [7] [8]]"},
+		{[]int64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, "[[1] [2 3] [4 5 6 7] [8 9 10]]"},
+	} {
+		byUID := map[uint32]store.Message{}
+		var uids []imap.UID
+		for i, sz := range c.sizes {
+			u := uint32(i + 1)
+			byUID[u] = store.Message{UID: u, Size: sz << 20}
+			uids = append(uids, imap.UID(u))
+		}
+		if got := fmt.Sprint(bySize(uids, byUID, maxFetchBytes)); got != c.want {
+			t.Errorf("sizes %v: batches %s, want %s", c.sizes, got, c.want)
+		}
 	}
 }

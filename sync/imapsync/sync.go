@@ -476,24 +476,21 @@ func (e *Engine) updateStored(ctx context.Context, cn *conn, mb store.Mailbox, c
 
 // fetchNew fetches the headers of the messages of mb the store lacks
 // (missing), newest first, in batches; each batch is stored while the next
-// is fetched. Messages from the last UIDNEXT on that the idle connection
-// has not announced yet are announced as new mail.
+// is fetched. The messages from the last UIDNEXT on that this pass adds to
+// the store are announced as new mail: one the idle connection stored
+// meanwhile was announced by it.
 func (e *Engine) fetchNew(ctx context.Context, cn *conn, mb store.Mailbox, missing []imap.UID, condstore bool, fr *FolderReport) error {
 	slices.SortFunc(missing, func(a, b imap.UID) int { return int(b) - int(a) })
-	newMail := 0
-	announced := map[uint32]bool{} // new mail the idle connection stored and announced
-	if mb.UIDNext != 0 && len(missing) > 0 {
-		ahead, err := e.st.UIDsFrom(ctx, mb.ID, mb.UIDValidity, mb.UIDNext)
+	newMail := 0 // written by the writer goroutine, read after its close
+	w := startWriter(2, func(msgs []store.Message) error {
+		added, err := e.st.PutMessagesAdded(ctx, e.acct.ID, mb.ID, msgs)
 		if err != nil {
 			return err
 		}
-		for _, u := range ahead {
-			announced[u] = true
-		}
-	}
-	w := startWriter(2, func(msgs []store.Message) error {
-		if err := e.st.PutMessages(ctx, e.acct.ID, mb.ID, msgs); err != nil {
-			return err
+		for _, u := range added {
+			if mb.UIDNext != 0 && u >= mb.UIDNext {
+				newMail++
+			}
 		}
 		e.opts.OnChange(Change{Kind: ChangeMessages, MailboxID: mb.ID})
 		return nil
@@ -505,11 +502,6 @@ func (e *Engine) fetchNew(ctx context.Context, cn *conn, mb store.Mailbox, missi
 		if err != nil {
 			w.close()
 			return err
-		}
-		for _, m := range msgs {
-			if mb.UIDNext != 0 && m.UID >= mb.UIDNext && !announced[m.UID] {
-				newMail++
-			}
 		}
 		fr.New += len(msgs)
 		if err := w.put(msgs); err != nil { // msgs belongs to the writer now

@@ -719,6 +719,14 @@ func (w *Worker) finish(ctx context.Context, it store.OutboxItem, results map[st
 		w.update(it, store.OutboxUpdate{State: store.OutboxQueued, NextAttempt: w.opts.Now(), LastError: it.LastError, Results: results})
 		return
 	}
+	if cause != nil && !delivered && accounts.IsKeychainUnavailable(cause) {
+		// The keychain (locked, or not answering) kept the message from
+		// being offered to the server at all: not an attempt, so a
+		// keychain locked for hours never turns queued mail into failed.
+		w.update(it, store.OutboxUpdate{State: store.OutboxQueued, NextAttempt: w.opts.Now().Add(w.backoff(it.Attempts + 1)),
+			LastError: cause.Error(), Results: results})
+		return
+	}
 	// Recipients without a final result after this attempt.
 	var deferred, rejected, sent int
 	for _, r := range it.Rcpts {
