@@ -70,14 +70,17 @@ func TestFaultKeychainChild(t *testing.T) {
 	var item store.OutboxItem
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	for item.Attempts == 0 || status.Err == "" {
+	// The outbox records the keychain's failure as the message's last
+	// error without counting a send attempt (the message never reached
+	// a server).
+	for item.LastError == "" || status.Err == "" {
 		if item, err = c.store.OutboxItem(ctx, it.ID); err != nil {
 			t.Fatal(err)
 		}
 		if s := c.Status(id); s.State == "error" || s.State == "offline" {
 			status = s
 		}
-		if item.Attempts > 0 && status.Err != "" {
+		if item.LastError != "" && status.Err != "" {
 			break
 		}
 		if _, err := sub.Next(wctx); err != nil {
@@ -86,6 +89,7 @@ func TestFaultKeychainChild(t *testing.T) {
 	}
 	fmt.Printf("STATUS %s %s\n", status.State, status.Err)
 	fmt.Printf("OUTBOX %d %s %s\n", item.ID, item.State, item.LastError)
+	fmt.Printf("ATTEMPTS %d\n", item.Attempts)
 	c.Shutdown()
 	fmt.Println("DONE")
 }
@@ -204,6 +208,9 @@ func TestFaultKeychain(t *testing.T) {
 			fmt.Sscanf(lines["OUTBOX"], "%d %s", &outboxID, &state)
 			if state != store.OutboxQueued {
 				t.Fatalf("the message is %q, want queued for a retry", state)
+			}
+			if lines["ATTEMPTS"] != "0" {
+				t.Errorf("the keychain's failure counted %s send attempts, want 0", lines["ATTEMPTS"])
 			}
 
 			// The password given for this session: the queued message

@@ -4,8 +4,8 @@
 # xdotool as a user would, saved into DIR:
 #
 #   search.png         a query with operators typed into the search field
-#   multiselect.png    a range Shift+clicked and archived (`e`), the toast
-#                      offering Undo
+#   multiselect.png    a range Shift+clicked and starred (`s`): the rows stay
+#                      selected and the toast offers Undo
 #   conversations.png  the Conversations switch on
 #   cheatsheet.png     the keys (F1)
 #
@@ -31,7 +31,7 @@ input key --window "$wid" Escape
 after_input "$list" || fail "the search did not end on Escape"
 until_ok filled || fail "the list did not come back after the search"
 
-# A multi-selection: a click on row 2, Shift+click on row 5, then `e`.
+# A multi-selection: a click on row 2, Shift+click on row 5, then `s`.
 row_y 2 || fail "no row 2"
 input mousemove --window "$wid" $((list_x + list_w / 2)) "$click_y" click 1
 after_input || fail "the click selected nothing"
@@ -39,8 +39,8 @@ row_y 5 || fail "no row 5"
 input keydown shift mousemove --window "$wid" $((list_x + list_w / 2)) "$click_y" click 1 keyup shift
 after_input || fail "Shift+click selected nothing"
 toast="$((WIDTH / 2))x$((HEIGHT / 12))+$((WIDTH / 2))+$((HEIGHT - HEIGHT / 12))" # the status bar's right half
-input key --window "$wid" e
-after_input "$toast" || fail "no toast after archiving"
+input key --window "$wid" s
+after_input "$toast" || fail "no toast after starring"
 until_ok settled || fail "the window did not settle with the toast"
 cp "$tmp/now.png" "$dir/multiselect.png"
 input key --window "$wid" ctrl+z
