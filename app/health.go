@@ -53,7 +53,14 @@ const (
 	HealthFewerConnections = health.ActionFewerConnections
 	HealthRetry            = health.ActionRetry
 	HealthFreeSpace        = health.ActionFreeSpace
+	// HealthSignIn signs an OAuth account in again in the browser
+	// (Core.SignIn), as the status bar's Sign in again does.
+	HealthSignIn = "sign-in-again"
 )
+
+// HealthDiagSignIn is the code of the diagnosis of an account in
+// StateSignIn: its provider no longer accepts Tern's permission.
+const HealthDiagSignIn = "sign-in-again"
 
 // NewHealthTrace returns a trace keeping the last n lines of each
 // connection (a default when n is 0), for HealthOptions.Trace.
@@ -93,6 +100,10 @@ type LocalHealth struct {
 	SyncError string
 	// Push says whether a connection waits in IDLE for new mail.
 	Push bool
+	// SignIn says whether the account signs in with OAuth and its
+	// provider no longer accepts Tern's permission (StateSignIn): sync and
+	// the outbox wait until the user signs in again.
+	SignIn bool
 	// LastSynced is when a folder last finished syncing; OldestSynced the
 	// least fresh synced folder; Folders and SyncedFolders their counts.
 	LastSynced, OldestSynced time.Time
@@ -165,6 +176,15 @@ func (c *Core) Health(ctx context.Context, account string, opts *HealthOptions) 
 		r.Outgoing = &HealthServer{Protocol: "SMTP", Endpoint: a.SMTP,
 			Steps: []HealthStep{{Name: health.StepConnect, Status: health.StatusFail, Detail: "the check stopped unexpectedly"}}}
 	}
+	if a.UsesOAuth() {
+		// The provider's permission is checked too: a renewal it refuses
+		// puts the account in StateSignIn, which the local state reports.
+		// A new process (tern doctor) learns it only so. Other failures
+		// (no network) are the server checks' to report.
+		if src, err := c.oauthSourceFor(a); err == nil && src != nil {
+			src.Token(ctx)
+		}
+	}
 	if err := c.localHealth(ctx, a, r); err != nil {
 		return nil, err
 	}
@@ -217,6 +237,15 @@ func (c *Core) localHealth(ctx context.Context, a accounts.Account, r *HealthRep
 		}
 	}
 	diagnoseLocal(l, r.Outgoing, r.Incoming)
+	if c.NeedsSignIn(a.ID) {
+		l.SignIn = true
+		// First: nothing else reaches the servers until it is done.
+		l.Diagnoses = append([]HealthDiagnosis{{Code: HealthDiagSignIn,
+			Summary:  "Sign in again: the provider no longer accepts Tern's permission (revoked, expired or after a password change).",
+			Evidence: "the provider refused to renew the sign-in",
+			Fix:      "Sign in again in your browser (on the command line: tern account reauth " + a.ID + "); sync and the outbox resume then, and nothing is lost.",
+			Action:   &HealthAction{Kind: HealthSignIn, Label: "Sign in again"}}}, l.Diagnoses...)
+	}
 	return nil
 }
 

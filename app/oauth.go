@@ -145,14 +145,16 @@ func OAuthProvider(s accounts.OAuthSettings) (string, error) {
 // waits for the redirect, at most the configured timeout, or until ctx
 // ends (the user's Cancel). Pass the grant to AddAccount.
 func (c *Core) SignInNew(ctx context.Context, acct accounts.Account, open Opener) (*OAuthGrant, error) {
+	return c.SignInNewWith(ctx, acct, open, nil)
+}
+
+// SignInNewWith is SignInNew that also takes the redirect URL the user
+// pastes (see SignInOptions).
+func (c *Core) SignInNewWith(ctx context.Context, acct accounts.Account, open Opener, so *SignInOptions) (*OAuthGrant, error) {
 	if acct.OAuth == nil {
 		return nil, oauth.ErrNoSettings
 	}
-	p, err := oauth.ForAccount(acct)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := oauth.SignIn(ctx, p, open, c.oauthOptions(acct))
+	tok, err := c.browserSignIn(ctx, acct, open, so)
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +174,12 @@ func (g *OAuthGrant) AccessToken() string {
 // once) and resumes its sync and the outbox. The account keeps its
 // settings and its mail.
 func (c *Core) SignIn(ctx context.Context, account string, open Opener) error {
+	return c.SignInWith(ctx, account, open, nil)
+}
+
+// SignInWith is SignIn that also takes the redirect URL the user pastes
+// (see SignInOptions).
+func (c *Core) SignInWith(ctx context.Context, account string, open Opener, so *SignInOptions) error {
 	a, ok := c.Account(account)
 	if !ok {
 		return fmt.Errorf("no account %q", account)
@@ -183,11 +191,7 @@ func (c *Core) SignIn(ctx context.Context, account string, open Opener) error {
 	if err != nil {
 		return err
 	}
-	p, err := oauth.ForAccount(a)
-	if err != nil {
-		return err
-	}
-	tok, err := oauth.SignIn(ctx, p, open, c.oauthOptions(a))
+	tok, err := c.browserSignIn(ctx, a, open, so)
 	if err != nil {
 		return err
 	}
@@ -278,6 +282,17 @@ func (c *Core) OAuthFor(res *autoconfig.Result) (*OAuthOffer, error) {
 			return nil, err
 		}
 		return &OAuthOffer{Provider: res.OAuth.Name, Settings: s}, nil
+	}
+	for _, ep := range []accounts.Endpoint{res.IMAP, res.SMTP} {
+		// Servers given by hand rather than discovered: the presets'
+		// hosts still sign in with their provider.
+		if p, ok := oauth.PresetForHost(ep.Host); ok {
+			s := *p.Settings()
+			if _, err := oauth.FromSettings(s); err != nil {
+				return nil, err
+			}
+			return &OAuthOffer{Provider: p.Name, Settings: s}, nil
+		}
 	}
 	if c.opts.OAuth == nil {
 		return nil, nil

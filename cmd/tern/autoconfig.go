@@ -263,16 +263,23 @@ func addAccount(ctx context.Context, core *app.Core, a *args, e *env) error {
 			return fmt.Errorf("--accept-cert: %w", err)
 		}
 	}
-	if !a.has("password-stdin") {
-		return fmt.Errorf("pass the password on standard input with --password-stdin (Tern keeps it in the OS keychain only)")
-	}
-	raw, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
-	if err != nil {
-		return fmt.Errorf("read password: %w", err)
-	}
-	password := strings.TrimRight(string(raw), "\r\n")
-	if password == "" {
-		return fmt.Errorf("the password on standard input is empty")
+	useOAuth := a.has("oauth")
+	var password string
+	switch {
+	case useOAuth && a.has("password-stdin"):
+		return fmt.Errorf("--oauth signs in in the browser: leave out --password-stdin")
+	case useOAuth:
+	case !a.has("password-stdin"):
+		return fmt.Errorf("pass the password on standard input with --password-stdin (Tern keeps it in the OS keychain only), or sign in in the browser with --oauth")
+	default:
+		raw, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+		if err != nil {
+			return fmt.Errorf("read password: %w", err)
+		}
+		password = strings.TrimRight(string(raw), "\r\n")
+		if password == "" {
+			return fmt.Errorf("the password on standard input is empty")
+		}
 	}
 
 	// Discovery runs without the fingerprint: which server presents that
@@ -280,8 +287,10 @@ func addAccount(ctx context.Context, core *app.Core, a *args, e *env) error {
 	// server (host:port) is pinned.
 	opts := discoveryOpts(e)
 	source := "command line"
+	var res *autoconfig.Result
 	if !haveIMAP || !haveSMTP {
-		res, derr := core.Discover(ctx, email, opts, nil)
+		var derr error
+		res, derr = core.Discover(ctx, email, opts, nil)
 		if res == nil || errors.Is(derr, context.Canceled) {
 			return derr
 		}
@@ -325,24 +334,10 @@ func addAccount(ctx context.Context, core *app.Core, a *args, e *env) error {
 	if acct.Name == "" {
 		acct.Name = email
 	}
-	v, err := core.VerifyAccount(ctx, acct, password, opts)
-	if err != nil && pin != "" && v != nil {
-		// Pin the accepted certificate for the server that presented
-		// it, and only there; a different certificate elsewhere is still
-		// refused by the second check.
-		pinned := false
-		for _, ch := range []autoconfig.Check{v.IMAP, v.SMTP} {
-			if ce := ch.Evidence.CertError; ce != nil && ce.SHA256 == pin {
-				if perr := acct.TrustCert(ch.Endpoint.Host, ch.Endpoint.Port, pin); perr != nil {
-					return perr
-				}
-				pinned = true
-			}
-		}
-		if pinned {
-			v, err = core.VerifyAccount(ctx, acct, password, opts)
-		}
+	if useOAuth {
+		return addOAuthAccount(ctx, core, a, e, acct, res, pin, opts, source)
 	}
+	v, err := verifyPinned(ctx, core, &acct, password, pin, opts)
 	if err != nil {
 		return err
 	}
@@ -359,4 +354,30 @@ func addAccount(ctx context.Context, core *app.Core, a *args, e *env) error {
 		fmt.Fprintf(w, "Added account %s (%s): logged in to %s and %s (settings from %s); password kept in the keychain.\n",
 			added.ID, added.Email, added.IMAP.Addr(), added.SMTP.Addr(), source)
 	})
+}
+
+// verifyPinned logs in to acct's servers with secret (a password or an
+// access token); when that fails on the certificate pin accepted with
+// --accept-cert, it pins it for the server that presented it, and only
+// there, and logs in again.
+func verifyPinned(ctx context.Context, core *app.Core, acct *accounts.Account, password, pin string, opts *autoconfig.Options) (*autoconfig.Verification, error) {
+	v, err := core.VerifyAccount(ctx, *acct, password, opts)
+	if err != nil && pin != "" && v != nil {
+		// Pin the accepted certificate for the server that presented
+		// it, and only there; a different certificate elsewhere is still
+		// refused by the second check.
+		pinned := false
+		for _, ch := range []autoconfig.Check{v.IMAP, v.SMTP} {
+			if ce := ch.Evidence.CertError; ce != nil && ce.SHA256 == pin {
+				if perr := acct.TrustCert(ch.Endpoint.Host, ch.Endpoint.Port, pin); perr != nil {
+					return nil, perr
+				}
+				pinned = true
+			}
+		}
+		if pinned {
+			v, err = core.VerifyAccount(ctx, *acct, password, opts)
+		}
+	}
+	return v, err
 }

@@ -91,6 +91,7 @@ type alternateJSON struct {
 
 type localJSON struct {
 	Sync             string           `json:"sync"`
+	SignIn           bool             `json:"sign_in"`
 	SyncSince        string           `json:"sync_since,omitempty"`
 	SyncError        string           `json:"sync_error,omitempty"`
 	Push             bool             `json:"push"`
@@ -206,7 +207,7 @@ func healthOut(r *app.HealthReport) healthJSON {
 	l := r.Local
 	j := healthJSON{Account: r.Account, Email: r.Email, Checked: when(r.Checked), OK: !r.Failed(),
 		Incoming: serverOut(r.Incoming), Outgoing: serverOut(r.Outgoing), Diagnoses: allDiagnoses(r),
-		Local: localJSON{Sync: l.Sync, SyncSince: when(l.SyncSince), SyncError: l.SyncError, Push: l.Push,
+		Local: localJSON{Sync: l.Sync, SignIn: l.SignIn, SyncSince: when(l.SyncSince), SyncError: l.SyncError, Push: l.Push,
 			LastSynced: when(l.LastSynced), OldestSynced: when(l.OldestSynced),
 			LastFullSync: when(l.LastFullSync), FullSyncMillis: l.FullSyncDuration.Milliseconds(), Folders: l.Folders, SyncedFolders: l.SyncedFolders,
 			Pending: l.Pending, OldestPending: when(l.OldestPending), PendingLastError: l.PendingLastError,

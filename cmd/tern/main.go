@@ -32,10 +32,15 @@ Usage:
   tern account add --email E [--name N] --password-stdin [--imap HOST:PORT:tls|starttls|none]
                    [--smtp HOST:PORT:tls|starttls|none] [--username U] [--accept-cert SHA256:HEX]
                                           servers not given are discovered; both are logged in to
+  tern account add --email E --oauth [--name N] [--imap …] [--smtp …] [--accept-cert SHA256:HEX]
+                                          sign in in the browser (Gmail, Outlook): prints the address
+                                          to open, waits for the browser, or for the address it shows
+                                          afterwards pasted on standard input; then as above
   tern autoconfig EMAIL                   discover the servers for EMAIL, with evidence (no login)
   tern account list
   tern account remove ID
-  tern account signin ID                  sign an OAuth account (Gmail, Outlook) in again in the browser
+  tern account reauth ID                  sign an OAuth account (Gmail, Outlook) in again in the browser,
+                                          as add --oauth does (signin is the same)
   tern sync [--account ID]                one full sync pass, then exit
   tern folders [--account ID]
   tern list FOLDER [--limit N] [--account ID]
@@ -78,6 +83,9 @@ type env struct {
 	// open opens the browser for an OAuth sign-in; nil prints the URL
 	// and tries xdg-open.
 	open func(url string) error
+	// oauth tunes the OAuth sign-ins (test authorization servers); nil
+	// means the providers' presets.
+	oauth *app.OAuthOptions
 }
 
 func main() {
@@ -121,7 +129,7 @@ func spec(extra map[string]bool) map[string]bool {
 
 // verbFlags are each verb's own flags, beside commonFlags.
 var verbFlags = map[string]map[string]bool{
-	"account": {"email": true, "name": true, "password-stdin": false, "imap": true, "smtp": true, "username": true, "accept-cert": true},
+	"account": {"email": true, "name": true, "password-stdin": false, "imap": true, "smtp": true, "username": true, "accept-cert": true, "oauth": false},
 	"list":    {"limit": true},
 	"search":  {"limit": true, "folder": true, "server": false},
 	"send":    sendFlags,
@@ -230,7 +238,7 @@ func findVerb(argv []string) string {
 // coreOptions works out where Tern keeps its files: --home, TERN_HOME, or
 // the XDG directories. --demo without a home runs in a throwaway one.
 func coreOptions(a *args, e *env) (app.Options, func(), error) {
-	opts := app.Options{Home: a.str("home"), Secrets: e.secrets, StartDemo: startDemo, Autoconfig: e.autoconfig}
+	opts := app.Options{Home: a.str("home"), Secrets: e.secrets, StartDemo: startDemo, Autoconfig: e.autoconfig, OAuth: e.oauth}
 	if e.getenv("TERN_DEBUG") != "" {
 		logger := log.New(e.stderr, "tern: ", log.LstdFlags)
 		opts.Logf = logger.Printf

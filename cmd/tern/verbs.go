@@ -101,13 +101,13 @@ func cmdAccount(ctx context.Context, core *app.Core, a *args, pos []string, e *e
 		return out(e, a, map[string]string{"removed": pos[1]}, func(w io.Writer) { fmt.Fprintf(w, "Removed account %s and its local mail.\n", pos[1]) })
 	case "add":
 		return cmdAccountAdd(ctx, core, a, e)
-	case "signin":
+	case "reauth", "signin":
 		if len(pos) != 2 {
-			return fmt.Errorf("usage: tern account signin ID")
+			return fmt.Errorf("usage: tern account reauth ID")
 		}
-		return cmdAccountSignIn(ctx, core, a, e, pos[1])
+		return cmdAccountReauth(ctx, core, a, e, pos[1])
 	}
-	return fmt.Errorf("unknown account command %q (add, list, remove, signin)", pos[0])
+	return fmt.Errorf("unknown account command %q (add, list, remove, reauth)", pos[0])
 }
 
 // cmdAccountAdd adds an account: servers not given with --imap/--smtp are
