@@ -46,7 +46,7 @@ func (v *healthView) actionButton(d healthDiagnosis) *widget.Button {
 		}
 	case app.HealthSignIn:
 		var b *widget.Button
-		fn = func() { v.signInAgain(b) }
+		fn = func() { v.w.signInAgain(v.account, b, v.check) }
 		b = widget.NewButton(act.Label, func() { fn() })
 		b.Importance = widget.HighImportance
 		if v.busy {
@@ -140,28 +140,4 @@ func (v *healthView) reviewCert(protocol, fingerprint string) {
 			})
 		}, v.win)
 	dlg.Show()
-}
-
-// signInAgain runs the status bar's sign-in (the browser, once) from the
-// health view's button, then checks the account again.
-func (v *healthView) signInAgain(b *widget.Button) {
-	b.Disable()
-	b.SetText("Waiting for you to sign in in your browser…")
-	open := v.w.opener()
-	v.w.spawn("sign in again", func() {
-		ctx, cancel := context.WithTimeout(v.w.ctx, oauthWait)
-		defer cancel()
-		err := v.w.core.SignIn(ctx, v.account, open)
-		v.w.do(func() {
-			b.Enable()
-			b.SetText("Sign in again")
-			if err != nil {
-				v.w.status.notice("Sign in again: " + err.Error())
-				return
-			}
-			v.w.status.set(v.account, v.w.core.Status(v.account))
-			v.w.status.refresh()
-			v.check()
-		})
-	})
 }

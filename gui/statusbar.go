@@ -70,7 +70,7 @@ func (s *statusBar) setAccounts(a []accounts.Account) {
 		s.items.Add(d)
 		if acct.UsesOAuth() {
 			var si *widget.Button
-			si = widget.NewButton("Sign in again", func() { s.w.signInAgain(id, si) })
+			si = widget.NewButton("Sign in again", func() { s.w.signInAgain(id, si, nil) })
 			si.Importance = widget.HighImportance
 			si.Hide()
 			s.signins[id] = si

@@ -160,8 +160,9 @@ func (wz *wizard) oauthDiscovered(res *autoconfig.Result) bool {
 }
 
 // signInAgain runs the browser sign-in of an account in "sign in again"
-// (the status bar's button): the browser opens once per click.
-func (w *MainWindow) signInAgain(id string, btn *widget.Button) {
+// (the status bar's and the health view's button; after, if not nil, runs
+// on the UI goroutine once it succeeded): the browser opens once per click.
+func (w *MainWindow) signInAgain(id string, btn *widget.Button, after func()) {
 	btn.Disable()
 	btn.SetText("Waiting for you to sign in in your browser…")
 	open := w.opener()
@@ -178,6 +179,9 @@ func (w *MainWindow) signInAgain(id string, btn *widget.Button) {
 			}
 			w.status.set(id, w.core.Status(id))
 			w.status.refresh()
+			if after != nil {
+				after()
+			}
 		})
 	})
 }
