@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -123,7 +124,8 @@ func (c *Core) NeedsSignIn(account string) bool {
 
 // signInStatus is the Status of an account in StateSignIn.
 func signInStatus() Status {
-	return Status{State: StateSignIn, Err: "Sign in again: " + accounts.ErrSignInAgain.Error()}
+	msg := accounts.ErrSignInAgain.Error() // "sign in again: the provider …"
+	return Status{State: StateSignIn, Err: strings.ToUpper(msg[:1]) + msg[1:]}
 }
 
 // OAuthProvider says whether an account (not added yet) can sign in with
