@@ -58,12 +58,13 @@ screenshot: build deps-test
 # The README's pictures of the real window over the demo mailbox, under
 # Xvfb: search, multi-selection, conversations and the cheat sheet
 # (scripts/screenshots.sh), the first picture (scripts/screenshot.sh),
-# then every scripts/screenshot-*.sh, each run as `SCRIPT BIN docs`.
+# then every scripts/screenshot-*.sh, each run as `SCRIPT BIN docs` in a
+# keyring session (the health picture adds an account).
 screenshots: build deps-test
 	bash scripts/screenshots.sh $(BIN) docs
 	bash scripts/screenshot.sh $(BIN) docs/screenshot.png
 	@for s in scripts/screenshot-*.sh; do \
-		[ -e "$$s" ] || continue; echo "$$s"; bash "$$s" $(BIN) docs || exit 1; \
+		[ -e "$$s" ] || continue; echo "$$s"; $(KEYRING) bash "$$s" $(BIN) docs || exit 1; \
 	done
 
 # Install under PREFIX: bin/tern, the desktop entry (the handler of mailto:

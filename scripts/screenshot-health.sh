@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# screenshot-health.sh BIN OUT.png — the README's picture of Account health
+# screenshot-health.sh BIN OUT.png|DIR — the README's picture of Account health
 # for an account set to a wrong port. Run it in a keyring session, as root
 # (the demo server takes ports 993 and 465 of 127.0.0.1):
 #
@@ -18,6 +18,7 @@
 set -euo pipefail
 bin=$(realpath "${1:?usage: screenshot-health.sh BIN OUT.png}")
 out=${2:?usage: screenshot-health.sh BIN OUT.png}
+[ -d "$out" ] && out=$out/health.png # as `make screenshots` calls it
 wait_s=${WAIT:-60}
 here=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$(dirname "$out")"
