@@ -168,6 +168,14 @@ func (db *DB) PutMessagesAdded(ctx context.Context, account string, mailboxID in
 		if err := tx.QueryRow(`SELECT coalesce(max(id), 0), coalesce((SELECT role = 'sent' FROM mailboxes WHERE id = ?), 0) FROM messages`, mailboxID).Scan(&lastID, &sentBox); err != nil {
 			return fmt.Errorf("store: save messages: %w", err)
 		}
+		// A new row's ID comes from message_seq, never from max(id)+1:
+		// SQLite would hand the ID of the newest row, once it is moved
+		// away or expunged, to the next message stored, and the window,
+		// undo steps and notifications name messages by ID.
+		var nextID int64
+		if err := tx.QueryRow(`SELECT max(n, ?) FROM message_seq`, lastID).Scan(&nextID); err != nil {
+			return fmt.Errorf("store: save messages: %w", err)
+		}
 		counted := map[int64]bool{}
 		var uses []addressUse
 		// The new messages are threaded first, so that each row is
@@ -215,7 +223,12 @@ func (db *DB) PutMessagesAdded(ctx context.Context, account string, mailboxID in
 			args = args[:0]
 			for i := range part {
 				m := &part[i]
-				args = append(args, threadOf[start-n+i], account, mailboxID, m.UIDValidity, m.UID, m.ModSeq, joinFlags(m.Flags),
+				var id any // a known message keeps its row (the upsert ignores it)
+				if isNew[start-n+i] {
+					nextID++
+					id = nextID
+				}
+				args = append(args, id, threadOf[start-n+i], account, mailboxID, m.UIDValidity, m.UID, m.ModSeq, joinFlags(m.Flags),
 					boolInt(hasFlag(m.Flags, FlagSeen)), boolInt(hasFlag(m.Flags, FlagFlagged)),
 					boolInt(hasFlag(m.Flags, FlagAnswered)), boolInt(hasFlag(m.Flags, FlagDraft)),
 					unix(m.InternalDate), m.Size, unix(m.Date), m.Subject,
@@ -279,6 +292,9 @@ func (db *DB) PutMessagesAdded(ctx context.Context, account string, mailboxID in
 					}
 				}
 			}
+		}
+		if _, err := tx.Exec(`UPDATE message_seq SET n = ?`, nextID); err != nil {
+			return fmt.Errorf("store: save messages: %w", err)
 		}
 		for _, uv := range flagUVs {
 			if _, err := applyFlags(tx, mailboxID, uv, flagUps[uv]); err != nil {
@@ -478,13 +494,13 @@ func asciiLower(s string) string {
 const putChunk = 100
 
 // putCols is how many values PutMessages binds a message.
-const putCols = 24
+const putCols = 25
 
 // putMessagesSQL returns the upsert of n messages, which returns each one's
 // key, local ID, whether its body is stored and its stored flags (its old
 // ones when it was known).
 func putMessagesSQL(n int) string {
-	return `INSERT INTO messages (thread_id, account, mailbox_id, uidvalidity, uid, modseq, flags, seen, flagged, answered, draft,
+	return `INSERT INTO messages (id, thread_id, account, mailbox_id, uidvalidity, uid, modseq, flags, seen, flagged, answered, draft,
 			internal_date, size, date, subject, from_addr, to_addr, cc_addr, reply_to, message_id, in_reply_to, refs, has_attachments, hidden)
 		VALUES ` + rowMarks(n, putCols) + `
 		ON CONFLICT (mailbox_id, uidvalidity, uid) DO UPDATE SET modseq=excluded.modseq,

@@ -340,4 +340,10 @@ CREATE TABLE sync_passes (
 	`
 ALTER TABLE messages ADD COLUMN too_large INTEGER NOT NULL DEFAULT 0;
 `,
+	// 19: the highest message ID handed out, so that an ID is never
+	// given twice (PutMessages), even after the newest row is deleted.
+	`
+CREATE TABLE message_seq (n INTEGER NOT NULL);
+INSERT INTO message_seq (n) SELECT coalesce(max(id), 0) FROM messages;
+`,
 }
