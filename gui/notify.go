@@ -76,10 +76,11 @@ func (w *MainWindow) startNotifier(bus *desktopnotify.Options, fallback func(*fy
 	nf.opts.OnEvent = nf.event
 	nf.opts.Logf = w.logf
 	sub := w.core.Subscribe()
-	// notified holds the messages already notified: the engine may
-	// announce a message twice (its idle connection and its next pass).
-	// Only this goroutine uses it.
-	notified := map[int64]bool{}
+	// notified holds the messages already notified, by folder and UID:
+	// the store's row ids are not enough, since SQLite hands the id of a
+	// row moved away (the newest) to the next message stored. Only this
+	// goroutine uses it.
+	notified := map[notifiedKey]bool{}
 	w.spawn("notifications", func() {
 		defer sub.Close()
 		defer nf.close()
@@ -291,6 +292,12 @@ func (w *MainWindow) reveal(mailboxID, id int64) {
 			}
 			if i := w.list.indexOf(id); i >= 0 {
 				w.list.jumpTo(i)
+				// The page that brought the row may have selected it
+				// already (selectedID), and selecting a selected row
+				// opens nothing.
+				if w.reader.msg.ID != id {
+					w.openMessage(id)
+				}
 				return
 			}
 			w.reader.show(m)
@@ -303,10 +310,18 @@ func (w *MainWindow) reveal(mailboxID, id int64) {
 	})
 }
 
+// notifiedKey names a message on the server: its folder, UIDVALIDITY and
+// UID.
+type notifiedKey struct {
+	mailbox     int64
+	uidValidity uint32
+	uid         uint32
+}
+
 // newMailNotification returns the notice for nm, or nil when it deserves
 // none, and adds the messages it names to notified, skipping those
 // already there. It reads the store: call it off the UI goroutine.
-func (w *MainWindow) newMailNotification(ctx context.Context, nm app.NewMail, notified map[int64]bool) (*notice, error) {
+func (w *MainWindow) newMailNotification(ctx context.Context, nm app.NewMail, notified map[notifiedKey]bool) (*notice, error) {
 	mb, err := w.core.Mailbox(ctx, nm.MailboxID)
 	if err != nil {
 		return nil, err
@@ -327,10 +342,11 @@ func (w *MainWindow) newMailNotification(ctx context.Context, nm app.NewMail, no
 	}
 	var fresh []app.Message
 	for _, m := range msgs {
-		if notified[m.ID] || m.Seen() || (len(m.From) > 0 && own[strings.ToLower(m.From[0].Email)]) {
+		key := notifiedKey{m.MailboxID, m.UIDValidity, m.UID}
+		if notified[key] || m.Seen() || (len(m.From) > 0 && own[strings.ToLower(m.From[0].Email)]) {
 			continue
 		}
-		notified[m.ID] = true
+		notified[key] = true
 		fresh = append(fresh, m)
 	}
 	n := &notice{mailboxID: mb.ID}

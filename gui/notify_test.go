@@ -289,7 +289,7 @@ func TestNotificationOncePerMessage(t *testing.T) {
 	}
 	h.waitFor("the new message", func() bool { return newestSubject(h.harness, app.RoleInbox) == "Twice" })
 	nm := app.NewMail{Account: inbox.Account, MailboxID: inbox.ID, Count: 1}
-	notified := map[int64]bool{}
+	notified := map[notifiedKey]bool{}
 	n, err := h.w.newMailNotification(h.ctx(), nm, notified)
 	if err != nil || n == nil || n.body != "Twice" || n.single() == 0 {
 		t.Fatalf("first announcement: %+v %v", n, err)
