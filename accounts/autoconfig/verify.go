@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
@@ -144,8 +145,13 @@ func (c *config) verifyServer(ctx context.Context, acct accounts.Account, protoc
 	return check
 }
 
-// loginIMAP logs in with user and password and logs out.
-func (c *config) loginIMAP(ctx context.Context, ep accounts.Endpoint, pin, user, password string) (Evidence, error) {
+// imapSignIn opens an IMAP session to ep, signs in with signIn and logs
+// out. signIn returns pre when it cannot try at all (no way to sign in
+// that the server offers), else the server's answer; refused words a
+// refusal by the server, which never holds the secret.
+func (c *config) imapSignIn(ctx context.Context, ep accounts.Endpoint, pin, user string,
+	signIn func(s *session, cl *imapclient.Client, caps imap.CapSet) (pre, err error),
+	refused func(words string) error) (Evidence, error) {
 	s := c.newSession(ctx, ProtocolIMAP, ep, pin)
 	defer s.close()
 	cl, caps, err := s.imapOpen()
@@ -155,20 +161,15 @@ func (c *config) loginIMAP(ctx context.Context, ep accounts.Endpoint, pin, user,
 	defer cl.Close()
 	ev := s.evidence()
 	ev.AuthMechanisms = imapMechanisms(caps)
-	if caps.Has(imap.CapLoginDisabled) {
-		if !caps.Has(imap.AuthCap(sasl.Plain)) {
-			return ev, s.security("allows no password login (LOGINDISABLED)")
-		}
-		err = cl.Authenticate(sasl.NewPlainClient("", user, password))
-	} else {
-		err = cl.Login(user, password).Wait()
+	pre, err := signIn(s, cl, caps)
+	if pre != nil {
+		return ev, pre
 	}
 	ev.Elapsed = time.Since(s.start)
 	if err != nil {
 		var ie *imap.Error
 		if errors.As(err, &ie) && s.ctx.Err() == nil {
-			// Keep only the server's words: they never hold the password.
-			return ev, &accounts.AuthError{Protocol: "IMAP", Addr: s.addr(), Usernames: []string{user}, Err: errors.New(ie.Text)}
+			return ev, &accounts.AuthError{Protocol: "IMAP", Addr: s.addr(), Usernames: []string{user}, Err: refused(ie.Text)}
 		}
 		return ev, s.fail(err)
 	}
@@ -176,9 +177,13 @@ func (c *config) loginIMAP(ctx context.Context, ep accounts.Endpoint, pin, user,
 	return ev, nil
 }
 
-// authSMTP authenticates with user and password and quits; it never sends
-// MAIL.
-func (c *config) authSMTP(ctx context.Context, ep accounts.Endpoint, pin, user, password string) (Evidence, error) {
+// smtpSignIn opens an SMTP session to ep, authenticates with signIn and
+// quits; it never sends MAIL. signIn returns pre when it cannot try at all,
+// else the server's answer; refused says what a refusal by the server
+// means.
+func (c *config) smtpSignIn(ctx context.Context, ep accounts.Endpoint, pin string,
+	signIn func(s *session, cl *smtp.Client, mechs []string) (pre, err error),
+	refused func(addr string, se *smtp.SMTPError) error) (Evidence, error) {
 	s := c.newSession(ctx, ProtocolSMTP, ep, pin)
 	defer s.close()
 	cl, err := s.smtpOpen()
@@ -192,27 +197,51 @@ func (c *config) authSMTP(ctx context.Context, ep accounts.Endpoint, pin, user, 
 	if !ok {
 		return ev, s.noAuth()
 	}
-	var client sasl.Client
-	var mech string
-	switch {
-	case slices.Contains(mechs, sasl.Plain):
-		client, mech = sasl.NewPlainClient("", user, password), sasl.Plain
-	case slices.Contains(mechs, sasl.Login):
-		client, mech = sasl.NewLoginClient(user, password), sasl.Login
-	default:
-		return ev, s.security("offers only AUTH " + strings.Join(mechs, " ") + ", which Tern does not support")
+	pre, err := signIn(s, cl, mechs)
+	if pre != nil {
+		return ev, pre
 	}
-	err = cl.Auth(client)
 	ev.Elapsed = time.Since(s.start)
 	if err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) && s.ctx.Err() == nil {
-			return ev, smtpAuthError(s.addr(), user, mech, se)
+			return ev, refused(s.addr(), se)
 		}
 		return ev, s.fail(err)
 	}
 	cl.Quit()
 	return ev, nil
+}
+
+// loginIMAP logs in with user and password and logs out.
+func (c *config) loginIMAP(ctx context.Context, ep accounts.Endpoint, pin, user, password string) (Evidence, error) {
+	return c.imapSignIn(ctx, ep, pin, user, func(s *session, cl *imapclient.Client, caps imap.CapSet) (error, error) {
+		if caps.Has(imap.CapLoginDisabled) {
+			if !caps.Has(imap.AuthCap(sasl.Plain)) {
+				return s.security("allows no password login (LOGINDISABLED)"), nil
+			}
+			return nil, cl.Authenticate(sasl.NewPlainClient("", user, password))
+		}
+		return nil, cl.Login(user, password).Wait()
+	}, func(words string) error { return errors.New(words) }) // only the server's words: they never hold the password
+}
+
+// authSMTP authenticates with user and password and quits; it never sends
+// MAIL.
+func (c *config) authSMTP(ctx context.Context, ep accounts.Endpoint, pin, user, password string) (Evidence, error) {
+	var mech string
+	return c.smtpSignIn(ctx, ep, pin, func(s *session, cl *smtp.Client, mechs []string) (error, error) {
+		var client sasl.Client
+		switch {
+		case slices.Contains(mechs, sasl.Plain):
+			client, mech = sasl.NewPlainClient("", user, password), sasl.Plain
+		case slices.Contains(mechs, sasl.Login):
+			client, mech = sasl.NewLoginClient(user, password), sasl.Login
+		default:
+			return s.security("offers only AUTH " + strings.Join(mechs, " ") + ", which Tern does not support"), nil
+		}
+		return nil, cl.Auth(client)
+	}, func(addr string, se *smtp.SMTPError) error { return smtpAuthError(addr, user, mech, se) })
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
 
 	"github.com/ternmail/tern/accounts"
@@ -33,70 +33,34 @@ func oauthRefused(user, words string) error {
 
 // oauthIMAP authenticates to IMAP with the access token and logs out.
 func (c *config) oauthIMAP(ctx context.Context, ep accounts.Endpoint, pin, user, token string) (Evidence, error) {
-	s := c.newSession(ctx, ProtocolIMAP, ep, pin)
-	defer s.close()
-	cl, caps, err := s.imapOpen()
-	if err != nil {
-		return s.evidence(), err
-	}
-	defer cl.Close()
-	ev := s.evidence()
-	ev.AuthMechanisms = imapMechanisms(caps)
-	var client *oauthsasl.Client
-	switch {
-	case caps.Has(imap.AuthCap(oauthsasl.OAuthBearer)):
-		client = oauthsasl.NewOAuthBearer(user, token, ep.Host, ep.Port)
-	case caps.Has(imap.AuthCap(oauthsasl.XOAUTH2)):
-		client = oauthsasl.NewXOAUTH2(user, token)
-	default:
-		return ev, s.security("offers no OAuth sign-in (neither OAUTHBEARER nor XOAUTH2)")
-	}
-	err = cl.Authenticate(client)
-	ev.Elapsed = time.Since(s.start)
-	if err != nil {
-		var ie *imap.Error
-		if errors.As(err, &ie) && s.ctx.Err() == nil {
-			return ev, &accounts.AuthError{Protocol: "IMAP", Addr: s.addr(), Usernames: []string{user}, Err: oauthRefused(user, ie.Text)}
+	return c.imapSignIn(ctx, ep, pin, user, func(s *session, cl *imapclient.Client, caps imap.CapSet) (error, error) {
+		var client *oauthsasl.Client
+		switch {
+		case caps.Has(imap.AuthCap(oauthsasl.OAuthBearer)):
+			client = oauthsasl.NewOAuthBearer(user, token, ep.Host, ep.Port)
+		case caps.Has(imap.AuthCap(oauthsasl.XOAUTH2)):
+			client = oauthsasl.NewXOAUTH2(user, token)
+		default:
+			return s.security("offers no OAuth sign-in (neither OAUTHBEARER nor XOAUTH2)"), nil
 		}
-		return ev, s.fail(err)
-	}
-	logout(cl)
-	return ev, nil
+		return nil, cl.Authenticate(client)
+	}, func(words string) error { return oauthRefused(user, words) })
 }
 
 // oauthSMTP authenticates to SMTP with the access token and quits.
 func (c *config) oauthSMTP(ctx context.Context, ep accounts.Endpoint, pin, user, token string) (Evidence, error) {
-	s := c.newSession(ctx, ProtocolSMTP, ep, pin)
-	defer s.close()
-	cl, err := s.smtpOpen()
-	if err != nil {
-		return s.evidence(), err
-	}
-	defer cl.Close()
-	ev := s.evidence()
-	mechs, ok := smtpMechanisms(cl)
-	ev.AuthMechanisms = mechs
-	if !ok {
-		return ev, s.noAuth()
-	}
-	var client *oauthsasl.Client
-	switch {
-	case slices.Contains(mechs, oauthsasl.XOAUTH2):
-		client = oauthsasl.NewXOAUTH2(user, token)
-	case slices.Contains(mechs, oauthsasl.OAuthBearer):
-		client = oauthsasl.NewOAuthBearer(user, token, ep.Host, ep.Port)
-	default:
-		return ev, s.security("offers only AUTH " + strings.Join(mechs, " ") + ", no OAuth sign-in")
-	}
-	err = cl.Auth(client)
-	ev.Elapsed = time.Since(s.start)
-	if err != nil {
-		var se *smtp.SMTPError
-		if errors.As(err, &se) && s.ctx.Err() == nil {
-			return ev, &accounts.AuthError{Protocol: "SMTP", Addr: s.addr(), Usernames: []string{user}, Err: oauthRefused(user, se.Message)}
+	return c.smtpSignIn(ctx, ep, pin, func(s *session, cl *smtp.Client, mechs []string) (error, error) {
+		var client *oauthsasl.Client
+		switch {
+		case slices.Contains(mechs, oauthsasl.XOAUTH2):
+			client = oauthsasl.NewXOAUTH2(user, token)
+		case slices.Contains(mechs, oauthsasl.OAuthBearer):
+			client = oauthsasl.NewOAuthBearer(user, token, ep.Host, ep.Port)
+		default:
+			return s.security("offers only AUTH " + strings.Join(mechs, " ") + ", no OAuth sign-in"), nil
 		}
-		return ev, s.fail(err)
-	}
-	cl.Quit()
-	return ev, nil
+		return nil, cl.Auth(client)
+	}, func(addr string, se *smtp.SMTPError) error {
+		return &accounts.AuthError{Protocol: "SMTP", Addr: addr, Usernames: []string{user}, Err: oauthRefused(user, se.Message)}
+	})
 }
